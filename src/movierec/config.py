@@ -1,0 +1,31 @@
+"""Defaults in one place: the filter, the model presets and the environment variables."""
+
+from __future__ import annotations
+
+MIN_RATING = 3
+"""Ratings below this are dropped; the rest are read as implicit feedback (a "play count")."""
+
+DATA_DIR_ENV = "MOVIEREC_DATA_DIR"
+CACHE_DIR_ENV = "MOVIEREC_CACHE_DIR"
+DEFAULT_DATASET = "ml-1m"
+FALLBACK_DATASET = "ml-latest-small"
+SEED = 42
+
+ALS_PRESETS: dict[str, dict[str, float | int | str]] = {
+    # Chosen on a held-out validation part of ML-1M (see `movierec tune` and the README).
+    "default": {
+        "factors": 64,
+        "regularization": 50.0,
+        "alpha": 1.0,
+        "iterations": 10,
+        "weighting": "rating",
+    },
+    # The course notebook's settings: 500 factors, regularization 0.001, 100 iterations.
+    "notebook": {
+        "factors": 500,
+        "regularization": 0.001,
+        "alpha": 1.0,
+        "iterations": 100,
+        "weighting": "rating",
+    },
+}

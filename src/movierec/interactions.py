@@ -1,0 +1,162 @@
+"""Ratings table → interactions: the min-rating filter, id vocabularies, confidence, a CSR matrix.
+
+Raw MovieLens ids (``user_id``, ``movie_id``) and matrix indices (``user_index``, ``item_index``)
+are different things; a :class:`Vocabulary` is the only place one becomes the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import MovieRecError
+
+WEIGHTINGS = ("rating", "binary", "bm25")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A bijection between raw ids and contiguous indices ``0..len-1``.
+
+    ``ids`` is sorted and unique: index ``i`` stands for raw id ``ids[i]``.
+
+    >>> vocab = Vocabulary.from_ids(np.array([30, 10, 20, 10]))
+    >>> vocab.index_of(np.array([20, 30])).tolist(), vocab.id_of(np.array([0])).tolist()
+    ([1, 2], [10])
+    """
+
+    ids: np.ndarray
+
+    @classmethod
+    def from_ids(cls, raw_ids: np.ndarray) -> Vocabulary:
+        return cls(np.unique(np.asarray(raw_ids)))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, raw_id: object) -> bool:
+        return self.find(raw_id) is not None  # type: ignore[arg-type]
+
+    def find(self, raw_id: int) -> int | None:
+        """The index of one raw id, or None when the id is not in the vocabulary."""
+        position = int(np.searchsorted(self.ids, raw_id))
+        if position < len(self.ids) and self.ids[position] == raw_id:
+            return position
+        return None
+
+    def index_of(self, raw_ids: np.ndarray) -> np.ndarray:
+        """Indices of raw ids; every id must be known (KeyError names the first that is not)."""
+        raw_ids = np.asarray(raw_ids)
+        positions = np.searchsorted(self.ids, raw_ids)
+        positions = np.minimum(positions, max(len(self.ids) - 1, 0))
+        found = self.ids[positions] == raw_ids if len(self.ids) else np.zeros(raw_ids.shape, bool)
+        if not np.all(found):
+            raise KeyError(int(raw_ids[~found].flat[0]))
+        return positions.astype(np.int32)
+
+    def id_of(self, indices: np.ndarray) -> np.ndarray:
+        """Raw ids of indices."""
+        return self.ids[np.asarray(indices)]
+
+
+def bm25_weight(matrix: sp.csr_matrix, k1: float = 1.2, b: float = 0.75) -> sp.csr_matrix:
+    """BM25-weight a users × items matrix: items' IDF times a user-length-normalized term weight."""
+    matrix = matrix.tocsr().astype(np.float32)
+    n_users = matrix.shape[0]
+    item_users = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    idf = np.log(n_users / (1.0 + item_users)).astype(np.float32)
+    row_sums = np.asarray(matrix.sum(axis=1)).ravel()
+    length_norm = (1.0 - b) + b * row_sums / max(row_sums.mean(), 1e-12)
+    row_of = np.repeat(np.arange(n_users), np.diff(matrix.indptr))
+    tf = matrix.data
+    weighted = tf * (k1 + 1.0) / (k1 * length_norm[row_of] + tf) * idf[matrix.indices]
+    out = matrix.copy()
+    out.data = np.maximum(weighted, 0.0).astype(np.float32)
+    out.eliminate_zeros()
+    return out
+
+
+def confidence(values: np.ndarray, weighting: str) -> np.ndarray:
+    """Confidence per kept rating before BM25 (which needs the whole matrix)."""
+    if weighting not in WEIGHTINGS:
+        raise MovieRecError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+    if weighting == "binary":
+        return np.ones(len(values), dtype=np.float32)
+    return values.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """The kept ratings as a users × items CSR matrix of confidences, with both vocabularies.
+
+    ``matrix[user_index, item_index]`` is the confidence that the user likes the item: the rating
+    itself (``weighting="rating"``, as the course notebook reads it), 1 (``"binary"``) or its BM25
+    weight (``"bm25"``).
+    """
+
+    users: Vocabulary
+    items: Vocabulary
+    matrix: sp.csr_matrix
+    min_rating: float
+    weighting: str
+
+    @classmethod
+    def from_ratings(
+        cls, ratings: pd.DataFrame, min_rating: float = 3, weighting: str = "rating"
+    ) -> Interactions:
+        """Keep ratings ≥ ``min_rating`` and index them.
+
+        >>> frame = pd.DataFrame({"user_id": [7, 7, 9], "movie_id": [1, 2, 1], "rating": [5, 2, 3]})
+        >>> Interactions.from_ratings(frame, min_rating=3).matrix.toarray().tolist()
+        [[5.0], [3.0]]
+        """
+        kept = ratings[ratings["rating"].to_numpy() >= min_rating]
+        if kept.empty:
+            raise MovieRecError(
+                f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating"
+            )
+        user_ids = kept["user_id"].to_numpy()
+        movie_ids = kept["movie_id"].to_numpy()
+        users = Vocabulary.from_ids(user_ids)
+        items = Vocabulary.from_ids(movie_ids)
+        rows = users.index_of(user_ids)
+        cols = items.index_of(movie_ids)
+        values = confidence(kept["rating"].to_numpy(), weighting)
+        matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(users), len(items)))
+        matrix.sum_duplicates()
+        if weighting == "bm25":
+            matrix = bm25_weight(matrix)
+        return cls(users, items, matrix.astype(np.float32), float(min_rating), weighting)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.matrix.nnz)
+
+    def item_counts(self) -> np.ndarray:
+        """How many users kept each item (popularity), indexed by item index."""
+        return np.bincount(self.matrix.indices, minlength=self.n_items)
+
+    def user_row(self, item_indices: np.ndarray, weights: np.ndarray | None = None) -> sp.csr_matrix:
+        """A one-row matrix for a new user who liked ``item_indices`` (confidence ``weights``)."""
+        item_indices = np.asarray(item_indices, dtype=np.int32)
+        if weights is None:
+            weights = np.full(len(item_indices), self.default_confidence(), dtype=np.float32)
+        return sp.csr_matrix(
+            (np.asarray(weights, np.float32), (np.zeros(len(item_indices), int), item_indices)),
+            shape=(1, self.n_items),
+        )
+
+    def default_confidence(self) -> float:
+        """The confidence a favourite movie gets: the top of the kept scale."""
+        return 1.0 if self.weighting == "binary" else float(self.matrix.data.max())

@@ -1,0 +1,23 @@
+"""Interactions → model: each algorithm behind the one :class:`Model` interface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import MovieRecError
+from .als import ALS
+from .base import Model, top_n
+
+MODELS: dict[str, type[Model]] = {ALS.name: ALS}
+
+
+def make_model(name: str, **params: Any) -> Model:
+    """A model by name with its hyperparameters."""
+    try:
+        cls = MODELS[name]
+    except KeyError:
+        raise MovieRecError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
+    return cls(**params)
+
+
+__all__ = ["ALS", "MODELS", "Model", "make_model", "top_n"]

@@ -1,0 +1,426 @@
+"""The facade people use: titles (or movie ids) in, titles out.
+
+A :class:`Recommender` joins a dataset, its interactions and a trained model; callers never see
+a matrix index. It folds in new users from favourite movies, finds similar movies, explains
+recommendations, and saves/loads itself without pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from . import config
+from .analysis import movie_counts
+from .datasets import Dataset, cache_root
+from .errors import ModelError, MovieRecError, TitleError
+from .interactions import Interactions, Vocabulary
+from .models import MODELS, Model, make_model, top_n
+from .titles import TitleIndex
+
+MovieRef = str | int
+"""A movie as callers name it: a title as a person types it, or a MovieLens ``movie_id``."""
+
+FORMAT_VERSION = 1
+MAX_N = 10_000
+
+
+@dataclass(frozen=True)
+class Movie:
+    """A movie of the dataset."""
+
+    movie_id: int
+    title: str
+    genres: tuple[str, ...]
+    year: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "movie_id": self.movie_id,
+            "title": self.title,
+            "genres": list(self.genres),
+            "year": self.year,
+        }
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A movie with a score; ``because`` lists the liked titles that explain it (when asked)."""
+
+    movie: Movie
+    score: float
+    because: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "movie_id": self.movie.movie_id,
+            "title": self.movie.title,
+            "score": round(float(self.score), 6),
+        }
+        if self.because is not None:
+            out["because"] = list(self.because)
+        return out
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides a trained model: the filter, the weighting and the model."""
+
+    model: str = "als"
+    params: dict[str, Any] = field(default_factory=dict)
+    min_rating: float = config.MIN_RATING
+    weighting: str = "rating"
+
+    @classmethod
+    def preset(cls, name: str = "default", **overrides: Any) -> Settings:
+        """Settings of a named preset (``default``, ``notebook``) with overrides applied."""
+        try:
+            preset = dict(config.ALS_PRESETS[name])
+        except KeyError:
+            names = ", ".join(config.ALS_PRESETS)
+            raise MovieRecError(f"unknown preset {name!r}; choose one of {names}") from None
+        weighting = str(overrides.pop("weighting", None) or preset.pop("weighting", "rating"))
+        preset.pop("weighting", None)
+        min_rating = overrides.pop("min_rating", None)
+        preset.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(
+            model="als",
+            params=preset,
+            min_rating=float(config.MIN_RATING if min_rating is None else min_rating),
+            weighting=weighting,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "params": self.params,
+            "min_rating": self.min_rating,
+            "weighting": self.weighting,
+        }
+
+    def key(self) -> str:
+        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _check_n(n: int) -> int:
+    if not isinstance(n, (int, np.integer)) or n <= 0 or n > MAX_N:
+        raise MovieRecError(f"n must be a whole number from 1 to {MAX_N}, got {n!r}")
+    return int(n)
+
+
+class Recommender:
+    """Recommendations from a trained model, in MovieLens ids and titles.
+
+    >>> from movierec import load_dataset, Recommender
+    >>> rec = Recommender.train(load_dataset("ml-latest-small"))
+    >>> [s.movie.title for s in rec.similar("Toy Story", n=3)]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        model: Model,
+        users: Vocabulary,
+        items: Vocabulary,
+        settings: Settings,
+        interactions: Interactions | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.model = model
+        self.users = users
+        self.items = items
+        self.settings = settings
+        if interactions is not None:
+            self.__dict__["interactions"] = interactions
+
+    # ---- building -------------------------------------------------------------------------
+    @classmethod
+    def train(
+        cls,
+        dataset: Dataset,
+        settings: Settings | None = None,
+        show_progress: bool = False,
+        use_gpu: bool = False,
+    ) -> Recommender:
+        """Filter the dataset's ratings, build the interactions and fit the model."""
+        settings = settings or Settings.preset()
+        interactions = Interactions.from_ratings(
+            dataset.ratings, settings.min_rating, settings.weighting
+        )
+        params = dict(settings.params)
+        if use_gpu:
+            params["use_gpu"] = True
+        model = make_model(settings.model, **params).fit(interactions.matrix, show_progress)
+        return cls(dataset, model, interactions.users, interactions.items, settings, interactions)
+
+    @cached_property
+    def interactions(self) -> Interactions:
+        """The training interactions, rebuilt from the dataset on first use after a load."""
+        built = Interactions.from_ratings(
+            self.dataset.ratings, self.settings.min_rating, self.settings.weighting
+        )
+        if not (
+            np.array_equal(built.users.ids, self.users.ids)
+            and np.array_equal(built.items.ids, self.items.ids)
+        ):
+            raise ModelError("the dataset's ids differ from the model's; retrain the model")
+        return built
+
+    @cached_property
+    def popularity(self) -> pd.Series:
+        """Kept ratings per ``movie_id``, most popular first."""
+        return movie_counts(self.dataset, self.settings.min_rating)
+
+    @cached_property
+    def titles(self) -> TitleIndex:
+        return TitleIndex(self.dataset.movies, self.popularity)
+
+    # ---- ids, titles, movies --------------------------------------------------------------
+    def movie(self, ref: MovieRef) -> Movie:
+        """The movie a title or ``movie_id`` names (TitleError if none or several)."""
+        movies = self.dataset.movies
+        if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
+            movie_id = int(ref)
+            if movie_id not in movies.index:
+                raise TitleError(f"no movie has id {movie_id} in {self.dataset.name}")
+        elif isinstance(ref, str):
+            movie_id = self.titles.resolve(ref)
+        else:
+            raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
+        row = movies.loc[movie_id]
+        genres = tuple(g for g in str(row["genres"]).split("|") if g)
+        return Movie(movie_id, str(row["title"]), genres, int(row["year"]) or None)
+
+    def _movies(self, movie_ids: Sequence[int]) -> list[Movie]:
+        return [self.movie(int(m)) for m in movie_ids]
+
+    def _item_index(self, movie: Movie) -> int:
+        index = self.items.find(movie.movie_id)
+        if index is None:
+            raise TitleError(
+                f"{movie.title} has no ratings ≥ {self.settings.min_rating:g} in "
+                f"{self.dataset.name}, so the model knows nothing about it; pick another movie"
+            )
+        return index
+
+    def _liked_row(self, liked: Sequence[MovieRef]) -> tuple[list[Movie], sp.csr_matrix]:
+        if isinstance(liked, (str, int)):
+            liked = [liked]
+        if not liked:
+            raise MovieRecError("no liked movies were given; name at least one (--like TITLE)")
+        movies = list({m.movie_id: m for m in (self.movie(ref) for ref in liked)}.values())
+        indices = np.array([self._item_index(m) for m in movies], dtype=np.int32)
+        weights = np.full(len(indices), self._favourite_confidence(), dtype=np.float32)
+        row = sp.csr_matrix(
+            (weights, (np.zeros(len(indices), dtype=np.int32), indices)),
+            shape=(1, len(self.items)),
+        )
+        row.sort_indices()
+        return movies, row
+
+    def _favourite_confidence(self) -> float:
+        # A favourite counts as the best rating a user can give (5 stars, as in the notebook).
+        return 1.0 if self.settings.weighting == "binary" else float(self.dataset.ratings["rating"].max())
+
+    def search(self, query: str, n: int = 10) -> list[Movie]:
+        """Movies whose titles match ``query`` (partial, accent- and typo-tolerant)."""
+        return self._movies(self.titles.search(query, _check_n(n)))
+
+    def popular(self, n: int = 30) -> list[tuple[Movie, int]]:
+        """The ``n`` movies with the most kept ratings, with their counts."""
+        top = self.popularity.iloc[: _check_n(n)]
+        return [(m, int(c)) for m, c in zip(self._movies(top.index), top.to_numpy())]
+
+    # ---- the model's answers --------------------------------------------------------------
+    def similar(self, ref: MovieRef, n: int = 10) -> list[Scored]:
+        """The ``n`` movies most similar to one movie (never the movie itself)."""
+        movie = self.movie(ref)
+        indices, scores = self.model.similar_items(self._item_index(movie), _check_n(n))
+        return [
+            Scored(m, float(s)) for m, s in zip(self._movies(self.items.id_of(indices)), scores)
+        ]
+
+    def _ranked(
+        self, scores: np.ndarray, exclude: np.ndarray, n: int, explain_row: sp.csr_matrix | None
+    ) -> list[Scored]:
+        best = top_n(scores, _check_n(n), exclude=exclude)
+        because: list[tuple[str, ...] | None] = [None] * len(best)
+        if explain_row is not None and len(best):
+            because = self._because(explain_row, best)
+        movies = self._movies(self.items.id_of(best))
+        return [Scored(m, float(scores[i]), b) for m, i, b in zip(movies, best, because)]
+
+    def _because(self, row: sp.csr_matrix, best: np.ndarray) -> list[tuple[str, ...] | None]:
+        contributions = self.model.contributions(row, best)  # liked × recommended
+        liked_titles = [self.movie(int(m)).title for m in self.items.id_of(row.indices)]
+        out: list[tuple[str, ...] | None] = []
+        for column in contributions.T:
+            order = np.argsort(-column, kind="stable")
+            positive = column[order] > 0
+            total = column[column > 0].sum()
+            chosen = [
+                liked_titles[j]
+                for j, keep in zip(order[:3], positive[:3])
+                if keep and column[j] >= 0.1 * total
+            ]
+            out.append(tuple(chosen or [liked_titles[order[0]]]))
+        return out
+
+    def recommend(
+        self, liked: Sequence[MovieRef], n: int = 10, explain: bool = False
+    ) -> list[Scored]:
+        """Top-``n`` movies for someone who liked ``liked`` (titles or ids), folded in without
+        retraining; liked movies never come back. ``explain`` adds ``because``."""
+        _, row = self._liked_row(liked)
+        scores = self.model.fold_in_scores(row)[0]
+        return self._ranked(scores, row.indices, n, row if explain else None)
+
+    def score(self, liked: Sequence[MovieRef], ref: MovieRef) -> Scored:
+        """The preference score of someone who liked ``liked`` for one movie."""
+        _, row = self._liked_row(liked)
+        movie = self.movie(ref)
+        scores = self.model.fold_in_scores(row)[0]
+        return Scored(movie, float(scores[self._item_index(movie)]))
+
+    def _user_index(self, user_id: int) -> int:
+        index = self.users.find(int(user_id))
+        if index is None:
+            raise MovieRecError(f"user {user_id} has no kept ratings in {self.dataset.name}")
+        return index
+
+    def recommend_for_user(self, user_id: int, n: int = 10, explain: bool = False) -> list[Scored]:
+        """Top-``n`` movies for a user of the dataset, excluding what they already rated."""
+        index = self._user_index(user_id)
+        row = self.interactions.matrix[index]
+        scores = self.model.scores(np.array([index]), row)[0]
+        return self._ranked(scores, row.indices, n, row if explain else None)
+
+    def score_for_user(self, user_id: int, ref: MovieRef) -> Scored:
+        """A dataset user's preference score for one movie."""
+        index = self._user_index(user_id)
+        movie = self.movie(ref)
+        row = self.interactions.matrix[index]
+        return Scored(movie, float(self.model.scores(np.array([index]), row)[0][self._item_index(movie)]))
+
+    def with_new_user(
+        self, liked: Sequence[MovieRef], show_progress: bool = False
+    ) -> tuple[Recommender, int]:
+        """Add a user who rated ``liked`` 5 stars to the data and retrain, as the course notebook
+        does. Returns the retrained recommender and the new user's ``user_id``."""
+        movies, _ = self._liked_row(liked)
+        ratings = self.dataset.ratings
+        user_id = int(ratings["user_id"].max()) + 1
+        new_rows = pd.DataFrame(
+            {
+                "user_id": np.full(len(movies), user_id, dtype=np.int32),
+                "movie_id": np.array([m.movie_id for m in movies], dtype=np.int32),
+                "rating": np.full(len(movies), self._favourite_confidence(), dtype=np.float32),
+            }
+        )
+        if "timestamp" in ratings:
+            new_rows["timestamp"] = np.int64(time.time())
+        extended = pd.concat([ratings, new_rows], ignore_index=True)
+        dataset = Dataset(
+            self.dataset.name, extended, self.dataset.movies,
+            f"{self.dataset.fingerprint}+user{user_id}", self.dataset.source,
+        )
+        return Recommender.train(dataset, self.settings, show_progress), user_id
+
+    # ---- saving and loading ---------------------------------------------------------------
+    def save(self, directory: str | Path) -> Path:
+        """Write the model, vocabularies, settings and dataset identity to ``directory``
+        (JSON + ``.npz``, no pickle), atomically: a failed save leaves nothing half-written."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
+        try:
+            meta = {
+                "format_version": FORMAT_VERSION,
+                "settings": self.settings.to_dict(),
+                "dataset": {"name": self.dataset.name, "fingerprint": self.dataset.fingerprint},
+                "n_users": len(self.users),
+                "n_items": len(self.items),
+            }
+            (staging / "meta.json").write_text(json.dumps(meta, indent=2))
+            arrays = {f"model.{k}": v for k, v in self.model.state().items()}
+            np.savez(staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **arrays)
+            if directory.exists():
+                shutil.rmtree(directory)
+            os.replace(staging, directory)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, dataset: Dataset) -> Recommender:
+        """Load a saved recommender for ``dataset``; ModelError if it is corrupt or was trained
+        on other data."""
+        directory = Path(directory)
+        retrain = "retrain it with `movierec train --out DIR`"
+        if not (directory / "meta.json").is_file():
+            raise ModelError(f"no saved model at {directory} (meta.json missing); {retrain}")
+        try:
+            meta = json.loads((directory / "meta.json").read_text())
+            settings = Settings(**meta["settings"])
+            saved = meta["dataset"]
+            with np.load(directory / "arrays.npz", allow_pickle=False) as archive:
+                arrays = {k: archive[k] for k in archive.files}
+            users = Vocabulary(arrays.pop("user_ids"))
+            items = Vocabulary(arrays.pop("item_ids"))
+            if settings.model not in MODELS:
+                raise ModelError(f"unknown model {settings.model!r} in {directory}")
+            model = make_model(settings.model, **settings.params).set_state(
+                {k.removeprefix("model."): v for k, v in arrays.items()}
+            )
+        except ModelError:
+            raise
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}" if str(exc) else type(exc).__name__
+            raise ModelError(f"the model at {directory} is corrupt ({reason}); {retrain}") from None
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ModelError(f"the model at {directory} has an unknown format; {retrain}")
+        if saved["name"] != dataset.name or saved["fingerprint"] != dataset.fingerprint:
+            raise ModelError(
+                f"the model at {directory} was trained on {saved['name']} "
+                f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
+                f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
+            )
+        return cls(dataset, model, users, items, settings)
+
+
+def model_cache_dir(dataset: Dataset, settings: Settings) -> Path:
+    """Where the trained model for this dataset and these settings is cached."""
+    return cache_root() / "models" / f"{dataset.name}-{dataset.fingerprint}-{settings.key()}"
+
+
+def cached_recommender(
+    dataset: Dataset, settings: Settings | None = None, show_progress: bool = False
+) -> Recommender:
+    """Load the cached model for these settings, or train and cache it."""
+    settings = settings or Settings.preset()
+    directory = model_cache_dir(dataset, settings)
+    if (directory / "meta.json").is_file():
+        try:
+            return Recommender.load(directory, dataset)
+        except ModelError:
+            print(f"movierec: retraining over the corrupt cached model {directory}", file=sys.stderr)
+    recommender = Recommender.train(dataset, settings, show_progress)
+    try:
+        recommender.save(directory)
+    except OSError:
+        pass  # an unwritable cache only costs speed
+    return recommender

@@ -1,0 +1,195 @@
+"""Title search and resolution: what a person types → one ``movie_id``.
+
+Tried in order: the exact title; the same ignoring case; ignoring the year, accents and
+punctuation, with MovieLens' trailing articles moved back ("Matrix, The" ↔ "The Matrix") and
+alternate titles in parentheses; then fuzzy matching for typos. Several equally good matches
+raise an error listing them; no good match raises one with the closest suggestions.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from .errors import TitleError
+
+_ARTICLES = (
+    "the", "a", "an", "les", "la", "le", "l'", "il", "das", "der", "die", "el", "los", "las",
+    "det", "den", "lo", "une", "un",
+)
+_TRAILING_ARTICLE = re.compile(r"^(.*), (" + "|".join(re.escape(a) for a in _ARTICLES) + r")$")
+_YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
+_PARENS = re.compile(r"\(([^()]*)\)")
+_NON_WORD = re.compile(r"[^\w\s]+")
+_SPACES = re.compile(r"\s+")
+_AKA = re.compile(r"^(a\.k\.a\.|aka)\s+", re.IGNORECASE)
+FUZZY_ACCEPT = 85.0  # rapidfuzz ratio at or above which a typo is taken as meant
+FUZZY_MARGIN = 4.0  # how far ahead of the runner-up a fuzzy match must be
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        return text.casefold()
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def split_year(text: str) -> tuple[str, int | None]:
+    """``"Toy Story (1995)"`` → ``("Toy Story", 1995)``."""
+    match = _YEAR.search(text)
+    if match is None:
+        return text.strip(), None
+    return text[: match.start()].strip(), int(match.group(1))
+
+
+def canonical(text: str) -> str:
+    """A comparison key: no accents, case, punctuation or year; leading article restored."""
+    text = _fold(split_year(text)[0]).strip()
+    match = _TRAILING_ARTICLE.match(text)
+    if match:
+        rest, article = match.groups()
+        text = f"{article}{rest}" if article.endswith("'") else f"{article} {rest}"
+    text = _NON_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def title_keys(title: str) -> set[str]:
+    """Every key a title answers to: its main title and each alternate title in parentheses."""
+    bare = split_year(title)[0]
+    keys = {canonical(bare)}
+    alternates = _PARENS.findall(bare)
+    main = _PARENS.sub("", bare).strip()
+    if alternates:
+        keys.add(canonical(main))
+    for alternate in alternates:
+        alternate = _AKA.sub("", alternate.strip())
+        if alternate:
+            keys.add(canonical(alternate))
+    for key in list(keys):  # "Matrix" finds "Matrix, The" too
+        first, _, rest = key.partition(" ")
+        if first in _ARTICLES and rest:
+            keys.add(rest)
+    keys.discard("")
+    return keys
+
+
+class TitleIndex:
+    """Resolves and searches titles of a movies frame (indexed by ``movie_id``, with ``title``).
+
+    ``popularity`` (a count per ``movie_id``) breaks ties in search results.
+
+    >>> movies = pd.DataFrame({"title": ["Matrix, The (1999)", "Toy Story (1995)"]},
+    ...                       index=pd.Index([2571, 1], name="movie_id"))
+    >>> TitleIndex(movies).resolve("the matrix")
+    2571
+    """
+
+    def __init__(self, movies: pd.DataFrame, popularity: pd.Series | None = None) -> None:
+        self.movie_ids = movies.index.to_numpy()
+        self.titles = movies["title"].astype(str).to_numpy()
+        self.years = np.array([split_year(t)[1] or 0 for t in self.titles])
+        self._popularity = (
+            popularity.reindex(self.movie_ids).fillna(0).to_numpy()
+            if popularity is not None
+            else np.zeros(len(self.movie_ids))
+        )
+        self._by_title: dict[str, list[int]] = defaultdict(list)
+        self._by_folded: dict[str, list[int]] = defaultdict(list)
+        self._by_key: dict[str, list[int]] = defaultdict(list)
+        self._by_series: dict[str, list[int]] = defaultdict(list)  # "Star Wars" → its episodes
+        for position, title in enumerate(self.titles):
+            self._by_title[title].append(position)
+            self._by_folded[_fold(title).strip()].append(position)
+            for key in title_keys(title):
+                self._by_key[key].append(position)
+            if ":" in title:
+                self._by_series[canonical(title.split(":")[0])].append(position)
+        self._keys = list(self._by_key)
+        self._folded_titles = [_fold(t) for t in self.titles]
+
+    def title_of(self, movie_id: int) -> str:
+        position = np.flatnonzero(self.movie_ids == movie_id)
+        return str(self.titles[position[0]]) if len(position) else str(movie_id)
+
+    def _ambiguous(self, query: str, positions: list[int]) -> TitleError:
+        ranked = sorted(positions, key=lambda p: -self._popularity[p])
+        listed = "; ".join(self.titles[p] for p in ranked[:8])
+        more = f" and {len(ranked) - 8} more" if len(ranked) > 8 else ""
+        return TitleError(
+            f"{query!r} matches {len(ranked)} movies: {listed}{more}; give the full title with its year"
+        )
+
+    def _pick(self, query: str, positions: list[int]) -> int:
+        unique = sorted(set(positions))
+        if len(unique) > 1:
+            raise self._ambiguous(query, unique)
+        return int(self.movie_ids[unique[0]])
+
+    def resolve(self, query: str) -> int:
+        """The ``movie_id`` a typed title means; TitleError when ambiguous or unknown."""
+        query = query.strip()
+        if not query:
+            raise TitleError("an empty title was given; type part of a movie's title")
+        for table, key in ((self._by_title, query), (self._by_folded, _fold(query))):
+            if key in table:
+                return self._pick(query, table[key])
+        bare, year = split_year(query)
+        key = canonical(bare)
+        if key in self._by_key:
+            positions = self._by_key[key]
+            if year is not None:
+                positions = [p for p in positions if self.years[p] == year] or positions
+            return self._pick(query, positions)
+        if key in self._by_series:
+            return self._pick(query, self._by_series[key])
+        return self._fuzzy(query, key, year)
+
+    def _fuzzy(self, query: str, key: str, year: int | None) -> int:
+        from rapidfuzz import fuzz, process
+
+        matches = process.extract(key, self._keys, scorer=fuzz.ratio, limit=12)
+        candidates: list[tuple[float, int]] = []
+        for matched_key, score, _ in matches:
+            for position in self._by_key[matched_key]:
+                if year is None or self.years[position] == year:
+                    candidates.append((score, position))
+        candidates.sort(key=lambda c: (-c[0], -self._popularity[c[1]]))
+        if candidates:
+            best_score = candidates[0][0]
+            tied = [p for s, p in candidates if s > best_score - FUZZY_MARGIN]
+            if best_score >= FUZZY_ACCEPT and len(set(tied)) == 1:
+                return int(self.movie_ids[tied[0]])
+            if best_score >= FUZZY_ACCEPT:
+                raise self._ambiguous(query, list(dict.fromkeys(tied)))
+        suggestions = "; ".join(dict.fromkeys(self.titles[p] for _, p in candidates[:5]))
+        hint = f"; did you mean: {suggestions}" if suggestions else ""
+        raise TitleError(f"no movie titled {query!r}{hint}? Try `movierec search`")
+
+    def search(self, query: str, n: int = 10) -> list[int]:
+        """Up to ``n`` ``movie_id``s matching a partial or misspelt title, best first."""
+        from rapidfuzz import fuzz, process
+
+        folded = _fold(query).strip()
+        if not folded:
+            return []
+        key = canonical(query) or folded
+        contains = [p for p, t in enumerate(self._folded_titles) if folded in t]
+        starts = {p for p in contains if canonical(self.titles[p]).startswith(key)}
+        ranked = sorted(
+            contains, key=lambda p: (p not in starts, -self._popularity[p], self.titles[p])
+        )
+        if len(ranked) < n:
+            fuzzy = process.extract(key, self._keys, scorer=fuzz.WRatio, limit=n * 2)
+            seen = set(ranked)
+            for matched_key, score, _ in fuzzy:
+                if score < 60:
+                    break
+                for p in sorted(self._by_key[matched_key], key=lambda p: -self._popularity[p]):
+                    if p not in seen:
+                        ranked.append(p)
+                        seen.add(p)
+        return [int(self.movie_ids[p]) for p in ranked[:n]]
