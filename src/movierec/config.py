@@ -11,9 +11,11 @@ DEFAULT_DATASET = "ml-1m"
 FALLBACK_DATASET = "ml-latest-small"
 SEED = 42
 
-ALS_PRESETS: dict[str, dict[str, float | int | str]] = {
+PRESETS: dict[str, dict[str, float | int | str]] = {
+    # Each preset names a model (`movierec.models.MODELS`), its hyperparameters and the weighting.
     # Chosen on a held-out validation part of ML-1M (see `movierec tune` and the README).
     "default": {
+        "model": "als",
         "factors": 64,
         "regularization": 50.0,
         "alpha": 1.0,
@@ -22,6 +24,7 @@ ALS_PRESETS: dict[str, dict[str, float | int | str]] = {
     },
     # The course notebook's settings: 500 factors, regularization 0.001, 100 iterations.
     "notebook": {
+        "model": "als",
         "factors": 500,
         "regularization": 0.001,
         "alpha": 1.0,

@@ -87,22 +87,18 @@ class Settings:
 
     @classmethod
     def preset(cls, name: str = "default", **overrides: Any) -> Settings:
-        """Settings of a named preset (``default``, ``notebook``) with overrides applied."""
+        """Settings of a named preset (see ``config.PRESETS``) with overrides applied;
+        overrides that are None are ignored."""
         try:
-            preset = dict(config.ALS_PRESETS[name])
+            params = dict(config.PRESETS[name])
         except KeyError:
-            names = ", ".join(config.ALS_PRESETS)
+            names = ", ".join(config.PRESETS)
             raise MovieRecError(f"unknown preset {name!r}; choose one of {names}") from None
-        weighting = str(overrides.pop("weighting", None) or preset.pop("weighting", "rating"))
-        preset.pop("weighting", None)
-        min_rating = overrides.pop("min_rating", None)
-        preset.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(
-            model="als",
-            params=preset,
-            min_rating=float(config.MIN_RATING if min_rating is None else min_rating),
-            weighting=weighting,
-        )
+        params.update({k: v for k, v in overrides.items() if v is not None})
+        model = str(params.pop("model"))
+        weighting = str(params.pop("weighting", "rating"))
+        min_rating = float(params.pop("min_rating", config.MIN_RATING))
+        return cls(model=model, params=params, min_rating=min_rating, weighting=weighting)
 
     def to_dict(self) -> dict[str, Any]:
         return {
