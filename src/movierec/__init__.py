@@ -14,7 +14,21 @@ from .recommender import Movie, Recommender, Scored, Settings, cached_recommende
 __version__ = "0.1.0"
 
 __all__ = [
-    "REGISTRY", "DataError", "Dataset", "Interactions", "ModelError", "Movie", "MovieRecError",
-    "Recommender", "Scored", "Settings", "TitleError", "Vocabulary", "cached_recommender",
-    "load_dataset", "movie_counts", "popular", "stats",
+    "REGISTRY",
+    "DataError",
+    "Dataset",
+    "Interactions",
+    "ModelError",
+    "Movie",
+    "MovieRecError",
+    "Recommender",
+    "Scored",
+    "Settings",
+    "TitleError",
+    "Vocabulary",
+    "cached_recommender",
+    "load_dataset",
+    "movie_counts",
+    "popular",
+    "stats",
 ]

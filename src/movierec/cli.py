@@ -76,6 +76,14 @@ def _dataset(dataset: str | None, data_dir: Path | None) -> Any:
     return load_dataset(dataset, data_dir)
 
 
+def _resolve(dataset: Any, titles: list[str], min_rating: float) -> list[int]:
+    from .recommender import resolve_movies
+
+    if not titles:
+        raise MovieRecError("name at least one movie you like with --like TITLE")
+    return resolve_movies(dataset, titles, min_rating)
+
+
 def _recommender(dataset: Any, min_rating: float, model: Path | None) -> Any:
     from .recommender import Recommender, Settings, cached_recommender, model_cache_dir
 
@@ -210,9 +218,11 @@ def similar(
 ) -> None:
     """Movies similar to one movie (cosine of the ALS item factors)."""
     _check_n(n)
-    rec = _recommender(_dataset(dataset, data_dir), min_rating, model)
-    movie = rec.movie(title)
-    results = rec.similar(movie.movie_id, n)
+    ds = _dataset(dataset, data_dir)
+    (movie_id,) = _resolve(ds, [title], min_rating)
+    rec = _recommender(ds, min_rating, model)
+    movie = rec.movie(movie_id)
+    results = rec.similar(movie_id, n)
     if as_json:
         _emit([r.to_dict() for r in results])
         return
@@ -232,13 +242,15 @@ def recommend(
 ) -> None:
     """Recommendations for someone who likes the given movies (folded in, no retraining)."""
     _check_n(n)
-    rec = _recommender(_dataset(dataset, data_dir), min_rating, model)
-    results = rec.recommend(like, n, explain=explain)
+    ds = _dataset(dataset, data_dir)
+    liked_ids = _resolve(ds, like, min_rating)
+    rec = _recommender(ds, min_rating, model)
+    results = rec.recommend(liked_ids, n, explain=explain)
     if as_json:
         _emit([r.to_dict() for r in results])
         return
     columns = ["#", "movie_id", "title", "score"] + (["because you liked"] if explain else [])
-    liked = ", ".join(rec.movie(t).title for t in like)
+    liked = ", ".join(rec.movie(m).title for m in liked_ids)
     _table(f"Because you like {liked}", columns, _scored_rows(results, explain))
 
 
@@ -253,8 +265,11 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """The preference score for one movie of someone who likes the given movies."""
-    rec = _recommender(_dataset(dataset, data_dir), min_rating, model)
-    result = rec.score(like, title)
+    ds = _dataset(dataset, data_dir)
+    liked_ids = _resolve(ds, like, min_rating)
+    (movie_id,) = _resolve(ds, [title], min_rating)
+    rec = _recommender(ds, min_rating, model)
+    result = rec.score(liked_ids, movie_id)
     if as_json:
         _emit(result.to_dict())
         return
@@ -350,6 +365,82 @@ def datasets(as_json: JsonOpt = False) -> None:
     _table("MovieLens datasets", ["name", "description", "on this machine"],
            [[r["name"], r["description"], r["local"] or "download on first use"] for r in rows])
 
+
+@app.command()
+def report(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="folder for index.html and the PNG charts")
+    ],
+    dataset: DatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    min_rating: MinRatingOpt = config.MIN_RATING,
+    model: ModelOpt = None,
+    eval_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--eval", help="results of `movierec evaluate --json`, to add their table and plot"
+        ),
+    ] = None,
+) -> None:
+    """Write an HTML report with charts of the data and the model (no network needed to view)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .recommender import Recommender, Settings, cached_recommender
+    from .report import build_report, prepare_output, read_evaluation
+
+    directory = prepare_output(out)  # fail fast, before any slow work
+    evaluation = read_evaluation(eval_file) if eval_file is not None else None
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=_console(stderr=True), transient=True,
+    )
+    with progress:
+        task = progress.add_task("Loading the data", total=None)
+        ds = _dataset(dataset, data_dir)
+        if model is not None:
+            progress.update(task, description=f"Loading the model from {model}")
+            rec = Recommender.load(model, ds)
+        else:
+            progress.update(task, description=f"Training ALS on {ds.name} (cached for next time)")
+            rec = cached_recommender(ds, Settings.preset("default", min_rating=min_rating))
+
+        def step(what: str, done: int, total: int) -> None:
+            progress.update(task, description=what, completed=done, total=total)
+
+        written = build_report(ds, rec, directory, min_rating, evaluation, on_step=step)
+    _console(stderr=True).print(
+        f"Report written: {written.index} ({len(written.images)} charts)"
+    )
+
+
+@app.command()
+def serve(
+    model: ModelOpt = None,
+    host: Annotated[
+        str, typer.Option(help="address to listen on (127.0.0.1: this machine only)")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
+    dataset: DatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    min_rating: MinRatingOpt = config.MIN_RATING,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="log each request")
+    ] = True,
+) -> None:
+    """Serve the web page and JSON API (API docs at /docs) until Ctrl+C."""
+    import uvicorn
+    from threadpoolctl import threadpool_limits
+
+    from .web import create_app
+
+    rec = _recommender(_dataset(dataset, data_dir), min_rating, model)
+    web_app = create_app(rec)
+    # Each request is one small solve; BLAS threads would only contend with the server's own.
+    threadpool_limits(limits=1, user_api="blas")
+    _console(stderr=True).print(
+        f"Serving {rec.dataset.name} at http://{host}:{port}/ (API docs at /docs); Ctrl+C stops"
+    )
+    uvicorn.run(web_app, host=host, port=port, access_log=access_log, log_level="info")
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; people's errors become one line on stderr and exit code 2."""

@@ -37,11 +37,15 @@ def run_demo(
     summary = stats(dataset, min_rating)
     top = popular(dataset, 30, min_rating)
     lap("stats_and_popular")
-    say(f"[bold]1. The data[/bold] — {dataset.name}: {summary.ratings_total:,} ratings, "
+    say(
+        f"[bold]1. The data[/bold] — {dataset.name}: {summary.ratings_total:,} ratings, "
         f"{summary.ratings_kept:,} kept at rating ≥ {min_rating:g} ({summary.kept_ratio:.2%}); "
-        f"{summary.users:,} users, {summary.movies:,} movies.")
-    say("[bold]2. The 30 most popular movies[/bold] (kept ratings): " + "; ".join(
-        f"{r.title} ({r.count:,})" for r in top.head(30).itertuples()))
+        f"{summary.users:,} users, {summary.movies:,} movies."
+    )
+    say(
+        "[bold]2. The 30 most popular movies[/bold] (kept ratings): "
+        + "; ".join(f"{r.title} ({r.count:,})" for r in top.head(30).itertuples())
+    )
 
     base = Recommender.train(dataset, Settings.preset("default", min_rating=min_rating))
     lap("train")
@@ -49,8 +53,10 @@ def run_demo(
     say("[bold]3. You[/bold], a new user who loves: " + "; ".join(m.title for m in liked))
     retrained, user_id = base.with_new_user([m.movie_id for m in liked])
     lap("add_user_and_retrain")
-    say(f"   Added as user {user_id} and retrained ({timings['add_user_and_retrain']:.2f} s), "
-        "as the notebook does; fold-in below needs no retraining.")
+    say(
+        f"   Added as user {user_id} and retrained ({timings['add_user_and_retrain']:.2f} s), "
+        "as the notebook does; fold-in below needs no retraining."
+    )
 
     probe = base.similar(liked[0].movie_id, 1)[0].movie
     user_score = retrained.score_for_user(user_id, probe.movie_id)
@@ -59,14 +65,23 @@ def run_demo(
     retrained_recs = retrained.recommend_for_user(user_id, n)
     folded_recs = base.recommend([m.movie_id for m in liked], n, explain=True)
     lap("score_similar_recommend")
-    overlap = len({r.movie.movie_id for r in retrained_recs} & {r.movie.movie_id for r in folded_recs})
+    overlap = len(
+        {r.movie.movie_id for r in retrained_recs} & {r.movie.movie_id for r in folded_recs}
+    )
 
-    say(f"[bold]4. Preference score[/bold] for {probe.title}: {user_score.score:.4f} "
-        f"(retrained), {fold_score.score:.4f} (folded in)")
-    say(f"[bold]5. Similar to {liked[0].title}[/bold]: " + "; ".join(s.movie.title for s in similar))
+    say(
+        f"[bold]4. Preference score[/bold] for {probe.title}: {user_score.score:.4f} "
+        f"(retrained), {fold_score.score:.4f} (folded in)"
+    )
+    say(
+        f"[bold]5. Similar to {liked[0].title}[/bold]: " + "; ".join(s.movie.title for s in similar)
+    )
     say("[bold]6. Recommended for you[/bold] (folded in, with reasons):")
     for rank, r in enumerate(folded_recs, start=1):
-        say(f"   {rank:2d}. {r.movie.title}  [dim]because you liked {', '.join(r.because or ())}[/dim]")
+        say(
+            f"   {rank:2d}. {r.movie.title}  "
+            f"[dim]because you liked {', '.join(r.because or ())}[/dim]"
+        )
     say(f"   Retraining with you added agrees on {overlap} of the top {n}.")
     say(f"[dim]Timings (s): {timings}[/dim]")
     return {
@@ -74,8 +89,12 @@ def run_demo(
         "popular": top[["movie_id", "title", "count"]].to_dict("records"),
         "favourites": [m.to_dict() for m in liked],
         "new_user_id": user_id,
-        "score": {"movie_id": probe.movie_id, "title": probe.title,
-                  "retrained": round(user_score.score, 6), "folded_in": round(fold_score.score, 6)},
+        "score": {
+            "movie_id": probe.movie_id,
+            "title": probe.title,
+            "retrained": round(user_score.score, 6),
+            "folded_in": round(fold_score.score, 6),
+        },
         "similar": [s.to_dict() for s in similar],
         "recommended": [r.to_dict() for r in folded_recs],
         "recommended_retrained": [r.to_dict() for r in retrained_recs],

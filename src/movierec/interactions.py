@@ -82,7 +82,9 @@ def bm25_weight(matrix: sp.csr_matrix, k1: float = 1.2, b: float = 0.75) -> sp.c
 def confidence(values: np.ndarray, weighting: str) -> np.ndarray:
     """Confidence per kept rating before BM25 (which needs the whole matrix)."""
     if weighting not in WEIGHTINGS:
-        raise MovieRecError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+        raise MovieRecError(
+            f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}"
+        )
     if weighting == "binary":
         return np.ones(len(values), dtype=np.float32)
     return values.astype(np.float32)
@@ -115,9 +117,7 @@ class Interactions:
         """
         kept = ratings[ratings["rating"].to_numpy() >= min_rating]
         if kept.empty:
-            raise MovieRecError(
-                f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating"
-            )
+            raise MovieRecError(f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating")
         user_ids = kept["user_id"].to_numpy()
         movie_ids = kept["movie_id"].to_numpy()
         users = Vocabulary.from_ids(user_ids)
@@ -147,7 +147,9 @@ class Interactions:
         """How many users kept each item (popularity), indexed by item index."""
         return np.bincount(self.matrix.indices, minlength=self.n_items)
 
-    def user_row(self, item_indices: np.ndarray, weights: np.ndarray | None = None) -> sp.csr_matrix:
+    def user_row(
+        self, item_indices: np.ndarray, weights: np.ndarray | None = None
+    ) -> sp.csr_matrix:
         """A one-row matrix for a new user who liked ``item_indices`` (confidence ``weights``)."""
         item_indices = np.asarray(item_indices, dtype=np.int32)
         if weights is None:

@@ -7,6 +7,7 @@ recommendations, and saves/loads itself without pickle.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -188,18 +189,30 @@ class Recommender:
     # ---- ids, titles, movies --------------------------------------------------------------
     def movie(self, ref: MovieRef) -> Movie:
         """The movie a title or ``movie_id`` names (TitleError if none or several)."""
-        movies = self.dataset.movies
         if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
-            movie_id = int(ref)
-            if movie_id not in movies.index:
-                raise TitleError(f"no movie has id {movie_id} in {self.dataset.name}")
-        elif isinstance(ref, str):
-            movie_id = self.titles.resolve(ref)
-        else:
-            raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
-        row = movies.loc[movie_id]
-        genres = tuple(g for g in str(row["genres"]).split("|") if g)
-        return Movie(movie_id, str(row["title"]), genres, int(row["year"]) or None)
+            movie = self._movie_table.get(int(ref))
+            if movie is None:
+                raise TitleError(f"no movie has id {int(ref)} in {self.dataset.name}")
+            return movie
+        if isinstance(ref, str):
+            return self._movie_table[self.titles.resolve(ref)]
+        raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
+
+    @cached_property
+    def _movie_table(self) -> dict[int, Movie]:
+        """Every movie by ``movie_id``, built once so lookups cost no pandas work per call."""
+        movies = self.dataset.movies
+        return {
+            int(movie_id): Movie(
+                int(movie_id),
+                str(title),
+                tuple(g for g in str(genres).split("|") if g),
+                int(year) or None,
+            )
+            for movie_id, title, genres, year in zip(
+                movies.index, movies["title"], movies["genres"], movies["year"]
+            )
+        }
 
     def _movies(self, movie_ids: Sequence[int]) -> list[Movie]:
         return [self.movie(int(m)) for m in movie_ids]
@@ -228,9 +241,17 @@ class Recommender:
         row.sort_indices()
         return movies, row
 
-    def _favourite_confidence(self) -> float:
+    @cached_property
+    def _favourite_weight(self) -> float:
         # A favourite counts as the best rating a user can give (5 stars, as in the notebook).
-        return 1.0 if self.settings.weighting == "binary" else float(self.dataset.ratings["rating"].max())
+        return (
+            1.0
+            if self.settings.weighting == "binary"
+            else float(self.dataset.ratings["rating"].max())
+        )
+
+    def _favourite_confidence(self) -> float:
+        return self._favourite_weight
 
     def search(self, query: str, n: int = 10) -> list[Movie]:
         """Movies whose titles match ``query`` (partial, accent- and typo-tolerant)."""
@@ -310,7 +331,9 @@ class Recommender:
         index = self._user_index(user_id)
         movie = self.movie(ref)
         row = self.interactions.matrix[index]
-        return Scored(movie, float(self.model.scores(np.array([index]), row)[0][self._item_index(movie)]))
+        return Scored(
+            movie, float(self.model.scores(np.array([index]), row)[0][self._item_index(movie)])
+        )
 
     def with_new_user(
         self, liked: Sequence[MovieRef], show_progress: bool = False
@@ -331,8 +354,11 @@ class Recommender:
             new_rows["timestamp"] = np.int64(time.time())
         extended = pd.concat([ratings, new_rows], ignore_index=True)
         dataset = Dataset(
-            self.dataset.name, extended, self.dataset.movies,
-            f"{self.dataset.fingerprint}+user{user_id}", self.dataset.source,
+            self.dataset.name,
+            extended,
+            self.dataset.movies,
+            f"{self.dataset.fingerprint}+user{user_id}",
+            self.dataset.source,
         )
         return Recommender.train(dataset, self.settings, show_progress), user_id
 
@@ -353,7 +379,9 @@ class Recommender:
             }
             (staging / "meta.json").write_text(json.dumps(meta, indent=2))
             arrays = {f"model.{k}": v for k, v in self.model.state().items()}
-            np.savez(staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **arrays)
+            np.savez(
+                staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **arrays
+            )
             if directory.exists():
                 shutil.rmtree(directory)
             os.replace(staging, directory)
@@ -385,7 +413,11 @@ class Recommender:
         except ModelError:
             raise
         except Exception as exc:
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}" if str(exc) else type(exc).__name__
+            reason = (
+                f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
+                if str(exc)
+                else type(exc).__name__
+            )
             raise ModelError(f"the model at {directory} is corrupt ({reason}); {retrain}") from None
         if meta.get("format_version") != FORMAT_VERSION:
             raise ModelError(f"the model at {directory} has an unknown format; {retrain}")
@@ -396,6 +428,22 @@ class Recommender:
                 f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
             )
         return cls(dataset, model, users, items, settings)
+
+
+def resolve_movies(
+    dataset: Dataset, refs: Sequence[MovieRef], min_rating: float = config.MIN_RATING
+) -> list[int]:
+    """``movie_id``s of titles (or ids) without any model, so typos fail before a training run."""
+    index = TitleIndex(dataset.movies, movie_counts(dataset, min_rating))
+    out = []
+    for ref in refs:
+        if isinstance(ref, str):
+            out.append(index.resolve(ref))
+        elif int(ref) in dataset.movies.index:
+            out.append(int(ref))
+        else:
+            raise TitleError(f"no movie has id {ref} in {dataset.name}")
+    return out
 
 
 def model_cache_dir(dataset: Dataset, settings: Settings) -> Path:
@@ -413,10 +461,10 @@ def cached_recommender(
         try:
             return Recommender.load(directory, dataset)
         except ModelError:
-            print(f"movierec: retraining over the corrupt cached model {directory}", file=sys.stderr)
+            print(
+                f"movierec: retraining over the corrupt cached model {directory}", file=sys.stderr
+            )
     recommender = Recommender.train(dataset, settings, show_progress)
-    try:
+    with contextlib.suppress(OSError):  # an unwritable cache only costs speed
         recommender.save(directory)
-    except OSError:
-        pass  # an unwritable cache only costs speed
     return recommender

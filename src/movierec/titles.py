@@ -18,8 +18,25 @@ import pandas as pd
 from .errors import TitleError
 
 _ARTICLES = (
-    "the", "a", "an", "les", "la", "le", "l'", "il", "das", "der", "die", "el", "los", "las",
-    "det", "den", "lo", "une", "un",
+    "the",
+    "a",
+    "an",
+    "les",
+    "la",
+    "le",
+    "l'",
+    "il",
+    "das",
+    "der",
+    "die",
+    "el",
+    "los",
+    "las",
+    "det",
+    "den",
+    "lo",
+    "une",
+    "un",
 )
 _TRAILING_ARTICLE = re.compile(r"^(.*), (" + "|".join(re.escape(a) for a in _ARTICLES) + r")$")
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
@@ -120,7 +137,8 @@ class TitleIndex:
         listed = "; ".join(self.titles[p] for p in ranked[:8])
         more = f" and {len(ranked) - 8} more" if len(ranked) > 8 else ""
         return TitleError(
-            f"{query!r} matches {len(ranked)} movies: {listed}{more}; give the full title with its year"
+            f"{query!r} matches {len(ranked)} movies: {listed}{more}; "
+            "give the full title with its year"
         )
 
     def _pick(self, query: str, positions: list[int]) -> int:

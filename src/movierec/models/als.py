@@ -21,8 +21,8 @@ class ALS(Model):
     Parameters mirror ``implicit.als.AlternatingLeastSquares``; ``seed`` makes fits repeatable.
 
     >>> import scipy.sparse as sp
-    >>> model = ALS(factors=4, iterations=3).fit(sp.random(20, 10, 0.3, format="csr", random_state=0))
-    >>> model.item_factors.shape
+    >>> user_items = sp.random(20, 10, density=0.3, format="csr", random_state=0)
+    >>> ALS(factors=4, iterations=3).fit(user_items).item_factors.shape
     (10, 4)
     """
 
@@ -112,7 +112,9 @@ class ALS(Model):
             cache["normalized"] = normalized_rows(self._require_fit()[1])
         return cache["normalized"]
 
-    def _system(self, row_items: np.ndarray, row_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _system(
+        self, row_items: np.ndarray, row_values: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The normal equations ``A x = b`` of one user's least-squares problem."""
         item_factors = self._require_fit()[1].astype(np.float64)
         liked = item_factors[row_items]
@@ -139,7 +141,7 @@ class ALS(Model):
         return users[np.asarray(user_indices)] @ items.T
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
-        return (self.fold_in_factors(user_items) @ self._require_fit()[1].T.astype(np.float64))
+        return self.fold_in_factors(user_items) @ self._require_fit()[1].T.astype(np.float64)
 
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         from .base import top_n

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import MovieRecError
+
 
 class Model(ABC):
     """Hyperparameters in ``__init__``, learned state set by :meth:`fit`, no I/O."""
@@ -82,3 +84,38 @@ def normalized_rows(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
+
+
+def require_fitted(value: np.ndarray | None) -> np.ndarray:
+    """The learned array, or the error that says to fit first."""
+    if value is None:
+        raise MovieRecError("the model is not trained yet; call fit() first")
+    return value
+
+
+def gram(user_items: sp.csr_matrix) -> np.ndarray:
+    """The dense items × items Gram matrix ``XᵀX`` (float32), by one symmetric BLAS product.
+
+    A dense ``syrk`` on the users × items matrix beats scipy's single-threaded sparse product
+    for MovieLens-sized catalogues (a few thousand items, a few percent dense).
+    """
+    from scipy.linalg import blas
+
+    dense = np.asfortranarray(sp.csr_matrix(user_items, dtype=np.float32).toarray())
+    lower = blas.ssyrk(1.0, dense, trans=1, lower=1)
+    return symmetrize_lower(lower)
+
+
+def symmetrize_lower(lower: np.ndarray) -> np.ndarray:
+    """A symmetric matrix from the lower triangle LAPACK filled in (upper part ignored)."""
+    out = np.tril(lower)
+    out += np.tril(lower, -1).T
+    return out
+
+
+def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0) -> np.ndarray:
+    """Item–item cosine ``G_ij / (‖x_i‖·‖x_j‖ + shrinkage)`` from a Gram matrix, zero diagonal."""
+    norms = np.sqrt(np.maximum(np.diag(gram_matrix), 0.0))
+    similarity = gram_matrix / (np.outer(norms, norms) + max(shrinkage, 1e-12))
+    np.fill_diagonal(similarity, 0.0)
+    return similarity.astype(np.float32)

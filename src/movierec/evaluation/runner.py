@@ -1,0 +1,303 @@
+"""Models side by side: for each model and each seed (or fold), fit on train, rank, measure.
+
+Every model of one seed sees the same split, so differences between models are paired. A model
+is named by a :class:`ModelSpec` — a preset (``default``, ``notebook``, a user preset saved by
+``movierec tune``), a model of ``movierec.models.MODELS`` with its own defaults, either with
+overrides: ``als:factors=128:alpha=2:weighting=binary``.
+
+The JSON form (:meth:`Evaluation.to_json`) is ``{"protocol": {…}, "results": [{"model",
+"metric", "k", "mean", "std"}, …]}``: metrics ``precision, recall, ndcg, map, hit, mrr, coverage,
+popularity_bias`` at each reported K, plus one ``fit_seconds`` row per model with ``"k": null``
+(wall-clock seconds of ``fit`` alone). ``mean`` and ``std`` are over seeds × folds; ``std`` is the
+sample standard deviation (0 for a single run). ``protocol`` also records the dataset, the kept
+interactions, the seeds and each model's exact settings.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import config
+from ..datasets import Dataset
+from ..errors import MovieRecError
+from ..interactions import WEIGHTINGS, bm25_weight, confidence
+from ..models import MODELS, Model, make_model
+from .metrics import METRICS, MetricAccumulator
+from .presets import all_presets
+from .protocols import PreparedData, Protocol
+from .splits import Split
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model to evaluate: ``label`` as the user named it, the model, params and weighting."""
+
+    label: str
+    model: str
+    params: dict[str, Any] = field(default_factory=dict)
+    weighting: str = "rating"
+
+    def build(self, seed: int) -> Model:
+        """A fresh, unfitted model; ``seed`` is passed when the model takes one."""
+        params = dict(self.params)
+        accepted = inspect.signature(MODELS[self.model].__init__).parameters
+        if "seed" in accepted:
+            params["seed"] = seed
+        return make_model(self.model, **params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "params": self.params, "weighting": self.weighting}
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _model_weighting(model: str) -> str:
+    """A model's preferred input weighting (its class's ``weighting`` attribute), else ratings."""
+    preferred = getattr(MODELS[model], "weighting", "rating")
+    return preferred if preferred in WEIGHTINGS else "rating"
+
+
+def parse_model_spec(text: str) -> ModelSpec:
+    """``name[:key=value…]`` → :class:`ModelSpec`; ``name`` is a preset or a model name.
+
+    Presets (shipped and the user's) win over model names; ``weighting`` is an override like any
+    other. Unknown names raise MovieRecError listing the choices.
+    """
+    text = text.strip()
+    name, *overrides = text.split(":")
+    presets = all_presets()
+    if name in presets:
+        settings = dict(presets[name])
+        model = str(settings.pop("model"))
+        weighting = str(settings.pop("weighting", "rating"))
+        settings.pop("min_rating", None)  # the protocol decides which ratings count
+        params: dict[str, Any] = settings
+    elif name in MODELS:
+        model, weighting, params = name, _model_weighting(name), {}
+    else:
+        raise MovieRecError(
+            f"unknown model {name!r}; choose a preset ({', '.join(presets)}) "
+            f"or a model ({', '.join(MODELS)})"
+        )
+    if model not in MODELS:
+        raise MovieRecError(
+            f"preset {name!r} names model {model!r}, which this movierec does not have "
+            f"({', '.join(MODELS)})"
+        )
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        if not sep or not key:
+            raise MovieRecError(f"write model overrides as name:key=value, got {override!r} in {text!r}")
+        if key == "weighting":
+            weighting = value
+        else:
+            params[key] = _parse_value(value)
+    if weighting not in WEIGHTINGS:
+        raise MovieRecError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+    accepted = inspect.signature(MODELS[model].__init__).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+    unknown = [key for key in params if key not in accepted and not takes_any]
+    if unknown:
+        names = ", ".join(p for p in accepted if p not in ("self", "use_gpu"))
+        raise MovieRecError(f"model {model!r} has no parameter {unknown[0]!r}; it takes {names}")
+    return ModelSpec(text, model, params, weighting)
+
+
+def parse_model_specs(text: str) -> list[ModelSpec]:
+    """A comma-separated list of specs (``default,als,ease``); labels must be distinct."""
+    specs = [parse_model_spec(part) for part in text.split(",") if part.strip()]
+    if not specs:
+        raise MovieRecError("name at least one model, e.g. --models default,als")
+    labels = [spec.label for spec in specs]
+    if len(set(labels)) != len(labels):
+        raise MovieRecError(f"a model is named twice in {text!r}")
+    return specs
+
+
+def weighted(matrix: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
+    """``matrix`` (users × items, values = ratings) as a model's input: ratings, 1s or BM25."""
+    out = sp.csr_matrix(matrix, dtype=np.float32, copy=True)
+    out.data = confidence(out.data, weighting)
+    if weighting == "bm25":
+        out = bm25_weight(out)
+    return out
+
+
+def model_input(split: Split, weighting: str) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+    """The weighted training matrix and, for strong generalization, the weighted fold-in rows.
+
+    Each is weighted on its own (BM25's statistics come from the matrix weighted), so nothing
+    held out leaks into training."""
+    fold_in = None if split.fold_in is None else weighted(split.fold_in, weighting)
+    return weighted(split.train, weighting), fold_in
+
+
+def score_and_measure(
+    model: Model,
+    split: Split,
+    train_input: sp.csr_matrix,
+    fold_in_input: sp.csr_matrix | None,
+    part: str,
+    ks: Sequence[int],
+    batch_size: int = 1024,
+) -> dict[tuple[str, int], float]:
+    """Rank every item for each user with held-out items in ``part`` ("valid" or "test"),
+    masking what the user already has, in batches of users; {(metric, K): mean over users}.
+
+    Seen users are scored with ``model.scores(users, train rows)``; with strong generalization,
+    held-out users with ``model.fold_in_scores(fold-in rows)``."""
+    known = split.known(part)
+    target = split.target(part)
+    users = split.users_to_evaluate(part)
+    item_counts = np.bincount(split.train.indices, minlength=split.train.shape[1])
+    accumulator = MetricAccumulator(ks, split.train.shape[1], item_counts)
+    for start in range(0, len(users), batch_size):
+        batch = users[start : start + batch_size]
+        if fold_in_input is not None:
+            scores = model.fold_in_scores(fold_in_input[batch])
+        else:
+            scores = model.scores(batch, train_input[batch])
+        accumulator.add(np.asarray(scores), known[batch], target[batch])
+    return accumulator.result()
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One model fitted and measured on one split: ``metrics`` is {(metric, K): mean}."""
+
+    model: str
+    seed: int
+    fold: int
+    fit_seconds: float
+    eval_seconds: float
+    metrics: dict[tuple[str, int], float]
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """One row of the JSON results: mean and sample std over ``runs`` seeds × folds."""
+
+    model: str
+    metric: str
+    k: int | None
+    mean: float
+    std: float
+    runs: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "metric": self.metric, "k": self.k,
+                "mean": self.mean, "std": self.std}
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    array = np.asarray(values, dtype=np.float64)
+    std = float(array.std(ddof=1)) if len(array) > 1 else 0.0
+    return float(array.mean()), std
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` found: the protocol, the model specs and every run."""
+
+    protocol: dict[str, Any]
+    specs: list[ModelSpec]
+    runs: list[RunResult]
+    report_ks: list[int]
+
+    def runs_of(self, label: str) -> list[RunResult]:
+        return [run for run in self.runs if run.model == label]
+
+    def summary(self, label: str, metric: str, k: int | None) -> MetricSummary:
+        """Mean ± std of one metric (or ``fit_seconds`` with k None) over a model's runs."""
+        runs = self.runs_of(label)
+        if metric == "fit_seconds":
+            values = [run.fit_seconds for run in runs]
+        else:
+            values = [run.metrics[(metric, k)] for run in runs]
+        mean, std = _mean_std(values)
+        return MetricSummary(label, metric, k, mean, std, len(runs))
+
+    def summaries(self) -> list[MetricSummary]:
+        """Every metric at every reported K, then ``fit_seconds``, for each model in order."""
+        out = []
+        for spec in self.specs:
+            for k in self.report_ks:
+                out.extend(self.summary(spec.label, metric, k) for metric in METRICS)
+            out.append(self.summary(spec.label, "fit_seconds", None))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"protocol": self.protocol,
+                "results": [summary.to_dict() for summary in self.summaries()]}
+
+
+def evaluate(
+    dataset: Dataset,
+    protocol: Protocol,
+    specs: Sequence[ModelSpec],
+    k: int | Sequence[int] = 10,
+    seeds: Sequence[int] = (config.SEED,),
+    extra_ks: Sequence[int] = (),
+    batch_size: int = 1024,
+    progress: Progress | None = None,
+    prepared: PreparedData | None = None,
+) -> Evaluation:
+    """Fit every spec on the train part of every split of every seed; measure on test.
+
+    ``k`` is the reported cut-off(s); ``extra_ks`` are measured too (for plots) but not reported.
+    Validation items are never trained on; at test time they are masked, like train items.
+    """
+    report_ks = sorted({int(k)} if isinstance(k, (int, np.integer)) else {int(v) for v in k})
+    if not report_ks or report_ks[0] < 1:
+        raise MovieRecError(f"-k must be at least 1, got {k}")
+    if not seeds:
+        raise MovieRecError("give at least one seed")
+    all_ks = sorted(set(report_ks) | {int(v) for v in extra_ks})
+    data = prepared or protocol.prepare(dataset)
+    protocol.check(data)
+    say = progress or (lambda message: None)
+    runs: list[RunResult] = []
+    for seed in seeds:
+        for fold, split in enumerate(protocol.splits(data, int(seed))):
+            for spec in specs:
+                train_input, fold_in_input = model_input(split, spec.weighting)
+                model = spec.build(int(seed))
+                started = time.perf_counter()
+                model.fit(train_input)
+                fitted = time.perf_counter()
+                metrics = score_and_measure(
+                    model, split, train_input, fold_in_input, "test", all_ks, batch_size
+                )
+                done = time.perf_counter()
+                runs.append(RunResult(spec.label, int(seed), fold, fitted - started,
+                                      done - fitted, metrics))
+                say(f"{spec.label} seed {seed} split {fold + 1}: "
+                    f"ndcg@{report_ks[0]} {metrics[('ndcg', report_ks[0])]:.4f}, "
+                    f"fit {fitted - started:.1f} s")
+    interactions = data.interactions
+    description = {
+        **protocol.to_dict(),
+        "dataset": data.dataset,
+        "interactions": interactions.nnz,
+        "users": interactions.n_users,
+        "items": interactions.n_items,
+        "seeds": [int(s) for s in seeds],
+        "k": report_ks,
+        "models": {spec.label: spec.to_dict() for spec in specs},
+    }
+    return Evaluation(description, list(specs), runs, report_ks)

@@ -1,0 +1,211 @@
+"""Build the report: every chart as a PNG and an ``index.html`` that shows them, in one folder."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__, analysis, config
+from ..datasets import Dataset
+from ..errors import MovieRecError
+from ..recommender import Recommender
+from . import charts, html
+from .results import EvaluationResults
+
+StepCallback = Callable[[str, int, int], None]
+"""Told ``(what is being done, steps done, steps in all)`` before each step."""
+
+INDEX = "index.html"
+DATA_CHARTS = (
+    "ratings_distribution.png", "long_tail.png", "top_movies.png", "genres.png",
+    "ratings_per_user.png", "factor_map.png",
+)
+EVALUATION_CHART = "evaluation.png"
+
+
+@dataclass(frozen=True)
+class Report:
+    """A written report: its folder, its page and its charts."""
+
+    directory: Path
+    index: Path
+    images: tuple[Path, ...]
+
+
+def prepare_output(out: str | Path) -> Path:
+    """Create ``out`` if needed and check a file can be written there (before any slow work)."""
+    directory = Path(out)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".write-check.")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise MovieRecError(
+            f"cannot write the report to {directory}: {reason}; pick another --out"
+        ) from None
+    return directory
+
+
+def _stats_rows(dataset: Dataset, min_rating: float) -> list[list[object]]:
+    summary = analysis.stats(dataset, min_rating)
+    per_user = analysis.user_counts(dataset, min_rating)
+    per_movie = analysis.movie_counts(dataset, min_rating)
+    all_per_user = dataset.ratings.groupby("user_id").size()
+    all_per_movie = dataset.ratings.groupby("movie_id").size()
+    density_all = summary.ratings_total / max(summary.users_total * summary.movies_total, 1)
+    density_kept = summary.ratings_kept / max(summary.users * summary.movies, 1)
+    return [
+        ["ratings", f"{summary.ratings_total:,}",
+         f"{summary.ratings_kept:,} ({summary.kept_ratio:.1%})"],
+        ["users", f"{summary.users_total:,}", f"{summary.users:,}"],
+        ["movies", f"{summary.movies_total:,}", f"{summary.movies:,}"],
+        ["density (ratings ÷ users × movies)", f"{density_all:.2%}", f"{density_kept:.2%}"],
+        ["median ratings per user", f"{np.median(all_per_user):,.0f}",
+         f"{np.median(per_user):,.0f}"],
+        ["median ratings per movie", f"{np.median(all_per_movie):,.0f}",
+         f"{np.median(per_movie):,.0f}"],
+    ]
+
+
+def _model_rows(recommender: Recommender) -> list[list[object]]:
+    settings = recommender.settings
+    rows: list[list[object]] = [["model", settings.model]]
+    rows += [[name, value] for name, value in settings.params.items()]
+    rows += [
+        ["weighting", settings.weighting],
+        ["min rating", f"{settings.min_rating:g}"],
+        ["users × movies", f"{len(recommender.users):,} × {len(recommender.items):,}"],
+    ]
+    return rows
+
+
+def _sections(dataset: Dataset, recommender: Recommender, min_rating: float) -> list[html.Section]:
+    summary = analysis.stats(dataset, min_rating)
+    distribution = analysis.rating_distribution(dataset, min_rating)
+    curve = analysis.long_tail(dataset, min_rating)
+    top20 = analysis.top_share(curve, 0.2)
+    half = float(np.interp(0.5, curve["rating_share"], curve["movie_share"]))
+    top = analysis.popular(dataset, 1, min_rating)
+    genres = analysis.genre_counts(dataset, min_rating)
+    per_user = analysis.user_counts(dataset, min_rating)
+    factors = getattr(recommender.model, "item_factors", None)
+    n_factors = factors.shape[1] if factors is not None else 0
+    lowest, highest = distribution.index.min(), distribution.index.max()
+    return [
+        html.Section(
+            "ratings", "Ratings before and after the filter",
+            f"Ratings run from {lowest:g} to {highest:g} stars. Keeping those ≥ {min_rating:g} "
+            f"keeps {summary.ratings_kept:,} of {summary.ratings_total:,} "
+            f"({summary.kept_ratio:.1%}); "
+            "what is left is read as \"liked\", the implicit feedback ALS learns from.",
+            "ratings_distribution.png",
+            f"Bar chart of ratings per star value: grey bars before the filter, blue bars after "
+            f"keeping ratings of {min_rating:g} stars or more.",
+        ),
+        html.Section(
+            "long-tail", "The long tail of popularity",
+            f"Rank the movies by kept ratings: the top 20% of them hold {top20:.0%} of the kept "
+            f"ratings, and half of all kept ratings go to just {half:.1%} of the movies. A "
+            "recommender that only echoes popularity looks good on paper; the tail is where "
+            "personal taste shows.",
+            "long_tail.png",
+            f"Cumulative share of kept ratings against the share of movies, most popular first; "
+            f"the top 20% of movies hold {top20:.0%}.",
+        ),
+        html.Section(
+            "top-movies", "The 30 most popular movies",
+            f"Movies with the most kept ratings; {top['title'].iloc[0]} leads with "
+            f"{int(top['count'].iloc[0]):,}.",
+            "top_movies.png",
+            "Horizontal bar chart of the 30 movies with the most kept ratings, most popular "
+            "on top.",
+        ),
+        html.Section(
+            "genres", "Ratings per genre",
+            f"Kept ratings per genre. A movie has up to several genres and its ratings count for "
+            f"each, so the bars add up to more than the ratings. {genres.index[0]} and "
+            f"{genres.index[1]} lead.",
+            "genres.png",
+            f"Horizontal bar chart of kept ratings per genre, from {genres.index[0]} down to "
+            f"{genres.index[-1]}.",
+        ),
+        html.Section(
+            "users", "Ratings per user",
+            f"Most users rate a few dozen movies and a few rate hundreds or thousands: the "
+            f"median user has {np.median(per_user):,.0f} kept ratings, the most active "
+            f"{int(per_user.max()):,}. The x axis is logarithmic.",
+            "ratings_per_user.png",
+            "Histogram of kept ratings per user on a logarithmic axis, with the median marked.",
+        ),
+        html.Section(
+            "factor-map", "The model's taste map",
+            f"Each movie's {n_factors} ALS item factors, scaled to unit length (the space "
+            "`similar` uses) and projected onto their first two principal components (PCA), for "
+            "the most popular movies. Movies close together are liked by the same people. "
+            "Colour shows a main genre: of the nine most common genres, the movie's rarest.",
+            "factor_map.png",
+            "Scatter plot of movies on the first two principal components of their ALS factors, "
+            "coloured by main genre, with some well-known titles labelled.",
+        ),
+    ]
+
+
+def build_report(
+    dataset: Dataset,
+    recommender: Recommender,
+    out: str | Path,
+    min_rating: float = config.MIN_RATING,
+    evaluation: EvaluationResults | None = None,
+    on_step: StepCallback | None = None,
+) -> Report:
+    """Write every chart and ``index.html`` to ``out``; ``evaluation`` adds its section.
+
+    Each file is written atomically, the page last, so an interrupted run never leaves a page
+    pointing at missing charts.
+    """
+    directory = prepare_output(out)
+    steps: list[tuple[str, str, Callable[[], object]]] = [
+        ("Drawing the ratings distribution", DATA_CHARTS[0],
+         lambda: charts.ratings_distribution(dataset, min_rating)),
+        ("Drawing the long tail", DATA_CHARTS[1], lambda: charts.long_tail(dataset, min_rating)),
+        ("Drawing the top 30 movies", DATA_CHARTS[2],
+         lambda: charts.top_movies(dataset, 30, min_rating)),
+        ("Drawing ratings per genre", DATA_CHARTS[3], lambda: charts.genres(dataset, min_rating)),
+        ("Drawing ratings per user", DATA_CHARTS[4],
+         lambda: charts.ratings_per_user(dataset, min_rating)),
+        ("Mapping the ALS factors", DATA_CHARTS[5], lambda: charts.factor_map(recommender)),
+    ]
+    if evaluation is not None:
+        steps.append(("Drawing the evaluation", EVALUATION_CHART,
+                      lambda: charts.evaluation(evaluation)))
+    total = len(steps) + 1
+    images = []
+    for done, (what, filename, draw) in enumerate(steps):
+        if on_step is not None:
+            on_step(what, done, total)
+        images.append(charts.save_png(draw(), directory / filename))  # type: ignore[arg-type]
+    if on_step is not None:
+        on_step("Writing index.html", len(steps), total)
+    page = html.render(
+        title=f"MovieLens {dataset.name}: a movierec report",
+        subtitle=f"Ratings ≥ {min_rating:g} kept · generated {time.strftime('%Y-%m-%d %H:%M')} "
+        f"by movierec {__version__}",
+        stats_rows=_stats_rows(dataset, min_rating),
+        model_rows=_model_rows(recommender),
+        sections=_sections(dataset, recommender, min_rating),
+        evaluation=html.evaluation_html(evaluation, EVALUATION_CHART) if evaluation else "",
+        footer=f"Data: {dataset.name} by GroupLens (grouplens.org), cited as its README asks. "
+        "Charts by movierec with matplotlib.",
+    )
+    index = html.write_text_atomic(directory / INDEX, page)
+    if on_step is not None:
+        on_step("Done", total, total)
+    return Report(directory, index, tuple(images))

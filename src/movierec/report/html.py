@@ -1,0 +1,138 @@
+"""The report's HTML page: one ``index.html`` beside its PNG charts, readable offline.
+
+Nothing is fetched from the network: the style is inline and the images are relative paths to
+the PNGs in the same folder, so the folder can be zipped, mailed or opened from disk.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+from pathlib import Path
+
+from .results import EvaluationResults
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
+       max-width: 1100px; margin: 2rem auto; padding: 0 1.5rem; line-height: 1.5; }
+h1 { margin-bottom: 0.2rem; }
+.subtitle { color: #555; margin-top: 0; }
+h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2rem; margin-top: 2.5rem; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { border: 1px solid #ddd; padding: 0.35rem 0.8rem; text-align: left; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+thead th { background: #f3f5f8; }
+figure { margin: 1rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.92rem; }
+nav ul { columns: 2; }
+footer { color: #777; font-size: 0.85rem; margin-top: 3rem; }
+"""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One chart with its heading and a short explanation."""
+
+    anchor: str
+    heading: str
+    text: str
+    image: str
+    alt: str
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]], numeric_from: int = 1) -> str:
+    head = "".join(
+        f'<th{" class=num" if i >= numeric_from else ""} scope="col">{escape(str(h))}</th>'
+        for i, h in enumerate(header)
+    )
+    body = "".join(
+        "<tr>" + "".join(
+            f'<th scope="row">{escape(str(v))}</th>' if i == 0
+            else f'<td{" class=num" if i >= numeric_from else ""}>{escape(str(v))}</td>'
+            for i, v in enumerate(row)
+        ) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _figure(section: Section) -> str:
+    return (
+        f'<section id="{escape(section.anchor)}"><h2>{escape(section.heading)}</h2>'
+        f"<p>{escape(section.text)}</p>"
+        f'<figure><img src="{escape(section.image)}" alt="{escape(section.alt)}">'
+        f"<figcaption>{escape(section.alt)}</figcaption></figure></section>"
+    )
+
+
+def evaluation_html(results: EvaluationResults, image: str | None) -> str:
+    """The evaluation section: the protocol, a models × metric@k table and the chart."""
+    parts = ['<section id="evaluation"><h2>Offline evaluation</h2>',
+             "<p>How well each model ranks held-out movies that test users liked. Higher is "
+             "better; ± is the standard deviation the evaluation reported.</p>"]
+    if results.protocol:
+        rows = [[key, value if isinstance(value, (str, int, float)) else repr(value)]
+                for key, value in results.protocol.items()]
+        parts.append("<h3>Protocol</h3>" + _table(["setting", "value"], rows, numeric_from=2))
+    wide = results.wide()
+    parts.append("<h3>Results</h3>" + _table(
+        ["model", *wide.columns], [[model, *wide.loc[model]] for model in wide.index]
+    ))
+    if image is not None:
+        labels = ", ".join(results.label(m, k) for m, k in results.metric_keys()[:4])
+        parts.append(
+            f'<figure><img src="{escape(image)}" alt="Bar charts of {escape(labels)} per model, '
+            f'with standard-deviation error bars"><figcaption>Mean per model; error bars show '
+            f"± one standard deviation.</figcaption></figure>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def render(
+    title: str,
+    subtitle: str,
+    stats_rows: Sequence[Sequence[object]],
+    model_rows: Sequence[Sequence[object]],
+    sections: Sequence[Section],
+    evaluation: str = "",
+    footer: str = "",
+) -> str:
+    """The whole page as a string."""
+    toc = [(s.anchor, s.heading) for s in sections]
+    if evaluation:
+        toc.append(("evaluation", "Offline evaluation"))
+    nav = "".join(f'<li><a href="#{escape(a)}">{escape(h)}</a></li>' for a, h in toc)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        f"<header><h1>{escape(title)}</h1><p class=subtitle>{escape(subtitle)}</p></header>"
+        f'<nav aria-label="contents"><ul>{nav}</ul></nav>'
+        '<section id="dataset"><h2>The data</h2><p>Ratings below the threshold are dropped; '
+        "the rest are read as implicit feedback (this user liked this movie).</p>"
+        + _table(["", "before the filter", "after the filter"], stats_rows)
+        + "<h3>The model</h3>" + _table(["setting", "value"], model_rows, numeric_from=2)
+        + "</section>"
+        + "".join(_figure(s) for s in sections)
+        + evaluation
+        + f"<footer>{escape(footer)}</footer></body></html>\n"
+    )
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide the report from a web server
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,263 @@
+"""The web app: a page to pick favourite movies and a JSON API over a loaded Recommender.
+
+Thin on purpose: HTTP in, one Recommender call, JSON out. Every response is JSON or a static
+file shipped in the package, so nothing is fetched from another host at run time (the API docs
+at /docs and /redoc use the Swagger UI and ReDoc copies that ``fastapi-offline`` ships).
+
+>>> from movierec import load_dataset, Recommender
+>>> app = create_app(Recommender.train(load_dataset("ml-latest-small")))  # doctest: +SKIP
+>>> # uvicorn.run(app, host="127.0.0.1", port=8000)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from ..analysis import rating_distribution, stats
+from ..errors import MovieRecError, TitleError
+from ..recommender import Movie, Recommender, Scored
+from .schemas import (
+    MAX_N,
+    Health,
+    MovieInfo,
+    Problem,
+    RecommendRequest,
+    ScoredMovie,
+    ScoreRequest,
+    StatsOut,
+)
+
+MAX_BODY_BYTES = 64 * 1024
+CountQuery = Annotated[int, Query(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}")]
+STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger("movierec.web")
+
+# The page loads only its own files; inline scripts and other hosts are refused by the browser.
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with 413, counting what actually arrives (so a
+    chunked body without Content-Length is caught too); the app sees the body replayed."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"the request body is over {self.limit // 1024} KiB; send fewer liked movies"
+        response = JSONResponse({"detail": detail}, status_code=413)
+        await response(scope, receive, send)
+
+
+def _where(location: Sequence[Any]) -> str:
+    """``("body", "liked", 3)`` → ``liked[3]``; ``("query", "n")`` → ``n``."""
+    out = ""
+    for part in location[1:] if location and location[0] in ("body", "query", "path") else location:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
+
+
+def readable(errors: Sequence[Any]) -> str:
+    """One line a person can act on, from pydantic's validation errors."""
+    parts = []
+    for error in errors[:5]:
+        kind, where = error.get("type", ""), _where(error.get("loc", ()))
+        if kind == "json_invalid":
+            reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+            parts.append(f"the request body is not valid JSON ({reason})")
+        elif kind == "missing" and not where:
+            parts.append("a JSON request body is required")
+        else:
+            message = str(error.get("msg", "is invalid"))
+            parts.append(f"{where or 'request body'}: {message[:1].lower()}{message[1:]}")
+    if len(errors) > 5:
+        parts.append(f"and {len(errors) - 5} more problems")
+    return "; ".join(parts)
+
+
+def _scored(item: Scored) -> ScoredMovie:
+    movie = item.movie
+    return ScoredMovie(
+        movie_id=movie.movie_id,
+        title=movie.title,
+        genres=list(movie.genres),
+        year=movie.year,
+        score=round(item.score, 6),
+        because=list(item.because) if item.because is not None else None,
+    )
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": Problem, "description": "No movie has that movie_id"},
+    422: {"model": Problem, "description": "Malformed parameters or body, or a movie the model "
+          "cannot use (no kept ratings)"},
+}
+
+
+def create_app(recommender: Recommender) -> FastAPI:
+    """A FastAPI app serving ``recommender``: the page at ``/``, the JSON API under ``/api``,
+    its documentation at ``/docs`` (Swagger UI) and ``/redoc``, all without network access."""
+    app = FastAPIOffline(
+        title="movierec",
+        version=__version__,
+        description=(
+            "Movie recommendations from MovieLens. Movies are named by their MovieLens "
+            f"`movie_id` (find them with `/api/movies/search`). Counts `n` run from 1 to {MAX_N}; "
+            "errors are JSON objects with a `detail` message."
+        ),
+        static_url="/docs-assets",
+    )
+    dataset = recommender.dataset
+    min_rating = recommender.settings.min_rating
+    counts = dict(zip(recommender.popularity.index.tolist(), recommender.popularity.tolist()))
+    summary = StatsOut(
+        **stats(dataset, min_rating).to_dict(),
+        model=recommender.settings.model,
+        rating_distribution=[
+            {"rating": rating, "all": row["all"], "kept": row["kept"]}
+            for rating, row in rating_distribution(dataset, min_rating).iterrows()
+        ],
+    )
+    # Build the lazy lookups and model caches now, not in the first requests' threads.
+    top = int(recommender.popularity.index[0])
+    recommender.similar(top, 1)
+    recommender.recommend([top], 1, explain=True)
+
+    def info(movie: Movie) -> MovieInfo:
+        return MovieInfo(**movie.to_dict(), ratings=counts.get(movie.movie_id, 0))
+
+    def known(movie_id: int) -> Movie:
+        try:
+            return recommender.movie(movie_id)
+        except TitleError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": readable(exc.errors())}, status_code=422)
+
+    @app.exception_handler(MovieRecError)
+    async def movierec_error(request: Request, exc: MovieRecError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        return JSONResponse(
+            {"detail": "internal server error; the request was not completed"}, status_code=500
+        )
+
+    movie_id_param = Annotated[int, PathParam(description="a MovieLens movie_id")]
+
+    @app.get("/api/movies/search", tags=["movies"], responses=ERRORS)
+    def search(
+        q: Annotated[str, Query(min_length=1, max_length=200, description="part of a title")],
+        n: CountQuery = 10,
+    ) -> list[MovieInfo]:
+        """Movies whose titles match `q` (partial, accent- and typo-tolerant), best first."""
+        return [info(movie) for movie in recommender.search(q, n)]
+
+    @app.get("/api/movies/{movie_id}", tags=["movies"], responses=ERRORS)
+    def movie(movie_id: movie_id_param) -> MovieInfo:
+        """One movie by its `movie_id`."""
+        return info(known(movie_id))
+
+    @app.get("/api/movies/{movie_id}/similar", tags=["movies"], responses=ERRORS)
+    def similar(
+        movie_id: movie_id_param,
+        n: CountQuery = 10,
+    ) -> list[ScoredMovie]:
+        """The `n` movies most similar to one movie (cosine of the model's item factors)."""
+        known(movie_id)
+        return [_scored(item) for item in recommender.similar(movie_id, n)]
+
+    @app.post("/api/recommend", tags=["recommendations"], responses=ERRORS)
+    def recommend(body: RecommendRequest) -> list[ScoredMovie]:
+        """Top-`n` movies for someone who likes `liked`, folded in without retraining; `explain`
+        adds `because`, the liked titles that led to each."""
+        for movie_id in body.liked:
+            known(movie_id)
+        return [_scored(item) for item in recommender.recommend(body.liked, body.n, body.explain)]
+
+    @app.post("/api/score", tags=["recommendations"], responses=ERRORS)
+    def score(body: ScoreRequest) -> ScoredMovie:
+        """The preference score of someone who likes `liked` for one movie."""
+        for movie_id in [*body.liked, body.movie_id]:
+            known(movie_id)
+        return _scored(recommender.score(body.liked, body.movie_id))
+
+    @app.get("/api/popular", tags=["movies"], responses={422: ERRORS[422]})
+    def popular(n: CountQuery = 20) -> list[MovieInfo]:
+        """The `n` movies with the most kept ratings (`ratings`), most first."""
+        return [info(movie) for movie, _ in recommender.popular(n)]
+
+    @app.get("/api/stats", tags=["dataset"])
+    def dataset_stats() -> StatsOut:
+        """Ratings, users and movies before and after the min-rating filter, and ratings per
+        star value."""
+        return summary
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> Health:
+        """Liveness: the model is loaded and answering."""
+        return Health(dataset=dataset.name, movies=len(recommender.items))
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        headers = {"Content-Security-Policy": PAGE_POLICY}
+        return FileResponse(STATIC_DIR / "index.html", headers=headers)
+
+    return app

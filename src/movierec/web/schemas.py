@@ -1,0 +1,96 @@
+"""Request and response bodies of the JSON API (pydantic), which /docs documents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_N = 100
+MAX_LIKED = 500
+
+MovieId = Annotated[int, Field(strict=True, description="a MovieLens movie_id", examples=[1])]
+Count = Annotated[int, Field(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}")]
+
+
+class MovieOut(BaseModel):
+    """A movie: its MovieLens id, title, genres and release year (null when unknown)."""
+
+    movie_id: int
+    title: str
+    genres: list[str]
+    year: int | None
+
+
+class MovieInfo(MovieOut):
+    """A movie with its number of kept ratings; 0 means the model cannot use it as a favourite."""
+
+    ratings: int = Field(description="ratings at or above the model's min_rating")
+
+
+class ScoredMovie(MovieOut):
+    """A recommended or similar movie with its score (higher is better)."""
+
+    score: float
+    because: list[str] | None = Field(
+        default=None, description="the liked titles that explain it (recommend with explain)"
+    )
+
+
+class RecommendRequest(BaseModel):
+    """Favourite movies in, recommendations out (the favourites never come back)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    liked: Annotated[list[MovieId], Field(min_length=1, max_length=MAX_LIKED)] = Field(
+        description=f"movie_ids of favourite movies, 1 to {MAX_LIKED}", examples=[[1, 260, 2571]]
+    )
+    n: Count = 10
+    explain: bool = Field(default=False, description="add `because` to each recommendation")
+
+
+class ScoreRequest(BaseModel):
+    """Favourite movies and one movie to score for someone who likes them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    liked: Annotated[list[MovieId], Field(min_length=1, max_length=MAX_LIKED)] = Field(
+        description=f"movie_ids of favourite movies, 1 to {MAX_LIKED}", examples=[[1, 260]]
+    )
+    movie_id: MovieId
+
+
+class Rating(BaseModel):
+    """How many ratings gave one star value, before and after the min-rating filter."""
+
+    rating: float
+    all: int
+    kept: int
+
+
+class StatsOut(BaseModel):
+    """The dataset behind the model: counts before and after the min-rating filter."""
+
+    dataset: str
+    model: str
+    ratings_total: int
+    ratings_kept: int
+    kept_ratio: float
+    users: int
+    movies: int
+    users_total: int
+    movies_total: int
+    min_rating: float
+    rating_distribution: list[Rating]
+
+
+class Health(BaseModel):
+    status: str = "ok"
+    dataset: str
+    movies: int
+
+
+class Problem(BaseModel):
+    """An error: ``detail`` says what was wrong and how to fix it."""
+
+    detail: str
