@@ -183,3 +183,13 @@ def test_help_lists_every_command() -> None:
     )
     for command in ("stats", "popular", "search", "similar", "recommend", "score", "train", "demo"):
         assert command in result.stdout
+
+
+def test_gpu_without_cuda_is_one_line(capsys, tmp_path: Path) -> None:
+    import implicit.gpu
+
+    if implicit.gpu.HAS_CUDA:
+        pytest.skip("this machine has CUDA; the error path is for machines without it")
+    code, _, err = run(capsys, "train", *SMALL, "--gpu", "--out", str(tmp_path / "m"))
+    assert code == 2 and "CUDA" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "m").exists()

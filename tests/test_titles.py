@@ -47,6 +47,7 @@ def index() -> TitleIndex:
         ("Se7en", 47),
         ("Toy Stroy", 1),  # typo
         ("the city of lost children", 29),
+        ("Star Wars: Episode IV", 260),  # the start of a longer title
     ],
 )
 def test_resolves(index: TitleIndex, typed: str, movie_id: int) -> None:

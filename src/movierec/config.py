@@ -10,6 +10,14 @@ CACHE_DIR_ENV = "MOVIEREC_CACHE_DIR"
 DEFAULT_DATASET = "ml-1m"
 FALLBACK_DATASET = "ml-latest-small"
 SEED = 42
+DEMO_FAVOURITES = [
+    "Toy Story (1995)",
+    "Star Wars: Episode IV - A New Hope (1977)",
+    "Matrix, The (1999)",
+    "Fargo (1996)",
+    "Pulp Fiction (1994)",
+]
+"""Five well-known favourites in both ML-1M and the bundled ml-latest-small, for `movierec demo`."""
 
 PRESETS: dict[str, dict[str, float | int | str]] = {
     # Each preset names a model (`movierec.models.MODELS`), its hyperparameters and the weighting.

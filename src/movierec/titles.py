@@ -46,6 +46,7 @@ _SPACES = re.compile(r"\s+")
 _AKA = re.compile(r"^(a\.k\.a\.|aka)\s+", re.IGNORECASE)
 FUZZY_ACCEPT = 85.0  # rapidfuzz ratio at or above which a typo is taken as meant
 FUZZY_MARGIN = 4.0  # how far ahead of the runner-up a fuzzy match must be
+SEARCH_MIN_SCORE = 75.0  # rapidfuzz WRatio below which search drops a candidate
 
 
 def _fold(text: str) -> str:
@@ -164,6 +165,13 @@ class TitleIndex:
             return self._pick(query, positions)
         if key in self._by_series:
             return self._pick(query, self._by_series[key])
+        starting = {
+            p for k, ps in self._by_key.items() if k.startswith(key + " ") for p in ps
+        }  # "Star Wars: Episode IV" → "… - A New Hope"
+        if year is not None:
+            starting = {p for p in starting if self.years[p] == year}
+        if 0 < len(starting) <= 8:
+            return self._pick(query, list(starting))
         return self._fuzzy(query, key, year)
 
     def _fuzzy(self, query: str, key: str, year: int | None) -> int:
@@ -201,11 +209,13 @@ class TitleIndex:
             contains, key=lambda p: (p not in starts, -self._popularity[p], self.titles[p])
         )
         if len(ranked) < n:
-            fuzzy = process.extract(key, self._keys, scorer=fuzz.WRatio, limit=n * 2)
+            fuzzy = process.extract(key, self._keys, scorer=fuzz.WRatio, limit=n * 4)
             seen = set(ranked)
             for matched_key, score, _ in fuzzy:
-                if score < 60:
+                if score < SEARCH_MIN_SCORE:
                     break
+                if len(matched_key) < min(len(key), 4):
+                    continue  # "M" is not a fuzzy match for "matrix"
                 for p in sorted(self._by_key[matched_key], key=lambda p: -self._popularity[p]):
                     if p not in seen:
                         ranked.append(p)

@@ -99,10 +99,17 @@ class ALS(Model):
             raise MovieRecError("the model is not trained yet; call fit() first")
         return self.user_factors, self.item_factors
 
+    def _items64(self) -> np.ndarray:
+        """Item factors in float64, for exact solves (cached: they change only in fit)."""
+        cache = self.__dict__.setdefault("_cache", {})
+        if "items64" not in cache:
+            cache["items64"] = self._require_fit()[1].astype(np.float64)
+        return cache["items64"]
+
     def _gram(self) -> np.ndarray:
         cache = self.__dict__.setdefault("_cache", {})
         if "gram" not in cache:
-            items = self._require_fit()[1].astype(np.float64)
+            items = self._items64()
             cache["gram"] = items.T @ items
         return cache["gram"]
 
@@ -116,8 +123,7 @@ class ALS(Model):
         self, row_items: np.ndarray, row_values: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """The normal equations ``A x = b`` of one user's least-squares problem."""
-        item_factors = self._require_fit()[1].astype(np.float64)
-        liked = item_factors[row_items]
+        liked = self._items64()[row_items]
         confidences = self.alpha * row_values.astype(np.float64)
         a = self._gram() + self.regularization * np.eye(self.factors)
         a += (liked.T * (confidences - 1.0)) @ liked
@@ -141,7 +147,7 @@ class ALS(Model):
         return users[np.asarray(user_indices)] @ items.T
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
-        return self.fold_in_factors(user_items) @ self._require_fit()[1].T.astype(np.float64)
+        return self.fold_in_factors(user_items) @ self._items64().T
 
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         from .base import top_n
@@ -160,7 +166,7 @@ class ALS(Model):
         row = sp.csr_matrix(user_items)
         liked, values = row.indices, row.data
         a, _ = self._system(liked, values)
-        item_factors = self._require_fit()[1].astype(np.float64)
+        item_factors = self._items64()
         solved = np.linalg.solve(a, item_factors[liked].T)  # A⁻¹ y_j, one column per liked item
         weights = self.alpha * values.astype(np.float64)
         return (item_factors[np.asarray(item_indices)] @ solved * weights).T
