@@ -42,10 +42,16 @@ def run_demo(
         f"{summary.ratings_kept:,} kept at rating ≥ {min_rating:g} ({summary.kept_ratio:.2%}); "
         f"{summary.users:,} users, {summary.movies:,} movies."
     )
-    say(
-        "[bold]2. The 30 most popular movies[/bold] (kept ratings): "
-        + "; ".join(f"{r.title} ({r.count:,})" for r in top.head(30).itertuples())
-    )
+    if show is not None:
+        from rich.table import Table
+
+        table = Table(title="2. The 30 most popular movies", title_justify="left", box=None)
+        table.add_column("#", justify="right")
+        table.add_column("title")
+        table.add_column("kept ratings", justify="right")
+        for rank, row in enumerate(top.itertuples(), start=1):
+            table.add_row(str(rank), row.title, f"{row.count:,}")
+        show.print(table)
 
     base = Recommender.train(dataset, Settings.preset("default", min_rating=min_rating))
     lap("train")

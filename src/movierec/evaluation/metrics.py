@@ -46,17 +46,17 @@ def top_k(scores: np.ndarray, known: sp.csr_matrix, k: int) -> np.ndarray:
 
     ``scores`` is users × items (any float dtype, not modified); ``known`` (users × items, CSR)
     marks the items to mask. Slots beyond a user's unmasked items hold :data:`NO_ITEM`. Ties
-    are broken towards the lower item index.
+    are broken towards the lower item index, at the K-th place too.
     """
     n_users, n_items = scores.shape
-    k = int(min(k, n_items))
+    wanted, k = int(k), int(min(k, n_items))
     masked = np.array(scores, dtype=np.result_type(scores.dtype, np.float32), copy=True)
     masked[np.isnan(masked)] = -np.inf
     known = sp.csr_matrix(known)
     rows = np.repeat(np.arange(n_users), np.diff(known.indptr))
     masked[rows, known.indices] = -np.inf
     if k < n_items:
-        candidates = np.argpartition(-masked, k - 1, axis=1)[:, :k]
+        candidates = _top_k_unordered(masked, k)
     else:
         candidates = np.broadcast_to(np.arange(n_items), (n_users, n_items))
     candidate_scores = np.take_along_axis(masked, candidates, axis=1)
@@ -64,7 +64,31 @@ def top_k(scores: np.ndarray, known: sp.csr_matrix, k: int) -> np.ndarray:
     order = np.lexsort((candidates, -candidate_scores), axis=1)
     best = np.take_along_axis(candidates, order, axis=1).astype(np.int64)
     best[~np.isfinite(np.take_along_axis(candidate_scores, order, axis=1))] = NO_ITEM
+    if wanted > k:  # a catalog shorter than K: the missing slots stay empty
+        best = np.hstack([best, np.full((n_users, wanted - k), NO_ITEM, dtype=np.int64)])
     return best
+
+
+def _top_k_unordered(masked: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the item indices of the ``k`` highest scores, in no particular order (users × k).
+
+    ``argpartition`` alone picks arbitrarily among items tied with the k-th score; rows where
+    such a tie straddles the cut are redone so that the tied items with the lowest indices win,
+    and the result depends on the scores alone."""
+    n_items = masked.shape[1]
+    candidates = np.argpartition(masked, n_items - k, axis=1)[:, n_items - k :]
+    candidate_scores = np.take_along_axis(masked, candidates, axis=1)
+    kth = candidate_scores.min(axis=1, keepdims=True)
+    tied_everywhere = (masked == kth).sum(axis=1)
+    tied_chosen = (candidate_scores == kth).sum(axis=1)
+    straddling = np.flatnonzero(tied_everywhere > tied_chosen)
+    if len(straddling):
+        rows, thresholds = masked[straddling], kth[straddling]
+        tied = rows == thresholds
+        needed = k - (rows > thresholds).sum(axis=1, keepdims=True)
+        chosen = (rows > thresholds) | (tied & (np.cumsum(tied, axis=1) <= needed))
+        candidates[straddling] = np.nonzero(chosen)[1].reshape(len(straddling), k)
+    return candidates
 
 
 def hits_matrix(recommended: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:

@@ -3,7 +3,8 @@
 User presets live in ``<cache dir>/presets.json`` as
 ``{"presets": {name: {"model": …, "weighting": …, <params>}}, "provenance": {name: {…}}}``;
 ``provenance`` records how each was found (dataset, protocol, trials, validation NDCG@10).
-A user preset with a shipped preset's name shadows it for evaluation.
+User presets cannot take a shipped preset's name, so ``default`` always means what movierec
+uses when no model is named.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def _read(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {"presets": {}, "provenance": {}}
     except (OSError, ValueError) as exc:
-        raise MovieRecError(f"cannot read the user presets file {path}: {exc}; fix or delete it") from None
+        raise MovieRecError(
+            f"cannot read the user presets file {path}: {exc}; fix or delete it"
+        ) from None
     if not isinstance(content, dict) or not isinstance(content.get("presets", {}), dict):
         raise MovieRecError(f"the user presets file {path} is not in movierec's format; delete it")
     content.setdefault("presets", {})
@@ -46,8 +49,8 @@ def user_presets() -> dict[str, dict[str, Any]]:
 
 
 def all_presets() -> dict[str, dict[str, Any]]:
-    """Shipped presets, then the user's (which win on a name clash)."""
-    return {**config.PRESETS, **user_presets()}
+    """Shipped presets, then the user's (a shipped name always means the shipped preset)."""
+    return {**user_presets(), **config.PRESETS}
 
 
 def save_user_preset(
@@ -57,6 +60,11 @@ def save_user_preset(
     file written. Never touches the shipped ``config.PRESETS``."""
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise MovieRecError(f"a preset name is letters, digits, '-' and '_', got {name!r}")
+    if name in config.PRESETS:
+        raise MovieRecError(
+            f"{name!r} is a shipped preset (config.PRESETS); save under another name, "
+            "e.g. --save-preset tuned"
+        )
     if "model" not in preset:
         raise MovieRecError("a preset must name its model")
     path = user_presets_path()

@@ -153,7 +153,9 @@ class Protocol:
             ]
         if self.split == "kfold":
             return kfold_user_splits(matrix, self.n_folds, self.holdout_ratios, seed)
-        return [strong_generalization_split(matrix, self.heldout_fraction, self.holdout_ratios, seed)]
+        return [
+            strong_generalization_split(matrix, self.heldout_fraction, self.holdout_ratios, seed)
+        ]
 
     def check(self, data: PreparedData) -> None:
         """Fail early, with the way out, when the data cannot support this protocol."""

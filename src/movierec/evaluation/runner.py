@@ -102,13 +102,17 @@ def parse_model_spec(text: str) -> ModelSpec:
     for override in overrides:
         key, sep, value = override.partition("=")
         if not sep or not key:
-            raise MovieRecError(f"write model overrides as name:key=value, got {override!r} in {text!r}")
+            raise MovieRecError(
+                f"write model overrides as name:key=value, got {override!r} in {text!r}"
+            )
         if key == "weighting":
             weighting = value
         else:
             params[key] = _parse_value(value)
     if weighting not in WEIGHTINGS:
-        raise MovieRecError(f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}")
+        raise MovieRecError(
+            f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}"
+        )
     accepted = inspect.signature(MODELS[model].__init__).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
     unknown = [key for key in params if key not in accepted and not takes_any]

@@ -162,7 +162,9 @@ def ratio_split(
     matrix = _as_csr(matrix)
     shares = _normalized(ratios)
     if len(shares) not in (2, 3):
-        raise MovieRecError(f"give 2 (train:test) or 3 (train:valid:test) ratios, not {len(shares)}")
+        raise MovieRecError(
+            f"give 2 (train:test) or 3 (train:valid:test) ratios, not {len(shares)}"
+        )
     counts = ratio_counts(np.diff(matrix.indptr), shares)
     if len(shares) == 2:
         counts = np.column_stack([counts[:, 0], np.zeros_like(counts[:, 0]), counts[:, 1]])
@@ -187,7 +189,9 @@ def leave_k_out(
     """
     matrix = _as_csr(matrix)
     if k < 1 or valid_k < 0:
-        raise MovieRecError(f"leave-k-out needs k ≥ 1 and valid_k ≥ 0, got k={k}, valid_k={valid_k}")
+        raise MovieRecError(
+            f"leave-k-out needs k ≥ 1 and valid_k ≥ 0, got k={k}, valid_k={valid_k}"
+        )
     if order not in ("random", "latest"):
         raise MovieRecError(f"leave-k-out order is 'random' or 'latest', not {order!r}")
     if order == "latest" and timestamps is None:

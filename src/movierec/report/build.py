@@ -41,6 +41,8 @@ class Report:
 def prepare_output(out: str | Path) -> Path:
     """Create ``out`` if needed and check a file can be written there (before any slow work)."""
     directory = Path(out)
+    if directory.exists() and not directory.is_dir():
+        raise MovieRecError(f"--out {directory} is a file, not a folder; pick another --out")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         handle, probe = tempfile.mkstemp(dir=directory, prefix=".write-check.")
@@ -183,9 +185,10 @@ def build_report(
          lambda: charts.ratings_per_user(dataset, min_rating)),
         ("Mapping the ALS factors", DATA_CHARTS[5], lambda: charts.factor_map(recommender)),
     ]
-    if evaluation is not None:
+    plot_evaluation = evaluation is not None and bool(evaluation.chart_keys())
+    if plot_evaluation:
         steps.append(("Drawing the evaluation", EVALUATION_CHART,
-                      lambda: charts.evaluation(evaluation)))
+                      lambda: charts.evaluation(evaluation)))  # type: ignore[arg-type]
     total = len(steps) + 1
     images = []
     for done, (what, filename, draw) in enumerate(steps):
@@ -201,7 +204,9 @@ def build_report(
         stats_rows=_stats_rows(dataset, min_rating),
         model_rows=_model_rows(recommender),
         sections=_sections(dataset, recommender, min_rating),
-        evaluation=html.evaluation_html(evaluation, EVALUATION_CHART) if evaluation else "",
+        evaluation=html.evaluation_html(
+            evaluation, EVALUATION_CHART if plot_evaluation else None
+        ) if evaluation is not None else "",
         footer=f"Data: {dataset.name} by GroupLens (grouplens.org), cited as its README asks. "
         "Charts by movierec with matplotlib.",
     )

@@ -17,12 +17,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.transforms import Bbox
 
 from .. import analysis, config
 from ..datasets import Dataset
+from ..errors import MovieRecError
 from ..recommender import Recommender
 from .results import EvaluationResults
 
@@ -45,6 +48,7 @@ KEPT_COLOUR = "#1f77b4"
 DROPPED_COLOUR = "#b0b0b0"
 _ARTICLE = re.compile(r"^(.*), (The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El|Los|Las)$")
 _YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
+_ALTERNATE = re.compile(r"\s*\([^()]*\)")
 
 
 @contextmanager
@@ -66,9 +70,11 @@ def _thousands(value: float, _position: int = 0) -> str:
 
 def display_title(title: str, max_length: int = 42, year: bool = True) -> str:
     """A MovieLens title as people write it: "Matrix, The (1999)" → "The Matrix (1999)",
-    shortened with an ellipsis past ``max_length`` characters."""
+    alternate titles in parentheses dropped ("Seven (a.k.a. Se7en)" → "Seven"), shortened with
+    an ellipsis past ``max_length`` characters."""
     match = _YEAR.search(title)
     name, suffix = (title[: match.start()], match.group().strip()) if match else (title, "")
+    name = _ALTERNATE.sub("", name).strip() or name
     article = _ARTICLE.match(name)
     if article:
         rest, word = article.groups()
@@ -113,13 +119,11 @@ def ratings_distribution(dataset: Dataset, min_rating: float = config.MIN_RATING
         axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.grid(axis="x", visible=False)
         axes.set_title(f"Ratings by star value — {dataset.name}")
-        axes.text(
-            0.01, 0.97,
-            f"kept {kept:,} of {total:,} ratings ({kept / max(total, 1):.1%})",
-            transform=axes.transAxes, va="top", ha="left",
+        axes.legend(
+            loc="upper left", frameon=False, alignment="left",
+            title=f"kept {kept:,} of {total:,} ratings ({kept / max(total, 1):.1%})",
         )
-        axes.legend(loc="upper left", bbox_to_anchor=(0.0, 0.9), frameon=False)
-        axes.set_ylim(0, table["all"].max() * 1.12)
+        axes.set_ylim(0, table["all"].max() * 1.2)
     return figure
 
 
@@ -144,7 +148,7 @@ def long_tail(
         axes.plot([0, marked_share * 100], [marked * 100] * 2, color="#d62728", linestyle=":")
         axes.scatter([marked_share * 100], [marked * 100], color="#d62728", zorder=3, s=40)
         axes.annotate(
-            f"the top {marked_share:.0%} of movies\nhold {marked:.0%} of the ratings",
+            f"the top {marked_share:.0%} of movies\nhold {marked:.0%} of the kept ratings",
             (marked_share * 100, marked * 100), xytext=(30, -45), textcoords="offset points",
             arrowprops={"arrowstyle": "->", "color": "#d62728"}, color="#d62728",
         )
@@ -172,7 +176,8 @@ def top_movies(dataset: Dataset, n: int = 30, min_rating: float = config.MIN_RAT
         axes = figure.add_subplot()
         positions = np.arange(len(top))
         axes.barh(positions, top["count"], color=KEPT_COLOUR, height=0.7)
-        axes.set_yticks(positions, [display_title(t) for t in top["title"]])
+        axes.set_yticks(positions, [display_title(t, max_length=56) for t in top["title"]])
+        axes.margins(y=0.01)
         axes.invert_yaxis()
         axes.tick_params(axis="y", length=0)
         axes.grid(axis="y", visible=False)
@@ -194,6 +199,7 @@ def genres(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Figure:
         positions = np.arange(len(counts))
         axes.barh(positions, counts.to_numpy(), color=KEPT_COLOUR, height=0.7)
         axes.set_yticks(positions, list(counts.index))
+        axes.margins(y=0.01)
         axes.invert_yaxis()
         axes.tick_params(axis="y", length=0)
         axes.grid(axis="y", visible=False)
@@ -216,6 +222,7 @@ def ratings_per_user(dataset: Dataset, min_rating: float = config.MIN_RATING) ->
         bins = np.unique(np.geomspace(1, counts.max() + 1, 40).round())
         axes.hist(counts, bins=bins, color=KEPT_COLOUR, edgecolor="white", linewidth=0.5)
         axes.set_xscale("log")
+        axes.set_xlim(left=max(0.8, counts.min() * 0.7))
         axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.axvline(median, color="#d62728", linestyle="--", linewidth=1.2)
         axes.text(median * 1.06, 0.95, f"median {median:,.0f}", color="#d62728",
@@ -245,17 +252,18 @@ _OFFSETS = [
 ]
 
 
-def _place_labels(figure: Figure, axes: object, points: np.ndarray, texts: list[str]) -> None:
+def _place_labels(figure: Figure, axes: Axes, points: np.ndarray, texts: list[str]) -> None:
     """Label ``points`` (data coordinates) with ``texts``, trying offsets until a label's box
-    overlaps no other label, marker or the axes' edge; the least bad offset otherwise."""
-    renderer = figure.canvas.get_renderer()
-    inside = axes.get_window_extent(renderer)  # type: ignore[attr-defined]
-    markers = axes.transData.transform(points)  # type: ignore[attr-defined]
-    placed: list[object] = []
+    overlaps no other label, no other labelled marker and not the axes' edge; the least bad
+    offset otherwise."""
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  (Agg canvas)
+    inside = axes.get_window_extent(renderer)
+    markers = axes.transData.transform(points)
+    placed: list[Bbox] = []
     for index, (point, text) in enumerate(zip(points, texts, strict=True)):
         best, best_cost = None, np.inf
         for dx, dy in _OFFSETS:
-            label = axes.annotate(  # type: ignore[attr-defined]
+            label = axes.annotate(
                 text, point, xytext=(dx, dy), textcoords="offset points",
                 ha="left" if dx > 0 else "right" if dx < 0 else "center",
                 va="bottom" if dy > 0 else "top" if dy < 0 else "center",
@@ -290,12 +298,11 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
     genre_order = [g for g in points["main_genre"].value_counts().index if g != "Other"]
     if (points["main_genre"] == "Other").any():
         genre_order.append("Other")
-    palette = [c for i, c in enumerate(
-        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-         "#bcbd22", "#17becf"]) if i < len(genre_order)]
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+               "#bcbd22", "#17becf"]  # tab10 without its grey, which marks "Other"
     with _style():
         figure = _figure(11, 8, constrained=False)
-        figure.subplots_adjust(left=0.07, right=0.8, top=0.9, bottom=0.08)
+        figure.subplots_adjust(left=0.07, right=0.8, top=0.94, bottom=0.1)
         axes = figure.add_subplot()
         sizes = 6 + 60 * np.sqrt(points["count"] / points["count"].max())
         for position, genre in enumerate(genre_order):
@@ -309,12 +316,12 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
         axes.set_xlim(xy[:, 0].min() - margin[0], xy[:, 0].max() + margin[0])
         axes.set_ylim(xy[:, 1].min() - margin[1], xy[:, 1].max() + margin[1])
         scaled = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1)
-        chosen = _spread_apart(scaled, np.arange(min(len(points), 200)), labels, 0.16)
+        chosen = _spread_apart(scaled, np.arange(min(len(points), 120)), labels, 0.13)
         axes.scatter(xy[chosen, 0], xy[chosen, 1], s=sizes.to_numpy()[chosen], c="none",
                      edgecolors="black", linewidths=1.2, zorder=4)
         _place_labels(
             figure, axes, xy[chosen],
-            [display_title(t, max_length=28, year=False) for t in points["title"].iloc[chosen]],
+            [display_title(t, max_length=36, year=False) for t in points["title"].iloc[chosen]],
         )
         axes.set_xlabel("first principal component")
         axes.set_ylabel("second principal component")
@@ -324,23 +331,29 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
         )
         axes.legend(title="main genre", loc="upper left", bbox_to_anchor=(1.01, 1.0),
                     frameon=False, markerscale=1.6)
-        figure.text(0.07, 0.015, "Each dot is a movie; dot size shows its kept ratings. "
+        figure.text(0.07, 0.012, "Each dot is a movie; dot size shows its kept ratings. "
                     "Nearby movies have similar factors: the same people like them.",
                     fontsize=9.5, color="#444444")
     return figure
 
 
 def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
-    """Mean ± std of each metric@k per model: one panel per metric@k (at most ``max_panels``,
-    k = 10 first), one bar per model."""
-    keys = results.metric_keys()[:max_panels]
+    """Mean ± std per model of the headline metrics (NDCG@10 and Recall@10 first): one panel
+    per metric@k, at most ``max_panels``, one bar per model with a std error bar."""
+    keys = results.chart_keys(max_panels)
+    if not keys:
+        raise MovieRecError("the evaluation results hold no ranking metric at any k to plot")
     models = results.models()
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                "#7f7f7f", "#bcbd22", "#17becf"]
     with _style():
-        figure = _figure(3.6 * len(keys) + 1.2, 4.8)
-        panels = figure.subplots(1, len(keys), squeeze=False)[0]
-        for axes, (metric, k) in zip(panels, keys, strict=True):
+        columns = len(keys) if len(keys) <= 2 else 2  # a 2 × 2 grid stays readable on a page
+        rows_of_panels = -(-len(keys) // columns)
+        figure = _figure(4.8 * columns + 0.6, 3.9 * rows_of_panels + 0.6)
+        panels = figure.subplots(rows_of_panels, columns, squeeze=False).ravel()
+        for unused in panels[len(keys):]:
+            unused.remove()
+        for axes, (metric, k) in zip(panels, keys, strict=False):
             rows = results.rows(metric, k)
             positions = np.arange(len(models))
             errors = rows["std"].fillna(0).to_numpy()
@@ -351,11 +364,13 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
                 if pd.notna(mean):
                     axes.text(position, mean / 2, f"{mean:.3f}", ha="center", va="center",
                               color="white", fontsize=9, fontweight="bold")
-            axes.set_xticks(positions, models, rotation=30 if len(models) > 3 else 0,
-                            ha="right" if len(models) > 3 else "center")
+            crowded = len(models) > 3 or max(len(m) for m in models) * len(models) > 30
+            axes.set_xticks(positions, models, rotation=25 if crowded else 0,
+                            ha="right" if crowded else "center", rotation_mode="anchor")
             axes.grid(axis="x", visible=False)
             axes.set_title(EvaluationResults.label(metric, k))
             axes.set_ylim(0, max(float((rows["mean"] + rows["std"].fillna(0)).max()) * 1.15, 1e-3))
-        panels[0].set_ylabel("mean over test users (± std)")
+        for axes in panels[: len(keys): columns]:
+            axes.set_ylabel("mean (± std over runs)")
         figure.suptitle("Offline evaluation", fontweight="bold", fontsize=13)
     return figure

@@ -6,6 +6,7 @@ the PNGs in the same folder, so the folder can be zipped, mailed or opened from 
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ figure { margin: 1rem 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.92rem; }
 nav ul { columns: 2; }
+code { background: #f3f5f8; padding: 0 0.2rem; border-radius: 3px; }
+details { margin: 1rem 0; }
 footer { color: #777; font-size: 0.85rem; margin-top: 3rem; }
 """
 
@@ -69,25 +72,57 @@ def _figure(section: Section) -> str:
     )
 
 
+PROTOCOL_SHOWN = ("name", "description", "dataset", "min_rating", "k_core", "split", "users",
+                  "items", "interactions", "k", "seeds")
+"""Protocol settings shown in the table; the rest go in a collapsed block."""
+
+
+def _value(value: object) -> str:
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(f"{v:,}" if isinstance(v, int) else str(v) for v in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, (str, float, bool)) or value is None:
+        return str(value)
+    if isinstance(value, dict):  # a model's settings: their leaves, as name=value
+        return ", ".join(f"{k}={_value(v)}" if not isinstance(v, dict) else _value(v)
+                         for k, v in value.items())
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
 def evaluation_html(results: EvaluationResults, image: str | None) -> str:
-    """The evaluation section: the protocol, a models × metric@k table and the chart."""
+    """The evaluation section: the protocol, a metric@k × models table and the chart."""
+    protocol = results.protocol
     parts = ['<section id="evaluation"><h2>Offline evaluation</h2>',
-             "<p>How well each model ranks held-out movies that test users liked. Higher is "
-             "better; ± is the standard deviation the evaluation reported.</p>"]
-    if results.protocol:
-        rows = [[key, value if isinstance(value, (str, int, float)) else repr(value)]
-                for key, value in results.protocol.items()]
-        parts.append("<h3>Protocol</h3>" + _table(["setting", "value"], rows, numeric_from=2))
-    wide = results.wide()
-    parts.append("<h3>Results</h3>" + _table(
-        ["model", *wide.columns], [[model, *wide.loc[model]] for model in wide.index]
-    ))
+             "<p>How well each model ranks the held-out movies that test users liked, as "
+             "measured by <code>movierec evaluate</code>. Higher is better for the ranking "
+             "metrics; ± is the standard deviation over seeds and folds (0 for a single run)."
+             "</p>"]
     if image is not None:
-        labels = ", ".join(results.label(m, k) for m, k in results.metric_keys()[:4])
+        labels = ", ".join(results.label(m, k) for m, k in results.chart_keys())
         parts.append(
             f'<figure><img src="{escape(image)}" alt="Bar charts of {escape(labels)} per model, '
-            f'with standard-deviation error bars"><figcaption>Mean per model; error bars show '
-            f"± one standard deviation.</figcaption></figure>"
+            f'with standard-deviation error bars"><figcaption>{escape(labels)}: mean per model; '
+            "error bars show ± one standard deviation.</figcaption></figure>"
+        )
+    header, rows = results.rows_by_metric()
+    parts.append("<h3>Results</h3>" + _table(header, rows))
+    shown = [[key, _value(protocol[key])] for key in PROTOCOL_SHOWN if key in protocol]
+    if shown:
+        parts.append("<h3>Protocol</h3>" + _table(["setting", "value"], shown, numeric_from=2))
+    models = protocol.get("models")
+    if isinstance(models, dict) and models:
+        parts.append("<h3>Models</h3>" + _table(
+            ["model", "settings"], [[label, _value(spec)] for label, spec in models.items()],
+            numeric_from=2,
+        ))
+    rest = {k: v for k, v in protocol.items() if k not in PROTOCOL_SHOWN and k != "models"}
+    if rest:
+        parts.append(
+            "<details><summary>All protocol settings</summary>"
+            + _table(["setting", "value"], [[k, _value(v)] for k, v in rest.items()],
+                     numeric_from=2)
+            + "</details>"
         )
     parts.append("</section>")
     return "".join(parts)

@@ -18,8 +18,10 @@ from ..errors import MovieRecError
 
 PREFERRED_K = 10
 METRIC_NAMES = {"ndcg": "NDCG", "recall": "Recall", "precision": "Precision", "map": "MAP",
-                "mrr": "MRR", "hit_rate": "Hit rate", "hitrate": "Hit rate",
-                "coverage": "Coverage"}
+                "mrr": "MRR", "hit": "Hit rate", "coverage": "Coverage",
+                "popularity_bias": "Popularity bias", "fit_seconds": "Fit time (s)"}
+CHART_METRICS = ("ndcg", "recall", "hit", "precision", "map", "mrr")
+"""Metrics worth a bar chart (higher is better), when the protocol names no headline."""
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,34 @@ class EvaluationResults:
         rows = self.table[(self.table["metric"] == metric) & same_k]
         return rows.drop_duplicates("model", keep="last").set_index("model").reindex(self.models())
 
-    def wide(self) -> pd.DataFrame:
-        """Models × metric@k, each cell ``"mean ± std"`` (or ``"mean"`` without a std)."""
-        cells: dict[str, dict[str, str]] = {}
-        for row in self.table.itertuples():
-            k = None if pd.isna(row.k) else int(row.k)
-            text = f"{row.mean:.4f}" if pd.isna(row.std) else f"{row.mean:.4f} ± {row.std:.4f}"
-            cells.setdefault(self.label(row.metric, k), {})[row.model] = text
-        columns = [self.label(m, k) for m, k in self.metric_keys()]
-        frame = pd.DataFrame(cells).reindex(index=self.models(), columns=columns)
-        return frame.fillna("—")
+    def chart_keys(self, limit: int = 4) -> list[tuple[str, int | None]]:
+        """The metric@k pairs to plot: NDCG and Recall first, then the protocol's other
+        ``headline`` metrics (or :data:`CHART_METRICS`), at k = 10 or else the smallest k."""
+        keys = [key for key in self.metric_keys() if key[1] is not None]
+        if not keys:
+            return []
+        ks = {k for _, k in keys}
+        k = PREFERRED_K if PREFERRED_K in ks else min(ks)  # type: ignore[type-var]
+        headline = self.protocol.get("headline")
+        wanted = list(headline) if isinstance(headline, list) and headline else list(CHART_METRICS)
+        order = ["ndcg", "recall"] + [m for m in wanted if m not in ("ndcg", "recall")]
+        present = {metric for metric, key_k in keys if key_k == k}
+        return [(metric, k) for metric in order if metric in present][:limit]
 
+    def rows_by_metric(self) -> tuple[list[str], list[list[str]]]:
+        """A metric@k × models table of ``"mean ± std"`` strings (``"—"`` where missing):
+        the header (``metric`` then the models) and one row per metric@k."""
+        models = self.models()
+        rows = []
+        for metric, k in self.metric_keys():
+            found = self.rows(metric, k)
+            cells = [
+                "—" if pd.isna(r.mean) else
+                f"{r.mean:.4f}" if pd.isna(r.std) else f"{r.mean:.4f} ± {r.std:.4f}"
+                for r in found.itertuples()
+            ]
+            rows.append([self.label(metric, k), *cells])
+        return ["metric", *models], rows
 
 def _number(value: Any, where: str, field: str, optional: bool = False) -> float:
     if value is None and optional:

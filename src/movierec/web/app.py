@@ -40,6 +40,7 @@ from .schemas import (
 )
 
 MAX_BODY_BYTES = 64 * 1024
+MovieIdPath = Annotated[int, PathParam(description="a MovieLens movie_id")]
 CountQuery = Annotated[int, Query(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}")]
 STATIC_DIR = Path(__file__).parent / "static"
 log = logging.getLogger("movierec.web")
@@ -113,7 +114,9 @@ def readable(errors: Sequence[Any]) -> str:
         kind, where = error.get("type", ""), _where(error.get("loc", ()))
         if kind == "json_invalid":
             reason = (error.get("ctx") or {}).get("error", "JSON decode error")
-            parts.append(f"the request body is not valid JSON ({reason})")
+            at = error.get("loc", ())[-1:]
+            where_in = f" at character {at[0]}" if at and isinstance(at[0], int) else ""
+            parts.append(f"the request body is not valid JSON ({reason}{where_in})")
         elif kind == "missing" and not where:
             parts.append("a JSON request body is required")
         else:
@@ -124,16 +127,12 @@ def readable(errors: Sequence[Any]) -> str:
     return "; ".join(parts)
 
 
-def _scored(item: Scored) -> ScoredMovie:
-    movie = item.movie
-    return ScoredMovie(
-        movie_id=movie.movie_id,
-        title=movie.title,
-        genres=list(movie.genres),
-        year=movie.year,
-        score=round(item.score, 6),
-        because=list(item.because) if item.because is not None else None,
-    )
+def _scored(item: Scored) -> dict[str, Any]:
+    out = item.movie.to_dict()
+    out["score"] = round(item.score, 6)
+    if item.because is not None:
+        out["because"] = list(item.because)
+    return out
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -172,8 +171,10 @@ def create_app(recommender: Recommender) -> FastAPI:
     recommender.similar(top, 1)
     recommender.recommend([top], 1, explain=True)
 
-    def info(movie: Movie) -> MovieInfo:
-        return MovieInfo(**movie.to_dict(), ratings=counts.get(movie.movie_id, 0))
+    def info(movie: Movie) -> dict[str, Any]:
+        out = movie.to_dict()
+        out["ratings"] = counts.get(movie.movie_id, 0)
+        return out
 
     def known(movie_id: int) -> Movie:
         try:
@@ -198,65 +199,85 @@ def create_app(recommender: Recommender) -> FastAPI:
             {"detail": "internal server error; the request was not completed"}, status_code=500
         )
 
-    movie_id_param = Annotated[int, PathParam(description="a MovieLens movie_id")]
+    # Handlers are `async def` although they compute: each answer takes about a millisecond of
+    # NumPy, far less than handing it to a worker thread and back costs on a busy 2-core machine.
+    # They return JSON directly; `response_model` documents the shape (the tests check it).
 
-    @app.get("/api/movies/search", tags=["movies"], responses=ERRORS)
-    def search(
+    @app.get(
+        "/api/movies/search", tags=["movies"], response_model=list[MovieInfo], responses=ERRORS
+    )
+    async def search(
         q: Annotated[str, Query(min_length=1, max_length=200, description="part of a title")],
         n: CountQuery = 10,
-    ) -> list[MovieInfo]:
-        """Movies whose titles match `q` (partial, accent- and typo-tolerant), best first."""
-        return [info(movie) for movie in recommender.search(q, n)]
+    ) -> JSONResponse:
+        """Movies whose titles match `q` (partial, accent- and typo-tolerant), best first;
+        `ratings` 0 marks a movie the model cannot use as a favourite."""
+        return JSONResponse([info(movie) for movie in recommender.search(q, n)])
 
-    @app.get("/api/movies/{movie_id}", tags=["movies"], responses=ERRORS)
-    def movie(movie_id: movie_id_param) -> MovieInfo:
+    @app.get("/api/movies/{movie_id}", tags=["movies"], response_model=MovieInfo, responses=ERRORS)
+    async def movie(movie_id: MovieIdPath) -> JSONResponse:
         """One movie by its `movie_id`."""
-        return info(known(movie_id))
+        return JSONResponse(info(known(movie_id)))
 
-    @app.get("/api/movies/{movie_id}/similar", tags=["movies"], responses=ERRORS)
-    def similar(
-        movie_id: movie_id_param,
-        n: CountQuery = 10,
-    ) -> list[ScoredMovie]:
+    @app.get(
+        "/api/movies/{movie_id}/similar",
+        tags=["movies"],
+        response_model=list[ScoredMovie],
+        responses=ERRORS,
+    )
+    async def similar(movie_id: MovieIdPath, n: CountQuery = 10) -> JSONResponse:
         """The `n` movies most similar to one movie (cosine of the model's item factors)."""
         known(movie_id)
-        return [_scored(item) for item in recommender.similar(movie_id, n)]
+        return JSONResponse([_scored(item) for item in recommender.similar(movie_id, n)])
 
-    @app.post("/api/recommend", tags=["recommendations"], responses=ERRORS)
-    def recommend(body: RecommendRequest) -> list[ScoredMovie]:
-        """Top-`n` movies for someone who likes `liked`, folded in without retraining; `explain`
-        adds `because`, the liked titles that led to each."""
+    @app.post(
+        "/api/recommend",
+        tags=["recommendations"],
+        response_model=list[ScoredMovie],
+        responses=ERRORS,
+    )
+    async def recommend(body: RecommendRequest) -> JSONResponse:
+        """Top-`n` movies for someone who likes `liked`, folded in without retraining; the liked
+        movies never come back. `explain` adds `because`: the liked titles that led to each."""
         for movie_id in body.liked:
             known(movie_id)
-        return [_scored(item) for item in recommender.recommend(body.liked, body.n, body.explain)]
+        results = recommender.recommend(body.liked, body.n, body.explain)
+        return JSONResponse([_scored(item) for item in results])
 
-    @app.post("/api/score", tags=["recommendations"], responses=ERRORS)
-    def score(body: ScoreRequest) -> ScoredMovie:
+    @app.post(
+        "/api/score", tags=["recommendations"], response_model=ScoredMovie, responses=ERRORS
+    )
+    async def score(body: ScoreRequest) -> JSONResponse:
         """The preference score of someone who likes `liked` for one movie."""
         for movie_id in [*body.liked, body.movie_id]:
             known(movie_id)
-        return _scored(recommender.score(body.liked, body.movie_id))
+        return JSONResponse(_scored(recommender.score(body.liked, body.movie_id)))
 
-    @app.get("/api/popular", tags=["movies"], responses={422: ERRORS[422]})
-    def popular(n: CountQuery = 20) -> list[MovieInfo]:
+    @app.get(
+        "/api/popular",
+        tags=["movies"],
+        response_model=list[MovieInfo],
+        responses={422: ERRORS[422]},
+    )
+    async def popular(n: CountQuery = 20) -> JSONResponse:
         """The `n` movies with the most kept ratings (`ratings`), most first."""
-        return [info(movie) for movie, _ in recommender.popular(n)]
+        return JSONResponse([info(movie) for movie, _ in recommender.popular(n)])
 
     @app.get("/api/stats", tags=["dataset"])
-    def dataset_stats() -> StatsOut:
+    async def dataset_stats() -> StatsOut:
         """Ratings, users and movies before and after the min-rating filter, and ratings per
         star value."""
         return summary
 
     @app.get("/healthz", tags=["service"])
-    def healthz() -> Health:
+    async def healthz() -> Health:
         """Liveness: the model is loaded and answering."""
         return Health(dataset=dataset.name, movies=len(recommender.items))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get("/", include_in_schema=False)
-    def page() -> FileResponse:
+    async def page() -> FileResponse:
         headers = {"Content-Security-Policy": PAGE_POLICY}
         return FileResponse(STATIC_DIR / "index.html", headers=headers)
 
