@@ -32,14 +32,26 @@ from movierec.evaluation.presets import all_presets
 from movierec.evaluation.runner import model_input
 from movierec.models import MODELS
 
-CANDIDATES = ("default", "als", "ease", "itemknn", "pop", "bpr", "ials")
+CANDIDATES = ("default", "ease", "itemknn", "bpr", "pop", "als", "ials")
 RESULTS = Path(__file__).resolve().parent / "results" / "evaluate.json"
 
 
 def available_models(limit: int = 5) -> list[str]:
-    """The first ``limit`` candidates this movierec has (presets or models)."""
+    """The first ``limit`` candidates this movierec has (presets or models), skipping one that
+    is the same model and settings as an earlier one (``als`` when ``default`` is plain ALS)."""
     known = set(all_presets()) | set(MODELS)
-    return [name for name in CANDIDATES if name in known][:limit]
+    chosen: list[str] = []
+    seen: list[tuple[str, str, str]] = []
+    for name in CANDIDATES:
+        if name not in known:
+            continue
+        (spec,) = parse_model_specs(name)
+        params = spec.build(config.SEED).get_params()
+        key = (spec.model, json.dumps(params, sort_keys=True), spec.weighting)
+        if key not in seen:
+            chosen.append(name)
+            seen.append(key)
+    return chosen[:limit]
 
 
 def metric_timing(dataset, protocol, spec_text: str, seed: int) -> dict[str, float]:

@@ -5,6 +5,8 @@
 - ``als_ndcg_vs_factors.png`` and ``als_ndcg_vs_iterations.png``: NDCG@10 of ALS while one
   setting varies and the others stay at the evaluated ALS spec's values (a small seeded sweep on
   the first split; scored on the validation part when the protocol has one, else on test).
+  Validation figures run below test ones: when validation is scored, the user's test items are
+  neither masked nor counted, and take up places in the list.
 """
 
 from __future__ import annotations
@@ -139,7 +141,7 @@ def plot_sweep(
             axis.set_xscale("log", base=2)
             axis.set_xticks(list(values), [str(v) for v in values])
         else:
-            axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+            axis.set_xticks(list(values))
         axis.set_xlabel("latent factors" if setting == "factors" else "ALS iterations (sweeps)")
         axis.set_ylabel(f"{'validation' if part == 'valid' else 'test'} NDCG@{k}")
         axis.set_title(title)

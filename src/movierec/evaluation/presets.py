@@ -50,7 +50,8 @@ def user_presets() -> dict[str, dict[str, Any]]:
 
 def all_presets() -> dict[str, dict[str, Any]]:
     """Shipped presets, then the user's (a shipped name always means the shipped preset)."""
-    return {**user_presets(), **config.PRESETS}
+    own = {name: preset for name, preset in user_presets().items() if name not in config.PRESETS}
+    return {**config.PRESETS, **own}
 
 
 def save_user_preset(

@@ -7,8 +7,15 @@ from typing import Any
 from ..errors import MovieRecError
 from .als import ALS
 from .base import Model, top_n
+from .bpr import BPR
+from .ease import EASE
+from .ials import IALS
+from .itemknn import ItemKNN
+from .popular import MostPopular
 
-MODELS: dict[str, type[Model]] = {ALS.name: ALS}
+MODELS: dict[str, type[Model]] = {
+    model.name: model for model in (ALS, IALS, EASE, ItemKNN, BPR, MostPopular)
+}
 
 
 def make_model(name: str, **params: Any) -> Model:
@@ -20,4 +27,7 @@ def make_model(name: str, **params: Any) -> Model:
     return cls(**params)
 
 
-__all__ = ["ALS", "MODELS", "Model", "make_model", "top_n"]
+__all__ = [
+    "ALS", "BPR", "EASE", "IALS", "ItemKNN", "MODELS", "Model", "MostPopular",
+    "make_model", "top_n",
+]

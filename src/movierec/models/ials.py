@@ -16,7 +16,7 @@ the unit vectors, that the user "dislikes" with confidence ``λ_u`` (``implicit`
 value as confidence in preference 0): they add exactly ``λ_u·I`` to that user's normal equations.
 Items get pseudo-users the same way. Dividing the loss by ``α0`` maps it onto ``implicit``'s form
 (unobserved confidence 1, observed ``1 + w/α0``); the only difference is the observed target,
-``1 + α0`` in place of 1, a constant rescaling.
+``1 + α0/w_ui`` in place of 1 (for a binary matrix a constant ``1 + α0``, which only rescales).
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ from ..errors import MovieRecError
 from .base import Model, normalized_rows, require_fitted, top_n
 
 
-def _with_penalty_columns(matrix: sp.csr_matrix, penalties: np.ndarray, factors: int) -> sp.csr_matrix:
+def _with_penalty_columns(
+    matrix: sp.csr_matrix, penalties: np.ndarray, factors: int
+) -> sp.csr_matrix:
     """``matrix`` (rows × cols) with ``factors`` extra columns holding ``−penalty`` of each row."""
     rows = matrix.shape[0]
     extra = sp.csr_matrix(
@@ -54,7 +56,8 @@ class IALS(Model):
     """iALS (binary or weighted) with frequency-scaled regularization and an unobserved weight.
 
     >>> import scipy.sparse as sp
-    >>> model = IALS(factors=4, iterations=3).fit(sp.random(20, 10, 0.3, format="csr", random_state=0))
+    >>> matrix = sp.random(20, 10, density=0.3, format="csr", random_state=0)
+    >>> model = IALS(factors=4, iterations=3).fit(matrix)
     >>> model.item_factors.shape
     (10, 4)
     """

@@ -204,7 +204,11 @@ def create_app(recommender: Recommender) -> FastAPI:
     # They return JSON directly; `response_model` documents the shape (the tests check it).
 
     @app.get(
-        "/api/movies/search", tags=["movies"], response_model=list[MovieInfo], responses=ERRORS
+        "/api/movies/search",
+        tags=["movies"],
+        summary="Search movies by title",
+        response_model=list[MovieInfo],
+        responses=ERRORS,
     )
     async def search(
         q: Annotated[str, Query(min_length=1, max_length=200, description="part of a title")],
@@ -214,7 +218,13 @@ def create_app(recommender: Recommender) -> FastAPI:
         `ratings` 0 marks a movie the model cannot use as a favourite."""
         return JSONResponse([info(movie) for movie in recommender.search(q, n)])
 
-    @app.get("/api/movies/{movie_id}", tags=["movies"], response_model=MovieInfo, responses=ERRORS)
+    @app.get(
+        "/api/movies/{movie_id}",
+        tags=["movies"],
+        summary="One movie",
+        response_model=MovieInfo,
+        responses=ERRORS,
+    )
     async def movie(movie_id: MovieIdPath) -> JSONResponse:
         """One movie by its `movie_id`."""
         return JSONResponse(info(known(movie_id)))
@@ -222,6 +232,7 @@ def create_app(recommender: Recommender) -> FastAPI:
     @app.get(
         "/api/movies/{movie_id}/similar",
         tags=["movies"],
+        summary="Movies similar to one movie",
         response_model=list[ScoredMovie],
         responses=ERRORS,
     )
@@ -233,6 +244,7 @@ def create_app(recommender: Recommender) -> FastAPI:
     @app.post(
         "/api/recommend",
         tags=["recommendations"],
+        summary="Recommendations for someone's favourite movies",
         response_model=list[ScoredMovie],
         responses=ERRORS,
     )
@@ -245,7 +257,11 @@ def create_app(recommender: Recommender) -> FastAPI:
         return JSONResponse([_scored(item) for item in results])
 
     @app.post(
-        "/api/score", tags=["recommendations"], response_model=ScoredMovie, responses=ERRORS
+        "/api/score",
+        tags=["recommendations"],
+        summary="Score one movie for someone's favourite movies",
+        response_model=ScoredMovie,
+        responses=ERRORS,
     )
     async def score(body: ScoreRequest) -> JSONResponse:
         """The preference score of someone who likes `liked` for one movie."""
@@ -256,6 +272,7 @@ def create_app(recommender: Recommender) -> FastAPI:
     @app.get(
         "/api/popular",
         tags=["movies"],
+        summary="The most rated movies",
         response_model=list[MovieInfo],
         responses={422: ERRORS[422]},
     )
@@ -263,13 +280,13 @@ def create_app(recommender: Recommender) -> FastAPI:
         """The `n` movies with the most kept ratings (`ratings`), most first."""
         return JSONResponse([info(movie) for movie, _ in recommender.popular(n)])
 
-    @app.get("/api/stats", tags=["dataset"])
+    @app.get("/api/stats", tags=["dataset"], summary="Dataset statistics")
     async def dataset_stats() -> StatsOut:
         """Ratings, users and movies before and after the min-rating filter, and ratings per
         star value."""
         return summary
 
-    @app.get("/healthz", tags=["service"])
+    @app.get("/healthz", tags=["service"], summary="Health check")
     async def healthz() -> Health:
         """Liveness: the model is loaded and answering."""
         return Health(dataset=dataset.name, movies=len(recommender.items))

@@ -169,10 +169,15 @@ function movieItem(movie, extra = {}) {
   open.setAttribute("aria-label", `${label(movie)}: show similar movies`);
   open.addEventListener("click", () => openSimilar(movie, open));
   heading.append(open);
-  if (movie.year) heading.append(el("span", "year", String(movie.year)));
   body.append(heading);
   const genres = (movie.genres || []).filter((g) => g !== "(no genres listed)");
-  if (genres.length) body.append(el("p", "genres", genres.join(" · ")));
+  if (movie.year || genres.length) {
+    const meta = el("p", "genres");
+    if (movie.year) meta.append(el("span", "year", String(movie.year)));
+    if (movie.year && genres.length) meta.append(" · ");
+    meta.append(genres.join(" · "));
+    body.append(meta);
+  }
   if (movie.because && movie.because.length) {
     const why = el("p", "because");
     why.append("Because you liked ");
@@ -413,8 +418,10 @@ function setActive(index) {
 function choose(index) {
   const movie = combo.options[index];
   if (!movie) return;
-  if (movie.ratings === 0) {
-    setStatus($("fav-status"), `${label(movie)} has no ratings to learn from; pick another movie.`);
+  if (movie.ratings === 0 || favourites.has(movie.movie_id)) {
+    $("search-message").textContent = favourites.has(movie.movie_id)
+      ? `${label(movie)} is already a favourite.`
+      : `${label(movie)} has no ratings to learn from; pick another movie.`;
     return;
   }
   const input = $("search");
@@ -455,7 +462,8 @@ function renderSuggestions(movies, query) {
   });
   list.hidden = false;
   $("search").setAttribute("aria-expanded", "true");
-  if (movies.length) setActive(0);
+  const usable = movies.findIndex((m) => m.ratings !== 0 && !favourites.has(m.movie_id));
+  if (movies.length) setActive(Math.max(usable, 0));
 }
 
 async function search(query) {
@@ -477,6 +485,7 @@ async function search(query) {
 
 function onSearchInput() {
   const query = $("search").value.trim();
+  $("search-message").textContent = "";
   clearTimeout(combo.timer);
   if (!query) {
     closeSuggestions();
