@@ -233,6 +233,8 @@ def test_api_docs_render_offline(browser: Any, server: str, tmp_path: Path) -> N
     visit.page.goto(f"{server}/docs")
     expect(visit.page.locator(".swagger-ui .opblock").first).to_be_visible()
     expect(visit.page.locator(".swagger-ui")).to_contain_text("/api/recommend")
+    visit.page.get_by_text("Recommendations for someone's favourite movies").click()
+    expect(visit.page.get_by_role("button", name="Try it out")).to_be_visible()
     visit.shot(tmp_path, "docs")
     assert visit.outside == []
     visit.close()

@@ -480,7 +480,12 @@ def evaluate(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Models side by side on a held-out test part: each metric as mean ± std over seeds."""
+    """Models side by side on a held-out test part: each metric as mean ± std over seeds.
+
+    `default` is the model movierec uses when none is named, `notebook` the course notebook's
+    settings. --json prints {"protocol": {…}, "results": [{model, metric, k, mean, std}, …]};
+    training time is the metric fit_seconds (k null).
+    """
     from .evaluation import evaluate as run_evaluation
     from .evaluation import get_protocol, parse_model_specs
 

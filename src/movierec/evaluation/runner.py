@@ -2,8 +2,9 @@
 
 Every model of one seed sees the same split, so differences between models are paired. A model
 is named by a :class:`ModelSpec` — a preset (``default``, ``notebook``, a user preset saved by
-``movierec tune``), a model of ``movierec.models.MODELS`` with its own defaults, either with
-overrides: ``als:factors=128:alpha=2:weighting=binary``.
+``movierec tune``), or a model of ``movierec.models.MODELS`` with its own defaults and its
+preferred input weighting (the class's ``weighting`` attribute, else the ratings) — either with
+overrides: ``als:factors=128:alpha=2:weighting=binary``. Every model gets the run's seed.
 
 The JSON form (:meth:`Evaluation.to_json`) is ``{"protocol": {…}, "results": [{"model",
 "metric", "k", "mean", "std"}, …]}``: metrics ``precision, recall, ndcg, map, hit, mrr, coverage,

@@ -101,16 +101,14 @@ def gram(user_items: sp.csr_matrix) -> np.ndarray:
     """
     from scipy.linalg import blas
 
-    dense = np.asfortranarray(sp.csr_matrix(user_items, dtype=np.float32).toarray())
-    lower = blas.ssyrk(1.0, dense, trans=1, lower=1)
-    return symmetrize_lower(lower)
+    dense = sp.csr_matrix(user_items, dtype=np.float32).toarray()
+    # dense.T is Fortran-ordered: BLAS reads it without a copy.
+    return symmetrize_lower(blas.ssyrk(1.0, dense.T, trans=0, lower=1))
 
 
 def symmetrize_lower(lower: np.ndarray) -> np.ndarray:
     """A symmetric matrix from the lower triangle LAPACK filled in (upper part ignored)."""
-    out = np.tril(lower)
-    out += np.tril(lower, -1).T
-    return out
+    return np.where(np.tri(lower.shape[0], dtype=bool), lower, lower.T)
 
 
 def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0) -> np.ndarray:

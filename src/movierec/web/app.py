@@ -1,8 +1,9 @@
 """The web app: a page to pick favourite movies and a JSON API over a loaded Recommender.
 
 Thin on purpose: HTTP in, one Recommender call, JSON out. Every response is JSON or a static
-file shipped in the package, so nothing is fetched from another host at run time (the API docs
-at /docs and /redoc use the Swagger UI and ReDoc copies that ``fastapi-offline`` ships).
+file shipped in the package, so nothing is fetched from another host at run time: the API docs
+at /docs are Swagger UI from the copy that ``fastapi-offline`` ships, with its online validator
+off (ReDoc is left out: its bundle loads a logo from its makers' CDN).
 
 >>> from movierec import load_dataset, Recommender
 >>> app = create_app(Recommender.train(load_dataset("ml-latest-small")))  # doctest: +SKIP
@@ -140,11 +141,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem, "description": "Malformed parameters or body, or a movie the model "
           "cannot use (no kept ratings)"},
 }
+BODY_ERRORS = {**ERRORS, 413: {"model": Problem, "description": "A request body over 64 KiB"}}
 
 
 def create_app(recommender: Recommender) -> FastAPI:
     """A FastAPI app serving ``recommender``: the page at ``/``, the JSON API under ``/api``,
-    its documentation at ``/docs`` (Swagger UI) and ``/redoc``, all without network access."""
+    its documentation at ``/docs`` (Swagger UI), all without network access."""
     app = FastAPIOffline(
         title="movierec",
         version=__version__,
@@ -154,6 +156,8 @@ def create_app(recommender: Recommender) -> FastAPI:
             "errors are JSON objects with a `detail` message."
         ),
         static_url="/docs-assets",
+        redoc_url=None,
+        swagger_ui_parameters={"validatorUrl": None},  # never send the schema to swagger.io
     )
     dataset = recommender.dataset
     min_rating = recommender.settings.min_rating
@@ -246,7 +250,7 @@ def create_app(recommender: Recommender) -> FastAPI:
         tags=["recommendations"],
         summary="Recommendations for someone's favourite movies",
         response_model=list[ScoredMovie],
-        responses=ERRORS,
+        responses=BODY_ERRORS,
     )
     async def recommend(body: RecommendRequest) -> JSONResponse:
         """Top-`n` movies for someone who likes `liked`, folded in without retraining; the liked
@@ -261,7 +265,7 @@ def create_app(recommender: Recommender) -> FastAPI:
         tags=["recommendations"],
         summary="Score one movie for someone's favourite movies",
         response_model=ScoredMovie,
-        responses=ERRORS,
+        responses=BODY_ERRORS,
     )
     async def score(body: ScoreRequest) -> JSONResponse:
         """The preference score of someone who likes `liked` for one movie."""
