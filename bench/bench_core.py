@@ -47,10 +47,20 @@ def notebook_pipeline(folder: Path) -> None:
     import scipy.sparse as sp
     from threadpoolctl import threadpool_limits
 
-    ratings = pd.read_csv(folder / "ratings.dat", sep="::", engine="python",
-                          names=["user_id", "movie_id", "rating"], usecols=[0, 1, 2])
-    movies = pd.read_csv(folder / "movies.dat", sep="::", engine="python", encoding="latin-1",
-                         names=["movie_id", "title", "genres"])
+    ratings = pd.read_csv(
+        folder / "ratings.dat",
+        sep="::",
+        engine="python",
+        names=["user_id", "movie_id", "rating"],
+        usecols=[0, 1, 2],
+    )
+    movies = pd.read_csv(
+        folder / "movies.dat",
+        sep="::",
+        engine="python",
+        encoding="latin-1",
+        names=["movie_id", "title", "genres"],
+    )
     data = ratings[ratings["rating"] >= 3].copy()
     _ = data["user_id"].nunique(), data["movie_id"].nunique()
     top = data.groupby("movie_id").size().sort_values(ascending=False).head(30)
@@ -62,8 +72,9 @@ def notebook_pipeline(folder: Path) -> None:
     items = data["movie_id"].astype("category")
     matrix = sp.csr_matrix((data["rating"].astype(float), (users.cat.codes, items.cat.codes)))
     with threadpool_limits(1, "blas"):
-        model = implicit.als.AlternatingLeastSquares(factors=500, regularization=0.001,
-                                                     iterations=100, random_state=0)
+        model = implicit.als.AlternatingLeastSquares(
+            factors=500, regularization=0.001, iterations=100, random_state=0
+        )
         model.fit(matrix, show_progress=False)
     user_index = users.cat.categories.get_loc(new_user)
     _ = model.user_factors[user_index] @ model.item_factors[0]
@@ -85,8 +96,10 @@ def main() -> None:
         lambda: pd.read_csv(ratings_path, sep="::", engine="python", header=None), 1
     )
     parse = median_seconds(lambda: read_ratings(ratings_path, spec.layout), args.repeats)
-    rows += [("parse ML-1M ratings (notebook: python engine)", notebook_parse, "-"),
-             ("parse ML-1M ratings (movierec)", parse, "≤ 0.3 s")]
+    rows += [
+        ("parse ML-1M ratings (notebook: python engine)", notebook_parse, "-"),
+        ("parse ML-1M ratings (movierec)", parse, "≤ 0.3 s"),
+    ]
     load_ratings_columns(spec, folder)  # make sure the parsed cache exists
     cached = median_seconds(lambda: load_ratings_columns(get_spec("ml-1m"), folder), args.repeats)
     rows.append(("cached load of parsed ratings", cached, "≤ 0.05 s"))
@@ -102,20 +115,41 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as model_dir:
         recommender.save(model_dir)
-        command = [sys.executable, "-m", "movierec.cli", "recommend", "--dataset", "ml-1m",
-                   "--json", "--model", model_dir] + [
-            arg for title in ("Toy Story", "Star Wars: Episode IV", "The Matrix", "Fargo",
-                              "Pulp Fiction") for arg in ("--like", title)]
+        command = [
+            sys.executable,
+            "-m",
+            "movierec.cli",
+            "recommend",
+            "--dataset",
+            "ml-1m",
+            "--json",
+            "--model",
+            model_dir,
+        ] + [
+            arg
+            for title in (
+                "Toy Story",
+                "Star Wars: Episode IV",
+                "The Matrix",
+                "Fargo",
+                "Pulp Fiction",
+            )
+            for arg in ("--like", title)
+        ]
         env = dict(os.environ)
-        cli = median_seconds(lambda: subprocess.run(command, check=True, capture_output=True,
-                                                    env=env), args.repeats)
+        cli = median_seconds(
+            lambda: subprocess.run(command, check=True, capture_output=True, env=env), args.repeats
+        )
     rows.append(("`movierec recommend --like ×5`, saved model, wall", cli, "≤ 1.5 s"))
 
     story = median_seconds(lambda: run_demo(load_dataset("ml-1m"), DEMO_FAVOURITES), 3)
     rows.append(("the whole story, movierec (`movierec demo`)", story, "-"))
-    results: dict[str, object] = {"rows": [
-        {"step": step, "median_seconds": seconds, "target": target} for step, seconds, target in rows
-    ]}
+    results: dict[str, object] = {
+        "rows": [
+            {"step": step, "median_seconds": seconds, "target": target}
+            for step, seconds, target in rows
+        ]
+    }
     if not args.skip_notebook:
         baseline = median_seconds(lambda: notebook_pipeline(folder), 1)
         rows.append(("the whole story, the notebook's pipeline", baseline, "-"))

@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -28,25 +28,29 @@ app = typer.Typer(
 )
 
 DatasetOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option(
-        "--dataset", "-d",
+        "--dataset",
+        "-d",
         help="ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m or ml-latest-small "
         "[default: ml-1m if available, else the bundled ml-latest-small]",
     ),
 ]
 DataDirOpt = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option(
-        "--data-dir", help=f"folder holding <dataset>/ in GroupLens' layout [env: {config.DATA_DIR_ENV}]"
+        "--data-dir",
+        help=f"folder holding <dataset>/ in GroupLens' layout [env: {config.DATA_DIR_ENV}]",
     ),
 ]
-MinRatingOpt = Annotated[
-    float, typer.Option("--min-rating", help="ratings below this are dropped")
-]
+MinRatingOpt = Annotated[float, typer.Option("--min-rating", help="ratings below this are dropped")]
 ModelOpt = Annotated[
-    Optional[Path],
-    typer.Option("--model", "-m", help="a model saved by `movierec train --out DIR` [default: train and cache]"),
+    Path | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="a model saved by `movierec train --out DIR` [default: train and cache]",
+    ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 CountOpt = Annotated[int, typer.Option("-n", "--n", help="how many results")]
@@ -138,7 +142,11 @@ def stats(
         f"{result.dataset} (ratings ≥ {min_rating:g} kept)",
         ["", "total", "kept"],
         [
-            ["ratings", f"{result.ratings_total:,}", f"{result.ratings_kept:,} ({result.kept_ratio:.2%})"],
+            [
+                "ratings",
+                f"{result.ratings_total:,}",
+                f"{result.ratings_kept:,} ({result.kept_ratio:.2%})",
+            ],
             ["users", f"{result.users_total:,}", f"{result.users:,}"],
             ["movies", f"{result.movies_total:,}", f"{result.movies:,}"],
         ],
@@ -169,8 +177,10 @@ def popular(
     _table(
         f"The {len(frame)} most popular movies",
         ["#", "movie_id", "title", "genres", "count"],
-        [[i, r.movie_id, r.title, r.genres.replace("|", ", "), r.count]
-         for i, r in enumerate(frame.itertuples(), start=1)],
+        [
+            [i, r.movie_id, r.title, r.genres.replace("|", ", "), r.count]
+            for i, r in enumerate(frame.itertuples(), start=1)
+        ],
     )
 
 
@@ -193,7 +203,11 @@ def search(
     movie_ids = index.search(query, n)
     movies = ds.movies.loc[movie_ids]
     results = [
-        {"movie_id": int(mid), "title": row.title, "genres": [g for g in row.genres.split("|") if g]}
+        {
+            "movie_id": int(mid),
+            "title": row.title,
+            "genres": [g for g in row.genres.split("|") if g],
+        }
         for mid, row in zip(movie_ids, movies.itertuples())
     ]
     if as_json:
@@ -233,7 +247,9 @@ def similar(
 def recommend(
     like: LikeOpt,
     n: CountOpt = 10,
-    explain: Annotated[bool, typer.Option("--explain", help="say which liked movies led to each")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="say which liked movies led to each")
+    ] = False,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
@@ -280,12 +296,12 @@ def score(
 def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to save the model in")],
     preset: Annotated[str, typer.Option(help="default (tuned on ML-1M) or notebook")] = "default",
-    factors: Annotated[Optional[int], typer.Option(help="latent factors")] = None,
-    regularization: Annotated[Optional[float], typer.Option(help="L2 regularization")] = None,
-    alpha: Annotated[Optional[float], typer.Option(help="confidence = alpha × weight")] = None,
-    iterations: Annotated[Optional[int], typer.Option(help="ALS sweeps")] = None,
-    weighting: Annotated[Optional[str], typer.Option(help="rating, binary or bm25")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="random seed")] = None,
+    factors: Annotated[int | None, typer.Option(help="latent factors")] = None,
+    regularization: Annotated[float | None, typer.Option(help="L2 regularization")] = None,
+    alpha: Annotated[float | None, typer.Option(help="confidence = alpha × weight")] = None,
+    iterations: Annotated[int | None, typer.Option(help="ALS sweeps")] = None,
+    weighting: Annotated[str | None, typer.Option(help="rating, binary or bm25")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed")] = None,
     gpu: Annotated[bool, typer.Option("--gpu", help="train with implicit's CUDA ALS")] = False,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
@@ -296,8 +312,14 @@ def train(
     from .recommender import Recommender, Settings
 
     settings = Settings.preset(
-        preset, factors=factors, regularization=regularization, alpha=alpha,
-        iterations=iterations, weighting=weighting, seed=seed, min_rating=min_rating,
+        preset,
+        factors=factors,
+        regularization=regularization,
+        alpha=alpha,
+        iterations=iterations,
+        weighting=weighting,
+        seed=seed,
+        min_rating=min_rating,
     )
     ds = _dataset(dataset, data_dir)
     started = time.perf_counter()
@@ -305,8 +327,12 @@ def train(
     seconds = time.perf_counter() - started
     rec.save(out)
     summary = {
-        "dataset": ds.name, "out": str(out), "settings": settings.to_dict(),
-        "users": len(rec.users), "movies": len(rec.items), "fit_seconds": round(seconds, 3),
+        "dataset": ds.name,
+        "out": str(out),
+        "settings": settings.to_dict(),
+        "users": len(rec.users),
+        "movies": len(rec.items),
+        "fit_seconds": round(seconds, 3),
     }
     if as_json:
         _emit(summary)
@@ -320,7 +346,8 @@ def train(
 @app.command()
 def demo(
     like: Annotated[
-        Optional[list[str]], typer.Option("--like", "-l", help="your five favourites [default: five classics]")
+        list[str] | None,
+        typer.Option("--like", "-l", help="your five favourites [default: five classics]"),
     ] = None,
     n: CountOpt = 10,
     dataset: DatasetOpt = None,
@@ -332,8 +359,13 @@ def demo(
     from .demo import run_demo
 
     _check_n(n)
-    report = run_demo(_dataset(dataset, data_dir), like or config.DEMO_FAVOURITES, n, min_rating,
-                      show=None if as_json else _console())
+    report = run_demo(
+        _dataset(dataset, data_dir),
+        like or config.DEMO_FAVOURITES,
+        n,
+        min_rating,
+        show=None if as_json else _console(),
+    )
     if as_json:
         _emit(report)
 
@@ -348,13 +380,22 @@ def datasets(as_json: JsonOpt = False) -> None:
     rows = []
     for spec in REGISTRY.values():
         folder = find_local(spec, local)
-        rows.append({"name": spec.name, "description": spec.description, "url": spec.url,
-                     "local": str(folder) if folder else None})
+        rows.append(
+            {
+                "name": spec.name,
+                "description": spec.description,
+                "url": spec.url,
+                "local": str(folder) if folder else None,
+            }
+        )
     if as_json:
         _emit(rows)
         return
-    _table("MovieLens datasets", ["name", "description", "on this machine"],
-           [[r["name"], r["description"], r["local"] or "download on first use"] for r in rows])
+    _table(
+        "MovieLens datasets",
+        ["name", "description", "on this machine"],
+        [[r["name"], r["description"], r["local"] or "download on first use"] for r in rows],
+    )
 
 
 @app.command()
@@ -383,8 +424,12 @@ def report(
     evaluation = read_evaluation(eval_file) if eval_file is not None else None
     directory = prepare_output(out)
     progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=_console(stderr=True), transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=_console(stderr=True),
+        transient=True,
     )
     with progress:
         task = progress.add_task("Loading the data", total=None)
@@ -400,9 +445,7 @@ def report(
             progress.update(task, description=what, completed=done, total=total)
 
         written = build_report(ds, rec, directory, min_rating, evaluation, on_step=step)
-    _console(stderr=True).print(
-        f"Report written: {written.index} ({len(written.images)} charts)"
-    )
+    _console(stderr=True).print(f"Report written: {written.index} ({len(written.images)} charts)")
 
 
 @app.command()
@@ -434,10 +477,12 @@ def serve(
     )
     uvicorn.run(web_app, host=host, port=port, access_log=access_log, log_level="info")
 
+
 ProtocolOpt = Annotated[
     str,
     typer.Option(
-        "--protocol", "-p",
+        "--protocol",
+        "-p",
         help="recbole (ratings ≥ 3, 10-core, 8:1:1), ratio, loo, loo-latest, kfold or strong",
     ),
 ]
@@ -500,8 +545,14 @@ def evaluate(
     progress = _progress_printer()
     extra_ks = range(1, max(k, 20) + 1) if plot is not None else ()
     result = run_evaluation(
-        ds, chosen, specs, k=k, seeds=[config.SEED + i for i in range(seeds)],
-        extra_ks=extra_ks, progress=progress, prepared=data,
+        ds,
+        chosen,
+        specs,
+        k=k,
+        seeds=[config.SEED + i for i in range(seeds)],
+        extra_ks=extra_ks,
+        progress=progress,
+        prepared=data,
     )
     if plot is not None:
         from .evaluation.plots import write_plots
@@ -514,8 +565,16 @@ def evaluate(
     _evaluation_table(result, k)
 
 
-SHORT_METRIC_NAMES = {"precision": "P", "recall": "R", "ndcg": "NDCG", "map": "MAP", "hit": "Hit",
-                      "mrr": "MRR", "coverage": "Cov", "popularity_bias": "PopBias"}
+SHORT_METRIC_NAMES = {
+    "precision": "P",
+    "recall": "R",
+    "ndcg": "NDCG",
+    "map": "MAP",
+    "hit": "Hit",
+    "mrr": "MRR",
+    "coverage": "Cov",
+    "popularity_bias": "PopBias",
+}
 
 
 def _evaluation_table(result: Any, k: int) -> None:
@@ -588,12 +647,18 @@ def tune(
     if not 1 <= trials <= 10_000:
         raise MovieRecError(f"--trials must be from 1 to 10000, got {trials}")
     ds = _dataset(dataset, data_dir)
-    result = run_tuning(ds, chosen, model, trials, seed=seed, timeout=timeout,
-                        progress=_progress_printer())
+    result = run_tuning(
+        ds, chosen, model, trials, seed=seed, timeout=timeout, progress=_progress_printer()
+    )
     saved = None
     if save_preset:
-        provenance = {"dataset": ds.name, "protocol": chosen.name, "trials": len(result.trials),
-                      "seed": seed, "valid_ndcg@10": result.best_value}
+        provenance = {
+            "dataset": ds.name,
+            "protocol": chosen.name,
+            "trials": len(result.trials),
+            "seed": seed,
+            "valid_ndcg@10": result.best_value,
+        }
         saved = save_user_preset(save_preset, result.preset(), provenance)
     if as_json:
         _emit({**result.to_json(), "saved_preset": str(saved) if saved else None})
@@ -603,9 +668,14 @@ def tune(
         f"seed {seed}): validation NDCG@10 {result.best_value:.4f}"
     )
     winners = {**result.best_params, "weighting": result.best_weighting}
-    _table("", ["parameter", "value"],
-           [[name, f"{value:.4g}" if isinstance(value, float) else str(value)]
-            for name, value in winners.items()])
+    _table(
+        "",
+        ["parameter", "value"],
+        [
+            [name, f"{value:.4g}" if isinstance(value, float) else str(value)]
+            for name, value in winners.items()
+        ],
+    )
     if saved:
         _console().print(f"Saved as preset {save_preset!r} in {saved}; use --models {save_preset}")
 
@@ -621,8 +691,15 @@ def main(argv: list[str] | None = None) -> int:
         print(exc.format_message(), file=sys.stderr)
         return 0
     except click_exceptions.UsageError as exc:
-        command = f" {exc.ctx.command_path.split(' ', 1)[1]}" if exc.ctx and " " in exc.ctx.command_path else ""
-        print(f"movierec: error: {exc.format_message()} (see `movierec{command} --help`)", file=sys.stderr)
+        command = (
+            f" {exc.ctx.command_path.split(' ', 1)[1]}"
+            if exc.ctx and " " in exc.ctx.command_path
+            else ""
+        )
+        print(
+            f"movierec: error: {exc.format_message()} (see `movierec{command} --help`)",
+            file=sys.stderr,
+        )
         return 2
     except click_exceptions.ClickException as exc:
         print(f"movierec: error: {exc.format_message()}", file=sys.stderr)
