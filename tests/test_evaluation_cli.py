@@ -270,7 +270,7 @@ def test_mean_and_std_are_over_runs(small):
 
 
 def test_user_presets_cannot_replace_shipped_ones(monkeypatch, tmp_path):
-    from movierec.evaluation.presets import save_user_preset
+    from movierec.presets import save_user_preset
 
     monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path))
     with pytest.raises(MovieRecError, match="shipped preset"):

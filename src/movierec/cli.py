@@ -638,7 +638,7 @@ def tune(
     recbole; --save-preset keeps your winners in the cache dir for `evaluate --models NAME`.
     """
     from .evaluation import get_protocol
-    from .evaluation.presets import save_user_preset
+    from .presets import save_user_preset
     from .evaluation.tuning import search_space
     from .evaluation.tuning import tune as run_tuning
 

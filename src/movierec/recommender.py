@@ -37,6 +37,8 @@ MovieRef = str | int
 """A movie as callers name it: a title as a person types it, or a MovieLens ``movie_id``."""
 
 FORMAT_VERSION = 1
+MAX_REASONS = 3
+REASON_SHARE = 0.5
 MAX_N = 10_000
 
 
@@ -88,12 +90,15 @@ class Settings:
 
     @classmethod
     def preset(cls, name: str = "default", **overrides: Any) -> Settings:
-        """Settings of a named preset (see ``config.PRESETS``) with overrides applied;
-        overrides that are None are ignored."""
+        """Settings of a named preset (``config.PRESETS``, or one saved by ``movierec tune
+        --save-preset``) with overrides applied; overrides that are None are ignored."""
+        from .presets import all_presets
+
+        presets = all_presets()
         try:
-            params = dict(config.PRESETS[name])
+            params = dict(presets[name])
         except KeyError:
-            names = ", ".join(config.PRESETS)
+            names = ", ".join(presets)
             raise MovieRecError(f"unknown preset {name!r}; choose one of {names}") from None
         params.update({k: v for k, v in overrides.items() if v is not None})
         model = str(params.pop("model"))
@@ -284,14 +289,10 @@ class Recommender:
         liked_titles = [self.movie(int(m)).title for m in self.items.id_of(row.indices)]
         out: list[tuple[str, ...] | None] = []
         for column in contributions.T:
-            order = np.argsort(-column, kind="stable")
-            positive = column[order] > 0
-            total = column[column > 0].sum()
-            chosen = [
-                liked_titles[j]
-                for j, keep in zip(order[:3], positive[:3])
-                if keep and column[j] >= 0.1 * total
-            ]
+            order = np.argsort(-column, kind="stable")[:MAX_REASONS]
+            # A reason is a liked movie that adds at least half as much as the strongest one.
+            cutoff = REASON_SHARE * column[order[0]]
+            chosen = [liked_titles[j] for j in order if column[j] > 0 and column[j] >= cutoff]
             out.append(tuple(chosen or [liked_titles[order[0]]]))
         return out
 

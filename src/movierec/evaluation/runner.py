@@ -32,7 +32,7 @@ from ..errors import MovieRecError
 from ..interactions import WEIGHTINGS, bm25_weight, confidence
 from ..models import MODELS, Model, make_model
 from .metrics import METRICS, MetricAccumulator
-from .presets import all_presets
+from ..presets import all_presets
 from .protocols import PreparedData, Protocol
 from .splits import Split
 

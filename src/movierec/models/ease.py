@@ -57,7 +57,7 @@ def user_weighted(user_items: sp.csr_matrix, exponent: float) -> sp.csr_matrix:
 
 
 def lowpass_filter(
-    gram_matrix: np.ndarray, rank: int, seed: int = 42, sweeps: int = 16
+    gram_matrix: np.ndarray, rank: int, seed: int = 42, sweeps: int = 8
 ) -> np.ndarray:
     """The ideal low-pass filter ``D^(−1/2)·U·Uᵀ·D^(1/2)`` (items × items, float32, zero
     diagonal) of the normalized item graph; ``U`` (items × rank) comes from a seeded subspace

@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import config
-from ..datasets import cache_root
-from ..errors import MovieRecError
+from . import config
+from .datasets import cache_root
+from .errors import MovieRecError
 
 PRESETS_FILE = "presets.json"
 
