@@ -31,6 +31,10 @@ FACTORIES: dict[str, Callable[[int], Model]] = {
     "itemknn-bm25": lambda seed: ItemKNN(neighbours=10, similarity="bm25", seed=seed),
     "ease": lambda seed: EASE(regularization=5.0, seed=seed),
     "ease-user-weighted": lambda seed: EASE(regularization=1.0, user_weight_exponent=0.5),
+    "ease-lowpass": lambda seed: EASE(
+        regularization=1.0, user_weight_exponent=0.5, lowpass_rank=3, lowpass_weight=0.4,
+        seed=seed,
+    ),
     "als": lambda seed: ALS(factors=6, regularization=1.0, iterations=8, seed=seed),
     "ials": lambda seed: IALS(
         factors=6, regularization=0.01, unobserved_weight=0.2, iterations=8, seed=seed
@@ -162,7 +166,9 @@ def test_the_same_seed_reproduces_and_another_differs(name: str, matrix) -> None
     assert not np.allclose(first["item_factors"], other["item_factors"])
 
 
-@pytest.mark.parametrize("name", ["ease", "ease-user-weighted", "itemknn", "itemknn-bm25", "ials"])
+@pytest.mark.parametrize(
+    "name", ["ease", "ease-user-weighted", "ease-lowpass", "itemknn", "itemknn-bm25", "ials"]
+)
 def test_contributions_sum_to_the_fold_in_score(name: str, matrix) -> None:
     model = FACTORIES[name](3).fit(matrix)
     row = sp.csr_matrix(matrix[4])
@@ -203,6 +209,35 @@ def test_ease_user_weighting_matches_a_row_scaled_gram() -> None:
     expected = np.eye(4) - precision / np.diag(precision)
     model = EASE(regularization=0.3, user_weight_exponent=1.0).fit(sp.csr_matrix(dense))
     np.testing.assert_allclose(model.weights, expected, atol=1e-5)
+
+
+def test_lowpass_filter_spans_the_top_eigenvectors_of_the_normalized_graph() -> None:
+    from movierec.models.ease import lowpass_filter
+
+    rng = np.random.default_rng(0)
+    dense = (rng.random((60, 15)) < 0.4).astype(np.float64)
+    gram_matrix = dense.T @ dense
+    degrees = gram_matrix.sum(axis=1)
+    normalized = gram_matrix / np.sqrt(np.outer(degrees, degrees))
+    top = np.linalg.eigh(normalized)[1][:, -4:]
+    expected = (top / np.sqrt(degrees)[:, None]) @ (top * np.sqrt(degrees)[:, None]).T
+    np.fill_diagonal(expected, 0.0)
+    found = lowpass_filter(gram_matrix.astype(np.float32), 4, seed=1, sweeps=60)
+    np.testing.assert_allclose(found, expected, atol=1e-4)
+
+
+def test_a_full_rank_lowpass_filter_passes_everything_and_adds_nothing(matrix) -> None:
+    from movierec.models.base import gram
+    from movierec.models.ease import lowpass_filter
+
+    # U·Uᵀ = I at full rank, so the filter is the identity, and its off-diagonal part is zero.
+    np.testing.assert_allclose(lowpass_filter(gram(matrix), N_ITEMS), 0.0, atol=1e-4)
+
+
+def test_ease_with_a_zero_lowpass_weight_is_plain_ease(matrix) -> None:
+    plain = EASE(regularization=2.0).fit(matrix).weights
+    unfiltered = EASE(regularization=2.0, lowpass_rank=4, lowpass_weight=0.0).fit(matrix).weights
+    np.testing.assert_array_equal(plain, unfiltered)
 
 
 def test_itemknn_cosine_matches_a_direct_computation() -> None:
@@ -279,3 +314,13 @@ def test_every_preset_builds_its_model(preset: str) -> None:
     model = make_model(settings.model, **settings.params)
     assert model.name == settings.model
     assert settings.weighting in ("rating", "binary", "bm25")
+
+
+def test_an_unknown_parameter_names_what_the_model_takes() -> None:
+    with pytest.raises(MovieRecError, match="has no parameter 'factors'; it takes regularization"):
+        make_model("ease", factors=8)
+
+
+def test_asking_a_cpu_model_for_the_gpu_is_a_clear_error() -> None:
+    with pytest.raises(MovieRecError, match="CUDA ALS only"):
+        make_model("ease", use_gpu=True)

@@ -21,14 +21,40 @@ DEMO_FAVOURITES = [
 
 PRESETS: dict[str, dict[str, float | int | str]] = {
     # Each preset names a model (`movierec.models.MODELS`), its hyperparameters and the weighting.
-    # Chosen on a held-out validation part of ML-1M (see `movierec tune` and the README).
+    # Tuned on the validation part of ML-1M under the recbole protocol (ratings ≥ 3, 10-core,
+    # per-user random 8:1:1); the test-part numbers are in the README.
+    #
+    # The default: EASE learned with users weighted by |I_u|^-0.5, plus a rank-64 low-pass graph
+    # filter (see movierec.models.ease). One items × items matrix: it fits in about two seconds on
+    # two cores, folds in a new user in well under a millisecond and explains exactly.
     "default": {
-        "model": "als",
-        "factors": 64,
+        "model": "ease",
         "regularization": 50.0,
-        "alpha": 1.0,
-        "iterations": 10,
+        "user_weight_exponent": 0.5,
+        "lowpass_rank": 64,
+        "lowpass_weight": 0.4,
+        "weighting": "binary",
+    },
+    # Plain EASE (Steck 2019) with its λ tuned: the strongest published ML-1M baseline family.
+    "ease-tuned": {"model": "ease", "regularization": 800.0, "weighting": "binary"},
+    # implicit's ALS, tuned (optuna, 40 trials): confidence = 0.66 × rating.
+    "als-tuned": {
+        "model": "als",
+        "factors": 256,
+        "regularization": 46.0,
+        "alpha": 0.66,
+        "iterations": 20,
         "weighting": "rating",
+    },
+    # iALS with frequency-scaled regularization (Rendle et al. 2021), our own trainer.
+    "ials-tuned": {
+        "model": "ials",
+        "factors": 256,
+        "regularization": 0.01,
+        "unobserved_weight": 0.3,
+        "regularization_exponent": 1.0,
+        "iterations": 12,
+        "weighting": "binary",
     },
     # The course notebook's settings: 500 factors, regularization 0.001, 100 iterations.
     "notebook": {

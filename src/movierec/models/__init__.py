@@ -1,7 +1,14 @@
-"""Interactions → model: each algorithm behind the one :class:`Model` interface."""
+"""Interactions → model: each algorithm behind the one :class:`Model` interface.
+
+``pop`` (most popular), ``itemknn`` (cosine or BM25 item kNN), ``bpr`` (implicit's BPR),
+``als`` (implicit's ALS), ``ials`` (iALS with frequency-scaled regularization) and ``ease``
+(EASE, optionally user-weighted and with a low-pass graph filter: the default preset). A model's
+``weighting`` class attribute is the input weighting it expects when a preset names none.
+"""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from ..errors import MovieRecError
@@ -19,11 +26,22 @@ MODELS: dict[str, type[Model]] = {
 
 
 def make_model(name: str, **params: Any) -> Model:
-    """A model by name with its hyperparameters."""
+    """A model by name with its hyperparameters; MovieRecError names what the model takes."""
     try:
         cls = MODELS[name]
     except KeyError:
         raise MovieRecError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
+    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    unknown = [key for key in params if key not in accepted]
+    if "use_gpu" in unknown:
+        raise MovieRecError(
+            f"--gpu trains implicit's CUDA ALS only; model {name!r} runs on the CPU: "
+            "drop --gpu, or pick an ALS preset (e.g. --preset als-tuned)"
+        )
+    if unknown:
+        raise MovieRecError(
+            f"model {name!r} has no parameter {unknown[0]!r}; it takes {', '.join(accepted)}"
+        )
     return cls(**params)
 
 

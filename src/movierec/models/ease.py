@@ -88,8 +88,9 @@ class EASE(Model):
     """Embarrassingly shallow autoencoder; ``regularization`` is λ on ``‖B‖²``.
 
     ``user_weight_exponent`` γ weighs each user's squared error by ``|I_u|^(−γ)`` when learning
-    ``B``, so heavy users (a few hundred movies each) stop dominating the item–item statistics;
-    scoring is unchanged (``x·B``).
+    ``B``, so heavy users (a few hundred movies each) stop dominating the item–item statistics.
+    ``lowpass_rank`` and ``lowpass_weight`` add the low-pass filter of the module docstring.
+    ``weights`` (items × items) is then the whole model: scores are ``x·weights``.
 
     >>> import scipy.sparse as sp
     >>> model = EASE(regularization=10.0).fit(sp.random(30, 8, 0.4, format="csr", random_state=0))
@@ -129,8 +130,10 @@ class EASE(Model):
         weights = ease_weights(gram_matrix, self.regularization)
         if self.lowpass_rank > 0 and self.lowpass_weight != 0:
             lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed)
-            scale = training_score(gram_matrix, weights) / training_score(gram_matrix, lowpass)
-            weights += np.float32(self.lowpass_weight * scale) * lowpass
+            lowpass_total = training_score(gram_matrix, lowpass)
+            if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
+                scale = training_score(gram_matrix, weights) / lowpass_total
+                weights += np.float32(self.lowpass_weight * scale) * lowpass
         self.weights = weights
         return self
 

@@ -63,6 +63,7 @@ class IALS(Model):
     """
 
     name = "ials"
+    weighting = "binary"
 
     def __init__(
         self,
