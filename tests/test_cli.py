@@ -29,7 +29,8 @@ def run_json(capsys, *args: str):
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("model") / "als"
-    assert main(["train", *SMALL, "--out", str(out), "--iterations", "4"]) == 0
+    args = ["train", *SMALL, "--out", str(out), "--preset", "als-tuned", "--iterations", "4"]
+    assert main(args) == 0
     return out
 
 

@@ -202,6 +202,24 @@ def test_ease_matches_the_closed_form_computed_densely() -> None:
                                dense[:2] @ expected, atol=1e-5)
 
 
+def test_ease_refuses_a_catalogue_too_large_for_dense_matrices(monkeypatch) -> None:
+    import movierec.models.ease as ease_module
+
+    monkeypatch.setattr(ease_module, "MAX_ITEMS", 10)
+    with pytest.raises(MovieRecError, match="ALS preset"):
+        EASE().fit(two_clusters())
+
+
+@pytest.mark.parametrize("route", ["dense blocks", "sparse"])
+def test_gram_is_xtx_by_either_route(route: str, monkeypatch) -> None:
+    import movierec.models.base as base_module
+
+    monkeypatch.setattr(base_module, "GRAM_BLOCK_ENTRIES", 7 * N_ITEMS)  # several blocks
+    monkeypatch.setattr(base_module, "DENSE_GRAM_RATIO", 1e12 if route == "dense blocks" else 0)
+    matrix = two_clusters(2)
+    np.testing.assert_allclose(base_module.gram(matrix), (matrix.T @ matrix).toarray())
+
+
 def test_ease_user_weighting_matches_a_row_scaled_gram() -> None:
     dense = np.array([[1, 1, 0, 1], [0, 1, 1, 0], [1, 0, 1, 1], [1, 1, 1, 1]], dtype=np.float64)
     scaled = dense / np.sqrt(dense.sum(axis=1, keepdims=True))  # γ = 1: weight 1/|I_u|

@@ -346,7 +346,7 @@ class Recommender:
             {
                 "user_id": np.full(len(movies), user_id, dtype=np.int32),
                 "movie_id": np.array([m.movie_id for m in movies], dtype=np.int32),
-                "rating": np.full(len(movies), self._favourite_confidence(), dtype=np.float32),
+                "rating": np.full(len(movies), float(ratings["rating"].max()), dtype=np.float32),
             }
         )
         if "timestamp" in ratings:

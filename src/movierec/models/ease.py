@@ -27,6 +27,9 @@ from scipy.linalg import lapack
 from ..errors import MovieRecError
 from .base import Model, gram, require_fitted, symmetrize_lower, top_n
 
+MAX_ITEMS = 20_000
+"""Above this many items the dense items × items matrices outgrow a laptop's memory."""
+
 
 def ease_weights(gram_matrix: np.ndarray, regularization: float) -> np.ndarray:
     """The EASE weights ``B`` (items × items, float32, zero diagonal) from ``XᵀX``."""
@@ -126,6 +129,13 @@ class EASE(Model):
         }
 
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> EASE:
+        n_items = user_items.shape[1]
+        if n_items > MAX_ITEMS:
+            raise MovieRecError(
+                f"EASE holds dense {n_items:,} × {n_items:,} matrices "
+                f"({n_items**2 * 4 / 1e9:.1f} GB each), too many items; "
+                "use an ALS preset for a catalogue this large (e.g. --preset als-tuned)"
+            )
         gram_matrix = gram(user_weighted(user_items, self.user_weight_exponent))
         weights = ease_weights(gram_matrix, self.regularization)
         if self.lowpass_rank > 0 and self.lowpass_weight != 0:
