@@ -28,9 +28,9 @@ from movierec import config
 from movierec.datasets import load_dataset
 from movierec.evaluation import evaluate, get_protocol, parse_model_specs
 from movierec.evaluation.metrics import METRICS, evaluate_scores
-from movierec.presets import all_presets
 from movierec.evaluation.runner import model_input
 from movierec.models import MODELS
+from movierec.presets import all_presets
 
 CANDIDATES = ("default", "ease", "itemknn", "bpr", "pop", "als", "ials")
 RESULTS = Path(__file__).resolve().parent / "results" / "evaluate.json"

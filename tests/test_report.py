@@ -152,7 +152,9 @@ def test_evaluation_charts_lead_with_ndcg_and_recall_at_10() -> None:
 
 
 def test_factor_map_labels_do_not_overlap(small_recommender) -> None:
-    figure = charts.factor_map(small_recommender)
+    from movierec.report.build import factor_model
+
+    figure = charts.factor_map(factor_model(small_recommender))
     axes = figure.axes[0]
     renderer = figure.canvas.get_renderer()
     boxes = [text.get_window_extent(renderer) for text in axes.texts]

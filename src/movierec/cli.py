@@ -638,9 +638,9 @@ def tune(
     recbole; --save-preset keeps your winners in the cache dir for `evaluate --models NAME`.
     """
     from .evaluation import get_protocol
-    from .presets import save_user_preset
     from .evaluation.tuning import search_space
     from .evaluation.tuning import tune as run_tuning
+    from .presets import save_user_preset
 
     chosen = get_protocol(protocol).with_min_rating(min_rating)
     search_space(model)  # unknown or untunable models fail before the data loads

@@ -31,8 +31,8 @@ from ..datasets import Dataset
 from ..errors import MovieRecError
 from ..interactions import WEIGHTINGS, bm25_weight, confidence
 from ..models import MODELS, Model, make_model
-from .metrics import METRICS, MetricAccumulator
 from ..presets import all_presets
+from .metrics import METRICS, MetricAccumulator
 from .protocols import PreparedData, Protocol
 from .splits import Split
 

@@ -14,7 +14,7 @@ import numpy as np
 from .. import __version__, analysis, config
 from ..datasets import Dataset
 from ..errors import MovieRecError
-from ..recommender import Recommender
+from ..recommender import Recommender, Settings
 from . import charts, html
 from .results import EvaluationResults
 
@@ -89,7 +89,18 @@ def _model_rows(recommender: Recommender) -> list[list[object]]:
     return rows
 
 
-def _sections(dataset: Dataset, recommender: Recommender, min_rating: float) -> list[html.Section]:
+def factor_model(recommender: Recommender) -> Recommender:
+    """The recommender itself when its model has item factors; otherwise (EASE, ItemKNN) an
+    ALS model trained on the same interactions, so the taste map can still be drawn."""
+    if getattr(recommender.model, "item_factors", None) is not None:
+        return recommender
+    settings = Settings(model="als", params={}, min_rating=recommender.settings.min_rating)
+    return Recommender.train(recommender.dataset, settings)
+
+
+def _sections(
+    dataset: Dataset, recommender: Recommender, map_model: Recommender, min_rating: float
+) -> list[html.Section]:
     summary = analysis.stats(dataset, min_rating)
     distribution = analysis.rating_distribution(dataset, min_rating)
     curve = analysis.long_tail(dataset, min_rating)
@@ -98,8 +109,9 @@ def _sections(dataset: Dataset, recommender: Recommender, min_rating: float) -> 
     top = analysis.popular(dataset, 1, min_rating)
     genres = analysis.genre_counts(dataset, min_rating)
     per_user = analysis.user_counts(dataset, min_rating)
-    factors = getattr(recommender.model, "item_factors", None)
-    n_factors = factors.shape[1] if factors is not None else 0
+    factors = map_model.model.item_factors  # type: ignore[attr-defined]
+    n_factors = factors.shape[1]
+    borrowed = map_model is not recommender
     lowest, highest = distribution.index.min(), distribution.index.max()
     return [
         html.Section(
@@ -150,9 +162,16 @@ def _sections(dataset: Dataset, recommender: Recommender, min_rating: float) -> 
         html.Section(
             "factor-map", "The model's taste map",
             f"Each movie's {n_factors} ALS item factors, scaled to unit length (the space "
-            "`similar` uses) and projected onto their first two principal components (PCA), for "
-            "the most popular movies. Movies close together are liked by the same people. "
-            "Colour shows a main genre: of the nine most common genres, the movie's rarest.",
+            "`similar` uses for ALS) and projected onto their first two principal components "
+            "(PCA), for the most popular movies. Movies close together are liked by the same "
+            "people. Colour shows a main genre: of the nine most common genres, the movie's rarest."
+            + (
+                f" The {recommender.settings.model} model has no low-dimensional factors, so "
+                "this map comes from an ALS model (implicit's, 64 factors) trained on the same "
+                "ratings for the purpose."
+                if borrowed
+                else ""
+            ),
             "factor_map.png",
             "Scatter plot of movies on the first two principal components of their ALS factors, "
             "coloured by main genre, with some well-known titles labelled.",
@@ -174,6 +193,7 @@ def build_report(
     pointing at missing charts.
     """
     directory = prepare_output(out)
+    map_model = factor_model(recommender)
     steps: list[tuple[str, str, Callable[[], object]]] = [
         ("Drawing the ratings distribution", DATA_CHARTS[0],
          lambda: charts.ratings_distribution(dataset, min_rating)),
@@ -183,7 +203,7 @@ def build_report(
         ("Drawing ratings per genre", DATA_CHARTS[3], lambda: charts.genres(dataset, min_rating)),
         ("Drawing ratings per user", DATA_CHARTS[4],
          lambda: charts.ratings_per_user(dataset, min_rating)),
-        ("Mapping the ALS factors", DATA_CHARTS[5], lambda: charts.factor_map(recommender)),
+        ("Mapping the ALS factors", DATA_CHARTS[5], lambda: charts.factor_map(map_model)),
     ]
     plot_evaluation = evaluation is not None and bool(evaluation.chart_keys())
     if plot_evaluation:
@@ -203,7 +223,7 @@ def build_report(
         f"by movierec {__version__}",
         stats_rows=_stats_rows(dataset, min_rating),
         model_rows=_model_rows(recommender),
-        sections=_sections(dataset, recommender, min_rating),
+        sections=_sections(dataset, recommender, map_model, min_rating),
         evaluation=html.evaluation_html(
             evaluation, EVALUATION_CHART if plot_evaluation else None
         ) if evaluation is not None else "",
