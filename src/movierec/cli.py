@@ -20,7 +20,8 @@ from .errors import MovieRecError
 
 app = typer.Typer(
     name="movierec",
-    help="Movie recommendations from MovieLens: explore the data, train ALS, get recommendations.",
+    help="Movie recommendations from MovieLens: explore the data, train models (EASE, ALS, …), "
+    "get recommendations, evaluate, serve.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -96,7 +97,7 @@ def _recommender(dataset: Any, min_rating: float, model: Path | None) -> Any:
     settings = Settings.preset("default", min_rating=min_rating)
     if not (model_cache_dir(dataset, settings) / "meta.json").is_file():
         _console(stderr=True).print(
-            f"Training the default ALS model on {dataset.name} (cached for next time)…"
+            f"Training the default model on {dataset.name} (cached for next time)…"
         )
     return cached_recommender(dataset, settings, show_progress=sys.stderr.isatty())
 
@@ -230,7 +231,7 @@ def similar(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Movies similar to one movie (cosine of the ALS item factors)."""
+    """Movies similar to one movie, by the model's item-item similarity."""
     _check_n(n)
     ds = _dataset(dataset, data_dir)
     (movie_id,) = _resolve(ds, [title], min_rating)
@@ -295,11 +296,19 @@ def score(
 @app.command()
 def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to save the model in")],
-    preset: Annotated[str, typer.Option(help="default (tuned on ML-1M) or notebook")] = "default",
-    factors: Annotated[int | None, typer.Option(help="latent factors")] = None,
+    preset: Annotated[
+        str,
+        typer.Option(
+            help="default (EASE-based, best on ML-1M), ease-tuned, als-tuned, ials-tuned, "
+            "notebook, or a preset saved by `movierec tune --save-preset`"
+        ),
+    ] = "default",
+    factors: Annotated[int | None, typer.Option(help="latent factors (ALS/iALS presets)")] = None,
     regularization: Annotated[float | None, typer.Option(help="L2 regularization")] = None,
-    alpha: Annotated[float | None, typer.Option(help="confidence = alpha × weight")] = None,
-    iterations: Annotated[int | None, typer.Option(help="ALS sweeps")] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="confidence = alpha × weight (ALS presets)")
+    ] = None,
+    iterations: Annotated[int | None, typer.Option(help="sweeps (ALS/iALS presets)")] = None,
     weighting: Annotated[str | None, typer.Option(help="rating, binary or bm25")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
     gpu: Annotated[bool, typer.Option("--gpu", help="train with implicit's CUDA ALS")] = False,
@@ -308,7 +317,7 @@ def train(
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train an ALS model and save it for --model."""
+    """Train a model (a preset, with any hyperparameters overridden) and save it for --model."""
     from .recommender import Recommender, Settings
 
     settings = Settings.preset(
@@ -338,7 +347,7 @@ def train(
         _emit(summary)
         return
     _console().print(
-        f"Trained ALS {settings.params} on {ds.name} ({len(rec.users):,} users × "
+        f"Trained {settings.model} {settings.params} on {ds.name} ({len(rec.users):,} users × "
         f"{len(rec.items):,} movies) in {seconds:.2f} s; saved to {out}"
     )
 
@@ -438,7 +447,9 @@ def report(
             progress.update(task, description=f"Loading the model from {model}")
             rec = Recommender.load(model, ds)
         else:
-            progress.update(task, description=f"Training ALS on {ds.name} (cached for next time)")
+            progress.update(
+                task, description=f"Training the model on {ds.name} (cached for next time)"
+            )
             rec = cached_recommender(ds, Settings.preset("default", min_rating=min_rating))
 
         def step(what: str, done: int, total: int) -> None:

@@ -47,7 +47,9 @@ SEARCH_SPACES: dict[str, Space] = {
     },
     "ease": {
         "regularization": ("float_log", 10.0, 1e4),
-        "lambda_": ("float_log", 10.0, 1e4),
+        "user_weight_exponent": ("float", 0.0, 1.0),
+        "lowpass_rank": ("categorical", (0, 32, 64, 128)),
+        "lowpass_weight": ("float", 0.0, 0.8),
         "weighting": ("categorical", ("binary", "rating")),
     },
     "itemknn": {

@@ -40,7 +40,8 @@ def make_model(name: str, **params: Any) -> Model:
         )
     if unknown:
         raise MovieRecError(
-            f"model {name!r} has no parameter {unknown[0]!r}; it takes {', '.join(accepted)}"
+            f"model {name!r} has no parameter {unknown[0]!r}; it takes {', '.join(accepted)} "
+            "(or pick a preset of a model that has it, e.g. --preset als-tuned)"
         )
     return cls(**params)
 
