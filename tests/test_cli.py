@@ -128,7 +128,7 @@ def test_demo_json_tells_the_whole_story(capsys) -> None:
     assert len(data["popular"]) == 30 and len(data["recommended"]) == 5
     liked = {m["movie_id"] for m in data["favourites"]}
     assert liked.isdisjoint(
-        r["movie_id"] for r in data["recommended"] + data["recommended_retrained"]
+        r["movie_id"] for r in data["recommended"] + data["recommended_trained_in"]
     )
 
 

@@ -53,23 +53,23 @@ def run_demo(
             table.add_row(str(rank), row.title, f"{row.count:,}")
         show.print(table)
 
-    base = Recommender.train(dataset, Settings.preset("default", min_rating=min_rating))
-    lap("train")
-    liked = [base.movie(title) for title in favourites]
+    settings = Settings.preset("default", min_rating=min_rating)
+    model, user_id = Recommender.train_with_user(dataset, favourites, settings)
+    lap("add_user_and_train")
+    liked = [model.movie(title) for title in favourites]
+    liked_ids = [m.movie_id for m in liked]
     say("[bold]3. You[/bold], a new user who loves: " + "; ".join(m.title for m in liked))
-    retrained, user_id = base.with_new_user([m.movie_id for m in liked])
-    lap("add_user_and_retrain")
     say(
-        f"   Added as user {user_id} and retrained ({timings['add_user_and_retrain']:.2f} s), "
-        "as the notebook does; fold-in below needs no retraining."
+        f"   Added as user {user_id} and trained {settings.model} "
+        f"({timings['add_user_and_train']:.2f} s), as the notebook does."
     )
 
-    probe = base.similar(liked[0].movie_id, 1)[0].movie
-    user_score = retrained.score_for_user(user_id, probe.movie_id)
-    fold_score = base.score([m.movie_id for m in liked], probe.movie_id)
-    similar = base.similar(liked[0].movie_id, n)
-    retrained_recs = retrained.recommend_for_user(user_id, n)
-    folded_recs = base.recommend([m.movie_id for m in liked], n, explain=True)
+    probe = model.similar(liked[0].movie_id, 1)[0].movie
+    user_score = model.score_for_user(user_id, probe.movie_id)
+    fold_score = model.score(liked_ids, probe.movie_id)
+    similar = model.similar(liked[0].movie_id, n)
+    retrained_recs = model.recommend_for_user(user_id, n)
+    folded_recs = model.recommend(liked_ids, n, explain=True)
     lap("score_similar_recommend")
     overlap = len(
         {r.movie.movie_id for r in retrained_recs} & {r.movie.movie_id for r in folded_recs}
@@ -77,18 +77,21 @@ def run_demo(
 
     say(
         f"[bold]4. Preference score[/bold] for {probe.title}: {user_score.score:.4f} "
-        f"(retrained), {fold_score.score:.4f} (folded in)"
+        f"(as user {user_id}), {fold_score.score:.4f} (folded in from your five, no retraining)"
     )
     say(
         f"[bold]5. Similar to {liked[0].title}[/bold]: " + "; ".join(s.movie.title for s in similar)
     )
-    say("[bold]6. Recommended for you[/bold] (folded in, with reasons):")
+    say("[bold]6. Recommended for you[/bold] (with reasons):")
     for rank, r in enumerate(folded_recs, start=1):
         say(
             f"   {rank:2d}. {r.movie.title}  "
             f"[dim]because you liked {', '.join(r.because or ())}[/dim]"
         )
-    say(f"   Retraining with you added agrees on {overlap} of the top {n}.")
+    say(
+        f"   Your trained-in recommendations (as user {user_id}) agree with the folded-in ones "
+        f"on {overlap} of the top {n}."
+    )
     say(f"[dim]Timings (s): {timings}[/dim]")
     return {
         "stats": summary.to_dict(),
@@ -98,12 +101,12 @@ def run_demo(
         "score": {
             "movie_id": probe.movie_id,
             "title": probe.title,
-            "retrained": round(user_score.score, 6),
+            "trained_in": round(user_score.score, 6),
             "folded_in": round(fold_score.score, 6),
         },
         "similar": [s.to_dict() for s in similar],
         "recommended": [r.to_dict() for r in folded_recs],
-        "recommended_retrained": [r.to_dict() for r in retrained_recs],
+        "recommended_trained_in": [r.to_dict() for r in retrained_recs],
         "overlap": overlap,
         "timings": timings,
     }

@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -334,32 +333,49 @@ class Recommender:
             movie, float(self.model.scores(np.array([index]), row)[0][self._item_index(movie)])
         )
 
-    def with_new_user(
-        self, liked: Sequence[MovieRef], show_progress: bool = False
+    @classmethod
+    def train_with_user(
+        cls,
+        dataset: Dataset,
+        liked: Sequence[MovieRef],
+        settings: Settings | None = None,
+        show_progress: bool = False,
     ) -> tuple[Recommender, int]:
-        """Add a user who rated ``liked`` 5 stars to the data and retrain, as the course notebook
-        does. Returns the retrained recommender and the new user's ``user_id``."""
-        movies, _ = self._liked_row(liked)
-        ratings = self.dataset.ratings
+        """The course notebook's way: add a new user who gave ``liked`` the top rating to the
+        data, then train. Returns the recommender and the new user's ``user_id``."""
+        settings = settings or Settings.preset()
+        movie_ids = list(dict.fromkeys(resolve_movies(dataset, liked, settings.min_rating)))
+        if not movie_ids:
+            raise MovieRecError("no liked movies were given; name at least one (--like TITLE)")
+        ratings = dataset.ratings
         user_id = int(ratings["user_id"].max()) + 1
         new_rows = pd.DataFrame(
             {
-                "user_id": np.full(len(movies), user_id, dtype=np.int32),
-                "movie_id": np.array([m.movie_id for m in movies], dtype=np.int32),
-                "rating": np.full(len(movies), float(ratings["rating"].max()), dtype=np.float32),
+                "user_id": np.full(len(movie_ids), user_id, dtype=np.int32),
+                "movie_id": np.array(movie_ids, dtype=np.int32),
+                "rating": np.full(len(movie_ids), float(ratings["rating"].max()), dtype=np.float32),
             }
         )
-        if "timestamp" in ratings:
-            new_rows["timestamp"] = np.int64(time.time())
-        extended = pd.concat([ratings, new_rows], ignore_index=True)
-        dataset = Dataset(
-            self.dataset.name,
-            extended,
-            self.dataset.movies,
-            f"{self.dataset.fingerprint}+user{user_id}",
-            self.dataset.source,
+        if "timestamp" in ratings:  # just after the last rating: deterministic, and the latest
+            new_rows["timestamp"] = np.int64(ratings["timestamp"].max() + 1)
+        extended = Dataset(
+            dataset.name,
+            pd.concat([ratings, new_rows], ignore_index=True),
+            dataset.movies,
+            f"{dataset.fingerprint}+user{user_id}",
+            dataset.source,
         )
-        return Recommender.train(dataset, self.settings, show_progress), user_id
+        return cls.train(extended, settings, show_progress), user_id
+
+    def with_new_user(
+        self, liked: Sequence[MovieRef], show_progress: bool = False
+    ) -> tuple[Recommender, int]:
+        """Add a user who gave ``liked`` the top rating to this recommender's data and retrain
+        with the same settings (see :meth:`train_with_user`)."""
+        movies, _ = self._liked_row(liked)  # the same checks as recommend()
+        return Recommender.train_with_user(
+            self.dataset, [m.movie_id for m in movies], self.settings, show_progress
+        )
 
     # ---- saving and loading ---------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
 
 from ..errors import MovieRecError
 from .base import Model, normalized_rows, require_fitted, top_n
@@ -121,6 +120,8 @@ class BPR(Model):
             return loss, gradient + self.regularization * user
 
         start = np.zeros(vectors.shape[1])
+        from scipy.optimize import minimize  # slow to import; only fold-in needs it
+
         result = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B")
         return result.x
 
