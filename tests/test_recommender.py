@@ -103,7 +103,9 @@ def test_new_user_retrained_the_notebook_way(small_recommender: Recommender) -> 
 
 def test_save_load_round_trip(small_recommender: Recommender, tmp_path: Path) -> None:
     saved = small_recommender.save(tmp_path / "model")
-    assert sorted(p.name for p in saved.iterdir()) == ["arrays.npz", "meta.json"]
+    names = sorted(p.name for p in saved.iterdir())
+    assert names[:2] == ["arrays.npz", "meta.json"]
+    assert all(name.startswith("model.") and name.endswith(".npy") for name in names[2:])
     loaded = Recommender.load(saved, small_recommender.dataset)
     before = [r.to_dict() for r in small_recommender.recommend(FAVOURITES, n=10, explain=True)]
     after = [r.to_dict() for r in loaded.recommend(FAVOURITES, n=10, explain=True)]
@@ -115,6 +117,8 @@ def test_saved_model_contains_no_pickle(small_recommender: Recommender, tmp_path
     saved = small_recommender.save(tmp_path / "model")
     with np.load(saved / "arrays.npz", allow_pickle=False) as archive:
         assert all(archive[k].dtype != object for k in archive.files)
+    for path in saved.glob("*.npy"):
+        assert np.load(path, allow_pickle=False).dtype != object
 
 
 def test_model_refuses_other_data(small_recommender: Recommender, tmp_path: Path) -> None:
@@ -125,12 +129,15 @@ def test_model_refuses_other_data(small_recommender: Recommender, tmp_path: Path
         Recommender.load(saved, other)
 
 
-@pytest.mark.parametrize("damage", ["truncate_arrays", "bad_json", "missing_meta"])
+@pytest.mark.parametrize("damage", ["truncate_arrays", "truncate_npy", "bad_json", "missing_meta"])
 def test_corrupt_model_is_a_clear_error(small_recommender, tmp_path: Path, damage: str) -> None:
     saved = small_recommender.save(tmp_path / "model")
     if damage == "truncate_arrays":
         data = (saved / "arrays.npz").read_bytes()
         (saved / "arrays.npz").write_bytes(data[: len(data) // 2])
+    elif damage == "truncate_npy":
+        (big,) = saved.glob("model.*.npy")
+        big.write_bytes(big.read_bytes()[:1000])
     elif damage == "bad_json":
         (saved / "meta.json").write_text("{not json")
     else:

@@ -90,11 +90,11 @@ def _resolve(dataset: Any, titles: list[str], min_rating: float) -> list[int]:
 
 
 def _recommender(dataset: Any, min_rating: float, model: Path | None) -> Any:
-    from .recommender import Recommender, Settings, cached_recommender, model_cache_dir
+    from .recommender import Recommender, cached_recommender, default_settings, model_cache_dir
 
     if model is not None:
         return Recommender.load(model, dataset)
-    settings = Settings.preset("default", min_rating=min_rating)
+    settings = default_settings(dataset, min_rating)
     if not (model_cache_dir(dataset, settings) / "meta.json").is_file():
         _console(stderr=True).print(
             f"Training the default model on {dataset.name} (cached for next time)…"
@@ -297,12 +297,14 @@ def score(
 def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="folder to save the model in")],
     preset: Annotated[
-        str,
+        str | None,
         typer.Option(
             help="default (EASE-based, best on ML-1M), ease-tuned, als-tuned, ials-tuned, "
-            "notebook, or a preset saved by `movierec tune --save-preset`"
+            "notebook, or a preset saved by `movierec tune --save-preset` "
+            f"[default: default; {config.LARGE_CATALOGUE_PRESET} above "
+            f"{config.DENSE_ITEMS_LIMIT:,} movies]"
         ),
-    ] = "default",
+    ] = None,
     factors: Annotated[int | None, typer.Option(help="latent factors (ALS/iALS presets)")] = None,
     regularization: Annotated[float | None, typer.Option(help="L2 regularization")] = None,
     alpha: Annotated[
@@ -318,19 +320,21 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model (a preset, with any hyperparameters overridden) and save it for --model."""
-    from .recommender import Recommender, Settings
+    from .recommender import Recommender, Settings, default_preset
 
-    settings = Settings.preset(
-        preset,
-        factors=factors,
-        regularization=regularization,
-        alpha=alpha,
-        iterations=iterations,
-        weighting=weighting,
-        seed=seed,
-        min_rating=min_rating,
-    )
+    overrides = {
+        "factors": factors,
+        "regularization": regularization,
+        "alpha": alpha,
+        "iterations": iterations,
+        "weighting": weighting,
+        "seed": seed,
+        "min_rating": min_rating,
+    }
+    if preset is not None:
+        Settings.preset(preset, **overrides)  # an unknown preset fails before any loading
     ds = _dataset(dataset, data_dir)
+    settings = Settings.preset(preset or default_preset(ds, min_rating), **overrides)
     started = time.perf_counter()
     rec = Recommender.train(ds, settings, show_progress=sys.stderr.isatty(), use_gpu=gpu)
     seconds = time.perf_counter() - started
@@ -426,7 +430,7 @@ def report(
     """Write an HTML report with charts of the data and the model (no network needed to view)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .recommender import Recommender, Settings, cached_recommender
+    from .recommender import Recommender, cached_recommender, default_settings
     from .report import build_report, prepare_output, read_evaluation
 
     # Fail fast, before any slow work, and leave nothing behind when the results are bad.
@@ -450,7 +454,7 @@ def report(
             progress.update(
                 task, description=f"Training the model on {ds.name} (cached for next time)"
             )
-            rec = cached_recommender(ds, Settings.preset("default", min_rating=min_rating))
+            rec = cached_recommender(ds, default_settings(ds, min_rating))
 
         def step(what: str, done: int, total: int) -> None:
             progress.update(task, description=what, completed=done, total=total)

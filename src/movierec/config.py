@@ -19,6 +19,12 @@ DEMO_FAVOURITES = [
 ]
 """Five well-known favourites in both ML-1M and the bundled ml-latest-small, for `movierec demo`."""
 
+DENSE_ITEMS_LIMIT = 5_000
+"""Above this many movies the default model's dense movies × movies matrix gets costly, and
+movierec uses ``LARGE_CATALOGUE_PRESET`` when no model is named (ML-1M has 3,628; the bundled
+ml-latest-small 8,452)."""
+LARGE_CATALOGUE_PRESET = "als-tuned"
+
 PRESETS: dict[str, dict[str, float | int | str]] = {
     # Each preset names a model (`movierec.models.MODELS`), its hyperparameters and the weighting.
     # Tuned on the validation part of ML-1M under the recbole protocol (ratings ≥ 3, 10-core,

@@ -9,7 +9,7 @@ from typing import Any
 
 from .analysis import popular, stats
 from .datasets import Dataset
-from .recommender import Recommender, Settings
+from .recommender import Recommender, default_settings
 
 
 def run_demo(
@@ -53,7 +53,7 @@ def run_demo(
             table.add_row(str(rank), row.title, f"{row.count:,}")
         show.print(table)
 
-    settings = Settings.preset("default", min_rating=min_rating)
+    settings = default_settings(dataset, min_rating)
     model, user_id = Recommender.train_with_user(dataset, favourites, settings)
     lap("add_user_and_train")
     liked = [model.movie(title) for title in favourites]

@@ -36,6 +36,7 @@ MovieRef = str | int
 """A movie as callers name it: a title as a person types it, or a MovieLens ``movie_id``."""
 
 FORMAT_VERSION = 1
+MMAP_BYTES = 1 << 20  # model arrays this large are saved as .npy and loaded memory-mapped
 MAX_REASONS = 3
 REASON_SHARE = 0.5
 MAX_N = 10_000
@@ -158,7 +159,7 @@ class Recommender:
         use_gpu: bool = False,
     ) -> Recommender:
         """Filter the dataset's ratings, build the interactions and fit the model."""
-        settings = settings or Settings.preset()
+        settings = settings or default_settings(dataset)
         interactions = Interactions.from_ratings(
             dataset.ratings, settings.min_rating, settings.weighting
         )
@@ -343,7 +344,7 @@ class Recommender:
     ) -> tuple[Recommender, int]:
         """The course notebook's way: add a new user who gave ``liked`` the top rating to the
         data, then train. Returns the recommender and the new user's ``user_id``."""
-        settings = settings or Settings.preset()
+        settings = settings or default_settings(dataset)
         movie_ids = list(dict.fromkeys(resolve_movies(dataset, liked, settings.min_rating)))
         if not movie_ids:
             raise MovieRecError("no liked movies were given; name at least one (--like TITLE)")
@@ -380,7 +381,8 @@ class Recommender:
     # ---- saving and loading ---------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
         """Write the model, vocabularies, settings and dataset identity to ``directory``
-        (JSON + ``.npz``, no pickle), atomically: a failed save leaves nothing half-written."""
+        (``meta.json``, ``arrays.npz`` and one ``.npy`` per large model array, which loads
+        memory-mapped; no pickle), atomically: a failed save leaves nothing half-written."""
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
@@ -393,9 +395,14 @@ class Recommender:
                 "n_items": len(self.items),
             }
             (staging / "meta.json").write_text(json.dumps(meta, indent=2))
-            arrays = {f"model.{k}": v for k, v in self.model.state().items()}
+            small = {}
+            for key, array in self.model.state().items():
+                if array.nbytes >= MMAP_BYTES:
+                    np.save(staging / f"model.{key}.npy", np.ascontiguousarray(array))
+                else:
+                    small[f"model.{key}"] = array
             np.savez(
-                staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **arrays
+                staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **small
             )
             if directory.exists():
                 shutil.rmtree(directory)
@@ -418,6 +425,9 @@ class Recommender:
             saved = meta["dataset"]
             with np.load(directory / "arrays.npz", allow_pickle=False) as archive:
                 arrays = {k: archive[k] for k in archive.files}
+            for path in sorted(directory.glob("model.*.npy")):
+                # Memory-mapped: a fold-in reads only the rows it needs, so loading is instant.
+                arrays[path.stem] = np.load(path, mmap_mode="r", allow_pickle=False)
             users = Vocabulary(arrays.pop("user_ids"))
             items = Vocabulary(arrays.pop("item_ids"))
             if settings.model not in MODELS:
@@ -445,6 +455,21 @@ class Recommender:
         return cls(dataset, model, users, items, settings)
 
 
+def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> str:
+    """The preset movierec uses when none is named: ``default`` (EASE-based, best on ML-1M), or
+    ``config.LARGE_CATALOGUE_PRESET`` when more than ``config.DENSE_ITEMS_LIMIT`` movies have kept
+    ratings — there a dense movies × movies matrix costs too much memory and time (8,452 movies:
+    286 MB and 13 s)."""
+    kept = dataset.ratings["rating"].to_numpy() >= min_rating
+    movies = np.unique(dataset.ratings["movie_id"].to_numpy()[kept]).size
+    return "default" if movies <= config.DENSE_ITEMS_LIMIT else config.LARGE_CATALOGUE_PRESET
+
+
+def default_settings(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Settings:
+    """Settings of :func:`default_preset`."""
+    return Settings.preset(default_preset(dataset, min_rating), min_rating=min_rating)
+
+
 def resolve_movies(
     dataset: Dataset, refs: Sequence[MovieRef], min_rating: float = config.MIN_RATING
 ) -> list[int]:
@@ -470,7 +495,7 @@ def cached_recommender(
     dataset: Dataset, settings: Settings | None = None, show_progress: bool = False
 ) -> Recommender:
     """Load the cached model for these settings, or train and cache it."""
-    settings = settings or Settings.preset()
+    settings = settings or default_settings(dataset)
     directory = model_cache_dir(dataset, settings)
     if (directory / "meta.json").is_file():
         try:

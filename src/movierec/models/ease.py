@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import lapack
 
 from ..errors import MovieRecError
 from .base import Model, gram, require_fitted, symmetrize_lower, top_n
@@ -33,6 +32,8 @@ MAX_ITEMS = 20_000
 
 def ease_weights(gram_matrix: np.ndarray, regularization: float) -> np.ndarray:
     """The EASE weights ``B`` (items × items, float32, zero diagonal) from ``XᵀX``."""
+    from scipy.linalg import lapack  # only fitting needs it; keeps loading fast
+
     system = np.array(gram_matrix, dtype=np.float32, order="F")
     system[np.diag_indices_from(system)] += np.float32(regularization)
     factor, info = lapack.spotrf(system, lower=1, overwrite_a=1)
