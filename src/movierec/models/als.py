@@ -12,10 +12,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, normalized_rows
+from .base import ItemFactorSimilarity, Model
 
 
-class ALS(Model):
+class ALS(ItemFactorSimilarity, Model):
     """Weighted matrix factorization: confidence ``c = alpha · value``, preference 1 for liked.
 
     Parameters mirror ``implicit.als.AlternatingLeastSquares``; ``seed`` makes fits repeatable.
@@ -113,12 +113,6 @@ class ALS(Model):
             cache["gram"] = items.T @ items
         return cache["gram"]
 
-    def _normalized_items(self) -> np.ndarray:
-        cache = self.__dict__.setdefault("_cache", {})
-        if "normalized" not in cache:
-            cache["normalized"] = normalized_rows(self._require_fit()[1])
-        return cache["normalized"]
-
     def _system(
         self, row_items: np.ndarray, row_values: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -148,18 +142,6 @@ class ALS(Model):
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
         return self.fold_in_factors(user_items) @ self._items64().T
-
-    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        from .base import top_n
-
-        normalized = self._normalized_items()
-        similarity = normalized @ normalized[item_index]
-        best = top_n(similarity, n, exclude=np.array([item_index]))
-        return best, similarity[best]
-
-    def item_similarity(self, item_a: int, item_b: int) -> float:
-        normalized = self._normalized_items()
-        return float(normalized[item_a] @ normalized[item_b])
 
     def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
         """Exact split of a folded-in user's scores: ``score_i = Σ_j c_j · y_iᵀ A⁻¹ y_j``."""

@@ -132,3 +132,27 @@ def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0)
     similarity = gram_matrix / (np.outer(norms, norms) + max(shrinkage, 1e-12))
     np.fill_diagonal(similarity, 0.0)
     return similarity.astype(np.float32)
+
+
+class ItemFactorSimilarity:
+    """``similar_items`` and ``item_similarity`` for factor models: the cosine of their
+    ``item_factors`` (items × factors), normalized once and cached in ``_cache``."""
+
+    item_factors: np.ndarray | None
+
+    def _normalized_items(self) -> np.ndarray:
+        cache = self.__dict__.setdefault("_cache", {})
+        if "normalized" not in cache:
+            cache["normalized"] = normalized_rows(require_fitted(self.item_factors))
+        return cache["normalized"]
+
+    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` items whose factors point most nearly the same way (never the item)."""
+        normalized = self._normalized_items()
+        similarity = normalized @ normalized[item_index]
+        best = top_n(similarity, n, exclude=np.array([item_index]))
+        return best, similarity[best]
+
+    def item_similarity(self, item_a: int, item_b: int) -> float:
+        normalized = self._normalized_items()
+        return float(normalized[item_a] @ normalized[item_b])

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, normalized_rows, require_fitted, top_n
+from .base import ItemFactorSimilarity, Model, require_fitted
 
 
 def _with_penalty_columns(
@@ -52,7 +52,7 @@ def _with_identity_rows(factors: np.ndarray) -> np.ndarray:
     return np.vstack([factors, np.eye(factors.shape[1], dtype=factors.dtype)])
 
 
-class IALS(Model):
+class IALS(ItemFactorSimilarity, Model):
     """iALS (binary or weighted) with frequency-scaled regularization and an unobserved weight.
 
     >>> import scipy.sparse as sp
@@ -180,22 +180,6 @@ class IALS(Model):
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
         return self.fold_in_factors(user_items) @ self._factors()[1].T.astype(np.float64)
-
-    def _normalized_items(self) -> np.ndarray:
-        if "normalized" not in self._cache:
-            self._cache["normalized"] = normalized_rows(self._factors()[1])
-        return self._cache["normalized"]
-
-    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine of item factors."""
-        normalized = self._normalized_items()
-        similarity = normalized @ normalized[item_index]
-        best = top_n(similarity, n, exclude=np.array([item_index]))
-        return best, similarity[best]
-
-    def item_similarity(self, item_a: int, item_b: int) -> float:
-        normalized = self._normalized_items()
-        return float(normalized[item_a] @ normalized[item_b])
 
     def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
         """Exact split of the fold-in scores: ``score_i = Σ_j b_j · y_iᵀ A⁻¹ y_j``."""
