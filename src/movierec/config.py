@@ -23,7 +23,7 @@ DENSE_ITEMS_LIMIT = 5_000
 """Above this many movies the default model's dense movies × movies matrix gets costly, and
 movierec uses ``LARGE_CATALOGUE_PRESET`` when no model is named (ML-1M has 3,628; the bundled
 ml-latest-small 8,452)."""
-LARGE_CATALOGUE_PRESET = "als-tuned"
+LARGE_CATALOGUE_PRESET = "als-sparse"
 
 PRESETS: dict[str, dict[str, float | int | str]] = {
     # Each preset names a model (`movierec.models.MODELS`), its hyperparameters and the weighting.
@@ -50,6 +50,17 @@ PRESETS: dict[str, dict[str, float | int | str]] = {
         "regularization": 46.0,
         "alpha": 0.66,
         "iterations": 20,
+        "weighting": "rating",
+    },
+    # implicit's ALS for large, sparse catalogues (the fallback default above DENSE_ITEMS_LIMIT):
+    # chosen on the validation part of ml-latest-small (ratio protocol, seed 42), NDCG@10 0.206
+    # against 0.166 for als-tuned, whose λ = 46 is too strong for so few ratings per movie.
+    "als-sparse": {
+        "model": "als",
+        "factors": 64,
+        "regularization": 10.0,
+        "alpha": 0.66,
+        "iterations": 15,
         "weighting": "rating",
     },
     # iALS with frequency-scaled regularization (Rendle et al. 2021), our own trainer.

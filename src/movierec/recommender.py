@@ -319,11 +319,16 @@ class Recommender:
         return index
 
     def recommend_for_user(self, user_id: int, n: int = 10, explain: bool = False) -> list[Scored]:
-        """Top-``n`` movies for a user of the dataset, excluding what they already rated."""
+        """Top-``n`` movies for a user of the dataset, excluding everything they rated (also
+        below ``min_rating``: a movie rated 1 star is not a discovery)."""
         index = self._user_index(user_id)
         row = self.interactions.matrix[index]
         scores = self.model.scores(np.array([index]), row)[0]
-        return self._ranked(scores, row.indices, n, row if explain else None)
+        ratings = self.dataset.ratings
+        rated = ratings["movie_id"].to_numpy()[ratings["user_id"].to_numpy() == user_id]
+        known = [i for i in (self.items.find(m) for m in rated) if i is not None]
+        exclude = np.union1d(row.indices, np.array(known, dtype=np.int64))
+        return self._ranked(scores, exclude, n, row if explain else None)
 
     def score_for_user(self, user_id: int, ref: MovieRef) -> Scored:
         """A dataset user's preference score for one movie."""
