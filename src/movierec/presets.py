@@ -10,12 +10,11 @@ uses when no model is named.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from . import config
+from .atomic import write_atomically
 from .datasets import cache_root
 from .errors import MovieRecError
 
@@ -73,9 +72,5 @@ def save_user_preset(
     content["presets"][name] = preset
     content["provenance"][name] = provenance or {}
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(content, out, indent=2, sort_keys=True)
-        out.write("\n")
-    os.replace(temp, path)
-    return path
+    text = json.dumps(content, indent=2, sort_keys=True) + "\n"
+    return write_atomically(path, lambda out: out.write(text.encode("utf-8")))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .. import config
+from ..atomic import write_atomically
 from ..errors import DataError
 from .fetch import cache_root, data_dir_from, find_local, locate
 from .parse import read_movies, read_ratings
@@ -77,10 +76,9 @@ def _read_cached(path: Path) -> tuple[dict[str, np.ndarray], str] | None:
 def _write_cached(path: Path, columns: dict[str, np.ndarray], fingerprint: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, fingerprint=np.array(fingerprint), **columns)
-        os.replace(temp, path)
+        write_atomically(
+            path, lambda out: np.savez(out, fingerprint=np.array(fingerprint), **columns)
+        )
     except OSError:
         pass  # a read-only cache only costs speed
 

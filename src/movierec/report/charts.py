@@ -7,9 +7,7 @@ state), so they render headless; :func:`save_png` writes one atomically. The num
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +22,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from matplotlib.transforms import Bbox
 
 from .. import analysis, config
+from ..atomic import write_atomically
 from ..datasets import Dataset
 from ..errors import MovieRecError
 from ..recommender import Recommender
@@ -87,17 +86,9 @@ def display_title(title: str, max_length: int = 42, year: bool = True) -> str:
 
 def save_png(figure: Figure, path: str | Path) -> Path:
     """Write ``figure`` as a PNG at ``path`` atomically (a temporary file, then a rename)."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            figure.savefig(out, format="png", dpi=DPI, facecolor="white")
-        os.chmod(temp, 0o644)  # mkstemp's 0600 would hide the report from a web server
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(
+        path, lambda out: figure.savefig(out, format="png", dpi=DPI, facecolor="white")
+    )
 
 
 def ratings_distribution(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Figure:
