@@ -12,10 +12,10 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import ItemFactorSimilarity, Model
+from .base import FactorModel, Model
 
 
-class ALS(ItemFactorSimilarity, Model):
+class ALS(FactorModel, Model):
     """Weighted matrix factorization: confidence ``c = alpha · value``, preference 1 for liked.
 
     Parameters mirror ``implicit.als.AlternatingLeastSquares``; ``seed`` makes fits repeatable.
@@ -94,16 +94,11 @@ class ALS(ItemFactorSimilarity, Model):
         self._cache: dict[str, np.ndarray] = {}
         return self
 
-    def _require_fit(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.user_factors is None or self.item_factors is None:
-            raise MovieRecError("the model is not trained yet; call fit() first")
-        return self.user_factors, self.item_factors
-
     def _items64(self) -> np.ndarray:
         """Item factors in float64, for exact solves (cached: they change only in fit)."""
         cache = self.__dict__.setdefault("_cache", {})
         if "items64" not in cache:
-            cache["items64"] = self._require_fit()[1].astype(np.float64)
+            cache["items64"] = self._factors()[1].astype(np.float64)
         return cache["items64"]
 
     def _gram(self) -> np.ndarray:
@@ -137,7 +132,7 @@ class ALS(ItemFactorSimilarity, Model):
         return out
 
     def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
-        users, items = self._require_fit()
+        users, items = self._factors()
         return users[np.asarray(user_indices)] @ items.T
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
@@ -152,15 +147,3 @@ class ALS(ItemFactorSimilarity, Model):
         solved = np.linalg.solve(a, item_factors[liked].T)  # A⁻¹ y_j, one column per liked item
         weights = self.alpha * values.astype(np.float64)
         return (item_factors[np.asarray(item_indices)] @ solved * weights).T
-
-    def state(self) -> dict[str, np.ndarray]:
-        users, items = self._require_fit()
-        return {"user_factors": users, "item_factors": items}
-
-    def set_state(self, arrays: dict[str, np.ndarray]) -> ALS:
-        self.user_factors = np.asarray(arrays["user_factors"], dtype=np.float32)
-        self.item_factors = np.asarray(arrays["item_factors"], dtype=np.float32)
-        if self.item_factors.shape[1] != self.factors:
-            raise MovieRecError("the saved factors do not match the saved settings; retrain")
-        self._cache = {}
-        return self

@@ -134,16 +134,35 @@ def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0)
     return similarity.astype(np.float32)
 
 
-class ItemFactorSimilarity:
-    """``similar_items`` and ``item_similarity`` for factor models: the cosine of their
-    ``item_factors`` (items × factors), normalized once and cached in ``_cache``."""
+class FactorModel:
+    """What matrix-factorization models share: ``user_factors`` (users × factors) and
+    ``item_factors`` (items × factors), their saved state, and similar items by the cosine of
+    the item factors (normalized once and cached in ``_cache``)."""
 
+    factors: int
+    user_factors: np.ndarray | None
     item_factors: np.ndarray | None
+
+    def _factors(self) -> tuple[np.ndarray, np.ndarray]:
+        """The learned user and item factors, or the error that says to fit first."""
+        return require_fitted(self.user_factors), require_fitted(self.item_factors)
+
+    def state(self) -> dict[str, np.ndarray]:
+        users, items = self._factors()
+        return {"user_factors": users, "item_factors": items}
+
+    def set_state(self, arrays: dict[str, np.ndarray]) -> FactorModel:
+        self.user_factors = np.asarray(arrays["user_factors"], dtype=np.float32)
+        self.item_factors = np.asarray(arrays["item_factors"], dtype=np.float32)
+        if self.item_factors.shape[1] != self.factors:
+            raise MovieRecError("the saved factors do not match the saved settings; retrain")
+        self._cache: dict[str, np.ndarray] = {}
+        return self
 
     def _normalized_items(self) -> np.ndarray:
         cache = self.__dict__.setdefault("_cache", {})
         if "normalized" not in cache:
-            cache["normalized"] = normalized_rows(require_fitted(self.item_factors))
+            cache["normalized"] = normalized_rows(self._factors()[1])
         return cache["normalized"]
 
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:

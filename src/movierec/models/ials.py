@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import ItemFactorSimilarity, Model, require_fitted
+from .base import FactorModel, Model
 
 
 def _with_penalty_columns(
@@ -52,7 +52,7 @@ def _with_identity_rows(factors: np.ndarray) -> np.ndarray:
     return np.vstack([factors, np.eye(factors.shape[1], dtype=factors.dtype)])
 
 
-class IALS(ItemFactorSimilarity, Model):
+class IALS(FactorModel, Model):
     """iALS (binary or weighted) with frequency-scaled regularization and an unobserved weight.
 
     >>> import scipy.sparse as sp
@@ -140,9 +140,6 @@ class IALS(ItemFactorSimilarity, Model):
         self._cache = {}
         return self
 
-    def _factors(self) -> tuple[np.ndarray, np.ndarray]:
-        return require_fitted(self.user_factors), require_fitted(self.item_factors)
-
     def _gram(self) -> np.ndarray:
         if "gram" not in self._cache:
             items = self._factors()[1].astype(np.float64)
@@ -188,15 +185,3 @@ class IALS(ItemFactorSimilarity, Model):
         a, b_weights = self._system(row.indices, row.data)
         solved = np.linalg.solve(a, items[row.indices].T)  # A⁻¹ y_j, one column per liked item
         return (items[np.asarray(item_indices)] @ solved * b_weights).T
-
-    def state(self) -> dict[str, np.ndarray]:
-        users, items = self._factors()
-        return {"user_factors": users, "item_factors": items}
-
-    def set_state(self, arrays: dict[str, np.ndarray]) -> IALS:
-        self.user_factors = np.asarray(arrays["user_factors"], dtype=np.float32)
-        self.item_factors = np.asarray(arrays["item_factors"], dtype=np.float32)
-        if self.item_factors.shape[1] != self.factors:
-            raise MovieRecError("the saved factors do not match the saved settings; retrain")
-        self._cache = {}
-        return self
