@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import write_dat_dataset
 
-from movierec.datasets import REGISTRY, dataset, fetch, load_dataset
+from movierec.datasets import REGISTRY, fetch, load_dataset, parse
 from movierec.errors import DataError
 
 
@@ -86,7 +86,7 @@ def test_parsed_cache_is_reused(tmp_path: Path, cache: Path, monkeypatch) -> Non
     def must_not_parse(*args, **kwargs):
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr(dataset, "read_ratings", must_not_parse)
+    monkeypatch.setattr(parse, "read_ratings", must_not_parse)
     second = load_dataset("ml-1m", tmp_path)
     assert second.fingerprint == first.fingerprint
     assert second.ratings.equals(first.ratings)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -104,13 +107,67 @@ def test_new_user_retrained_the_notebook_way(small_recommender: Recommender) -> 
 def test_save_load_round_trip(small_recommender: Recommender, tmp_path: Path) -> None:
     saved = small_recommender.save(tmp_path / "model")
     names = sorted(p.name for p in saved.iterdir())
-    assert names[:2] == ["arrays.npz", "meta.json"]
-    assert all(name.startswith("model.") and name.endswith(".npy") for name in names[2:])
+    assert names[:3] == ["arrays.npz", "catalogue.json", "meta.json"]
+    assert all(name.startswith("model.") and name.endswith(".npy") for name in names[3:])
     loaded = Recommender.load(saved, small_recommender.dataset)
     before = [r.to_dict() for r in small_recommender.recommend(FAVOURITES, n=10, explain=True)]
     after = [r.to_dict() for r in loaded.recommend(FAVOURITES, n=10, explain=True)]
     assert before == after
     assert loaded.settings == small_recommender.settings
+
+
+def without_tables(ds: Dataset) -> Dataset:
+    """The dataset as a saved model may see it: ratings columns only, movies never parsed."""
+
+    def no_movies():
+        raise AssertionError("the movies file was parsed")
+
+    columns = {k: ds.ratings[k].to_numpy() for k in ds.ratings.columns}
+    return Dataset(ds.name, columns, no_movies, ds.fingerprint, ds.source)
+
+
+def test_loaded_model_answers_without_parsing_movies(small_recommender, tmp_path: Path) -> None:
+    saved = small_recommender.save(tmp_path / "model")
+    loaded = Recommender.load(saved, without_tables(small_recommender.dataset))
+    assert [r.to_dict() for r in loaded.recommend(FAVOURITES, n=5, explain=True)] == [
+        r.to_dict() for r in small_recommender.recommend(FAVOURITES, n=5, explain=True)
+    ]
+    assert loaded.similar("Toy Story", 5) == small_recommender.similar("Toy Story", 5)
+    assert loaded.score(FAVOURITES[:2], "Heat (1995)") == small_recommender.score(
+        FAVOURITES[:2], "Heat (1995)"
+    )
+    assert loaded.search("star wars", 5) == small_recommender.search("star wars", 5)
+    assert loaded.popular(5) == small_recommender.popular(5)
+    assert "ratings" not in loaded.dataset.__dict__  # no DataFrame was built either
+
+
+def test_model_saved_without_a_catalogue_still_loads(small_recommender, tmp_path: Path) -> None:
+    """Models saved before the catalogue was saved with them rebuild it from the dataset."""
+    saved = small_recommender.save(tmp_path / "model")
+    (saved / "catalogue.json").unlink()
+    meta = json.loads((saved / "meta.json").read_text())
+    del meta["favourite_weight"]
+    (saved / "meta.json").write_text(json.dumps(meta))
+    loaded = Recommender.load(saved, small_recommender.dataset)
+    assert loaded.recommend(FAVOURITES, n=5) == small_recommender.recommend(FAVOURITES, n=5)
+
+
+def test_serving_a_saved_model_imports_no_pandas(small_recommender, tmp_path: Path) -> None:
+    saved = small_recommender.save(tmp_path / "model")
+    code = (
+        "import sys; from movierec import load_dataset, Recommender; "
+        f"rec = Recommender.load({str(saved)!r}, load_dataset('ml-latest-small')); "
+        "print(rec.recommend(['Toy Story', 'Fargo'], 3, explain=True)[0].movie.title); "
+        "print('pandas' in sys.modules)"
+    )
+    # The bundled copy, as the `small` fixture loaded it: its parsed cache is already there.
+    env = {k: v for k, v in os.environ.items() if k != "MOVIEREC_DATA_DIR"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    title, pandas_loaded = out.stdout.splitlines()
+    assert title == small_recommender.recommend(["Toy Story", "Fargo"], 3)[0].movie.title
+    assert pandas_loaded == "False"
 
 
 def test_saved_model_contains_no_pickle(small_recommender: Recommender, tmp_path: Path) -> None:

@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from movierec.errors import TitleError
 from movierec.titles import TitleIndex, canonical
 
-MOVIES = pd.DataFrame(
-    {
-        "title": [
-            "Toy Story (1995)",
-            "Toy Story 2 (1999)",
-            "Matrix, The (1999)",
-            "Hamlet (1948)",
-            "Hamlet (1996)",
-            "Man Bites Dog (C'est arrivé près de chez vous) (1992)",
-            "Seven (Se7en) (1995)",
-            "Star Wars: Episode IV - A New Hope (1977)",
-            "Star Wars: Episode V - The Empire Strikes Back (1980)",
-            "City of Lost Children, The (1995)",
-        ]
-    },
-    index=pd.Index([1, 3114, 2571, 1411, 1412, 3, 47, 260, 1196, 29], name="movie_id"),
-)
+MOVIE_IDS = [1, 3114, 2571, 1411, 1412, 3, 47, 260, 1196, 29]
+TITLES = [
+    "Toy Story (1995)",
+    "Toy Story 2 (1999)",
+    "Matrix, The (1999)",
+    "Hamlet (1948)",
+    "Hamlet (1996)",
+    "Man Bites Dog (C'est arrivé près de chez vous) (1992)",
+    "Seven (Se7en) (1995)",
+    "Star Wars: Episode IV - A New Hope (1977)",
+    "Star Wars: Episode V - The Empire Strikes Back (1980)",
+    "City of Lost Children, The (1995)",
+]
+POPULARITY = {1: 10, 3114: 5, 260: 9, 1196: 8}
 
 
 @pytest.fixture(scope="module")
 def index() -> TitleIndex:
-    return TitleIndex(MOVIES, pd.Series({1: 10, 3114: 5, 260: 9, 1196: 8}))
+    return TitleIndex(MOVIE_IDS, TITLES, [POPULARITY.get(m, 0) for m in MOVIE_IDS])
 
 
 @pytest.mark.parametrize(

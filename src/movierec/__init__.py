@@ -3,15 +3,37 @@
 >>> from movierec import load_dataset, Recommender
 >>> rec = Recommender.train(load_dataset("ml-latest-small"))  # doctest: +SKIP
 >>> rec.recommend(["Toy Story", "The Matrix"], n=5)  # doctest: +SKIP
+
+Names are imported on first use, so ``import movierec`` (and the command line serving a saved
+model) does not pay for pandas.
 """
 
-from .analysis import movie_counts, popular, stats
-from .datasets import REGISTRY, Dataset, load_dataset
-from .errors import DataError, ModelError, MovieRecError, TitleError
-from .interactions import Interactions, Vocabulary
-from .recommender import Movie, Recommender, Scored, Settings, cached_recommender
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "REGISTRY": ".datasets",
+    "DataError": ".errors",
+    "Dataset": ".datasets",
+    "Interactions": ".interactions",
+    "ModelError": ".errors",
+    "Movie": ".catalogue",
+    "MovieRecError": ".errors",
+    "Recommender": ".recommender",
+    "Scored": ".recommender",
+    "Settings": ".recommender",
+    "TitleError": ".errors",
+    "Vocabulary": ".interactions",
+    "cached_recommender": ".recommender",
+    "load_dataset": ".datasets",
+    "movie_counts": ".analysis",
+    "popular": ".analysis",
+    "stats": ".analysis",
+}
 
 __all__ = [
     "REGISTRY",
@@ -32,3 +54,25 @@ __all__ = [
     "popular",
     "stats",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'movierec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from .analysis import movie_counts, popular, stats
+    from .catalogue import Movie
+    from .datasets import REGISTRY, Dataset, load_dataset
+    from .errors import DataError, ModelError, MovieRecError, TitleError
+    from .interactions import Interactions, Vocabulary
+    from .recommender import Recommender, Scored, Settings, cached_recommender

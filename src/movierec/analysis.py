@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import config
+from .catalogue import kept_counts
 from .datasets import Dataset
 from .errors import MovieRecError
 
@@ -61,10 +62,8 @@ def stats(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Stats:
 
 def movie_counts(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.Series:
     """Kept ratings per ``movie_id``, most first (ties: lower ``movie_id`` first)."""
-    keep = kept_mask(dataset, min_rating)
-    ids, counts = np.unique(dataset.ratings["movie_id"].to_numpy()[keep], return_counts=True)
-    order = np.lexsort((ids, -counts))
-    return pd.Series(counts[order], index=pd.Index(ids[order], name="movie_id"), name="count")
+    ids, counts = kept_counts(dataset.column("movie_id"), dataset.column("rating"), min_rating)
+    return pd.Series(counts, index=pd.Index(ids, name="movie_id"), name="count")
 
 
 def popular(dataset: Dataset, n: int = 30, min_rating: float = config.MIN_RATING) -> pd.DataFrame:

@@ -81,21 +81,25 @@ def _dataset(dataset: str | None, data_dir: Path | None) -> Any:
     return load_dataset(dataset, data_dir)
 
 
-def _resolve(dataset: Any, titles: list[str], min_rating: float) -> list[int]:
-    from .recommender import resolve_movies
-
-    if not titles:
-        raise MovieRecError("name at least one movie you like with --like TITLE")
-    return resolve_movies(dataset, titles, min_rating)
-
-
-def _recommender(dataset: Any, min_rating: float, model: Path | None) -> Any:
-    from .recommender import Recommender, cached_recommender, default_settings, model_cache_dir
+def _recommender(
+    dataset: Any, min_rating: float, model: Path | None, titles: list[str] | None = None
+) -> Any:
+    """The saved model (``--model``), the cached default one, or a default one trained now —
+    after ``titles`` are checked, so a typo fails before a training run."""
+    from .recommender import (
+        Recommender,
+        cached_recommender,
+        default_settings,
+        model_cache_dir,
+        resolve_movies,
+    )
 
     if model is not None:
         return Recommender.load(model, dataset)
     settings = default_settings(dataset, min_rating)
     if not (model_cache_dir(dataset, settings) / "meta.json").is_file():
+        if titles:
+            resolve_movies(dataset, titles, min_rating)
         _console(stderr=True).print(
             f"Training the default model on {dataset.name} (cached for next time)…"
         )
@@ -195,21 +199,15 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Find movies by title."""
-    from .analysis import movie_counts
-    from .titles import TitleIndex
+    from .catalogue import Catalogue
 
     _check_n(n)
-    ds = _dataset(dataset, data_dir)
-    index = TitleIndex(ds.movies, movie_counts(ds, min_rating))
-    movie_ids = index.search(query, n)
-    movies = ds.movies.loc[movie_ids]
+    catalogue = Catalogue.from_dataset(_dataset(dataset, data_dir), min_rating)
+    movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
     results = [
-        {
-            "movie_id": int(mid),
-            "title": row.title,
-            "genres": [g for g in row.genres.split("|") if g],
-        }
-        for mid, row in zip(movie_ids, movies.itertuples())
+        {"movie_id": m.movie_id, "title": m.title, "genres": list(m.genres)}
+        for m in movies
+        if m is not None
     ]
     if as_json:
         _emit(results)
@@ -234,10 +232,9 @@ def similar(
     """Movies similar to one movie, by the model's item-item similarity."""
     _check_n(n)
     ds = _dataset(dataset, data_dir)
-    (movie_id,) = _resolve(ds, [title], min_rating)
-    rec = _recommender(ds, min_rating, model)
-    movie = rec.movie(movie_id)
-    results = rec.similar(movie_id, n)
+    rec = _recommender(ds, min_rating, model, [title])
+    movie = rec.movie(title)
+    results = rec.similar(movie.movie_id, n)
     if as_json:
         _emit([r.to_dict() for r in results])
         return
@@ -260,14 +257,14 @@ def recommend(
     """Recommendations for someone who likes the given movies (folded in, no retraining)."""
     _check_n(n)
     ds = _dataset(dataset, data_dir)
-    liked_ids = _resolve(ds, like, min_rating)
-    rec = _recommender(ds, min_rating, model)
+    rec = _recommender(ds, min_rating, model, like)
+    liked_ids = [rec.movie(title).movie_id for title in like]
     results = rec.recommend(liked_ids, n, explain=explain)
     if as_json:
         _emit([r.to_dict() for r in results])
         return
     columns = ["#", "movie_id", "title", "score"] + (["because you liked"] if explain else [])
-    liked = ", ".join(rec.movie(m).title for m in liked_ids)
+    liked = ", ".join(dict.fromkeys(rec.movie(m).title for m in liked_ids))
     _table(f"Because you like {liked}", columns, _scored_rows(results, explain))
 
 
@@ -283,10 +280,9 @@ def score(
 ) -> None:
     """The preference score for one movie of someone who likes the given movies."""
     ds = _dataset(dataset, data_dir)
-    liked_ids = _resolve(ds, like, min_rating)
-    (movie_id,) = _resolve(ds, [title], min_rating)
-    rec = _recommender(ds, min_rating, model)
-    result = rec.score(liked_ids, movie_id)
+    rec = _recommender(ds, min_rating, model, [*like, title])
+    liked_ids = [rec.movie(t).movie_id for t in like]
+    result = rec.score(liked_ids, rec.movie(title).movie_id)
     if as_json:
         _emit(result.to_dict())
         return
@@ -725,9 +721,9 @@ def main(argv: list[str] | None = None) -> int:
     except click_exceptions.ClickException as exc:
         print(f"movierec: error: {exc.format_message()}", file=sys.stderr)
         return 2
-    except click_exceptions.Exit as exc:
+    except typer.Exit as exc:
         return exc.exit_code
-    except click_exceptions.Abort:
+    except typer.Abort:
         print("movierec: interrupted", file=sys.stderr)
         return 130
     except KeyboardInterrupt:

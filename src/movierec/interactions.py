@@ -7,12 +7,15 @@ are different things; a :class:`Vocabulary` is the only place one becomes the ot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .errors import MovieRecError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WEIGHTINGS = ("rating", "binary", "bm25")
 
@@ -111,6 +114,7 @@ class Interactions:
     ) -> Interactions:
         """Keep ratings ≥ ``min_rating`` and index them.
 
+        >>> import pandas as pd
         >>> frame = pd.DataFrame({"user_id": [7, 7, 9], "movie_id": [1, 2, 1], "rating": [5, 2, 3]})
         >>> Interactions.from_ratings(frame, min_rating=3).matrix.toarray().tolist()
         [[5.0], [3.0]]

@@ -18,19 +18,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from . import config
-from .analysis import movie_counts
+from .catalogue import Catalogue, Movie
 from .datasets import Dataset, cache_root
 from .errors import ModelError, MovieRecError, TitleError
 from .interactions import Interactions, Vocabulary
 from .models import MODELS, Model, make_model, top_n
 from .titles import TitleIndex
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MovieRef = str | int
 """A movie as callers name it: a title as a person types it, or a MovieLens ``movie_id``."""
@@ -40,24 +42,6 @@ MMAP_BYTES = 1 << 20  # model arrays this large are saved as .npy and loaded mem
 MAX_REASONS = 3
 REASON_SHARE = 0.5
 MAX_N = 10_000
-
-
-@dataclass(frozen=True)
-class Movie:
-    """A movie of the dataset."""
-
-    movie_id: int
-    title: str
-    genres: tuple[str, ...]
-    year: int | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "movie_id": self.movie_id,
-            "title": self.title,
-            "genres": list(self.genres),
-            "year": self.year,
-        }
 
 
 @dataclass(frozen=True)
@@ -140,14 +124,21 @@ class Recommender:
         items: Vocabulary,
         settings: Settings,
         interactions: Interactions | None = None,
+        catalogue: Catalogue | None = None,
+        favourite_weight: float | None = None,
     ) -> None:
         self.dataset = dataset
         self.model = model
         self.users = users
         self.items = items
         self.settings = settings
-        if interactions is not None:
-            self.__dict__["interactions"] = interactions
+        for name, value in (
+            ("interactions", interactions),
+            ("catalogue", catalogue),
+            ("_favourite_weight", favourite_weight),
+        ):
+            if value is not None:  # otherwise built from the dataset on first use
+                self.__dict__[name] = value
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -183,41 +174,33 @@ class Recommender:
         return built
 
     @cached_property
-    def popularity(self) -> pd.Series:
-        """Kept ratings per ``movie_id``, most popular first."""
-        return movie_counts(self.dataset, self.settings.min_rating)
+    def catalogue(self) -> Catalogue:
+        """The dataset's movies with their kept-rating counts (saved with the model)."""
+        return Catalogue.from_dataset(self.dataset, self.settings.min_rating)
 
     @cached_property
+    def popularity(self) -> pd.Series:
+        """Kept ratings per ``movie_id``, most popular first."""
+        import pandas as pd
+
+        ids, counts = self.catalogue.most_popular()
+        return pd.Series(counts, index=pd.Index(ids, name="movie_id"), name="count")
+
+    @property
     def titles(self) -> TitleIndex:
-        return TitleIndex(self.dataset.movies, self.popularity)
+        return self.catalogue.titles_index
 
     # ---- ids, titles, movies --------------------------------------------------------------
     def movie(self, ref: MovieRef) -> Movie:
         """The movie a title or ``movie_id`` names (TitleError if none or several)."""
         if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
-            movie = self._movie_table.get(int(ref))
+            movie = self.catalogue.movie(int(ref))
             if movie is None:
                 raise TitleError(f"no movie has id {int(ref)} in {self.dataset.name}")
             return movie
         if isinstance(ref, str):
-            return self._movie_table[self.titles.resolve(ref)]
+            return self.catalogue.movie(self.titles.resolve(ref))  # type: ignore[return-value]
         raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
-
-    @cached_property
-    def _movie_table(self) -> dict[int, Movie]:
-        """Every movie by ``movie_id``, built once so lookups cost no pandas work per call."""
-        movies = self.dataset.movies
-        return {
-            int(movie_id): Movie(
-                int(movie_id),
-                str(title),
-                tuple(g for g in str(genres).split("|") if g),
-                int(year) or None,
-            )
-            for movie_id, title, genres, year in zip(
-                movies.index, movies["title"], movies["genres"], movies["year"]
-            )
-        }
 
     def _movies(self, movie_ids: Sequence[int]) -> list[Movie]:
         return [self.movie(int(m)) for m in movie_ids]
@@ -250,7 +233,7 @@ class Recommender:
         return (
             1.0
             if self.settings.weighting == "binary"
-            else float(self.dataset.ratings["rating"].max())
+            else float(self.dataset.column("rating").max())
         )
 
     def _favourite_confidence(self) -> float:
@@ -262,8 +245,8 @@ class Recommender:
 
     def popular(self, n: int = 30) -> list[tuple[Movie, int]]:
         """The ``n`` movies with the most kept ratings, with their counts."""
-        top = self.popularity.iloc[: _check_n(n)]
-        return [(m, int(c)) for m, c in zip(self._movies(top.index), top.to_numpy())]
+        ids, counts = self.catalogue.most_popular(_check_n(n))
+        return [(m, int(c)) for m, c in zip(self._movies(ids), counts)]
 
     # ---- the model's answers --------------------------------------------------------------
     def similar(self, ref: MovieRef, n: int = 10) -> list[Scored]:
@@ -324,8 +307,7 @@ class Recommender:
         index = self._user_index(user_id)
         row = self.interactions.matrix[index]
         scores = self.model.scores(np.array([index]), row)[0]
-        ratings = self.dataset.ratings
-        rated = ratings["movie_id"].to_numpy()[ratings["user_id"].to_numpy() == user_id]
+        rated = self.dataset.column("movie_id")[self.dataset.column("user_id") == user_id]
         known = [i for i in (self.items.find(m) for m in rated) if i is not None]
         exclude = np.union1d(row.indices, np.array(known, dtype=np.int64))
         return self._ranked(scores, exclude, n, row if explain else None)
@@ -353,6 +335,8 @@ class Recommender:
         movie_ids = list(dict.fromkeys(resolve_movies(dataset, liked, settings.min_rating)))
         if not movie_ids:
             raise MovieRecError("no liked movies were given; name at least one (--like TITLE)")
+        import pandas as pd
+
         ratings = dataset.ratings
         user_id = int(ratings["user_id"].max()) + 1
         new_rows = pd.DataFrame(
@@ -398,6 +382,7 @@ class Recommender:
                 "dataset": {"name": self.dataset.name, "fingerprint": self.dataset.fingerprint},
                 "n_users": len(self.users),
                 "n_items": len(self.items),
+                "favourite_weight": self._favourite_weight,
             }
             (staging / "meta.json").write_text(json.dumps(meta, indent=2))
             small = {}
@@ -409,6 +394,7 @@ class Recommender:
             np.savez(
                 staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **small
             )
+            self.catalogue.save(staging / "catalogue.json")
             if directory.exists():
                 shutil.rmtree(directory)
             os.replace(staging, directory)
@@ -440,6 +426,10 @@ class Recommender:
             model = make_model(settings.model, **settings.params).set_state(
                 {k.removeprefix("model."): v for k, v in arrays.items()}
             )
+            # Models saved before the catalogue was saved with them rebuild it from the dataset.
+            catalogue_path = directory / "catalogue.json"
+            catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else None
+            favourite_weight = meta.get("favourite_weight")
         except ModelError:
             raise
         except Exception as exc:
@@ -457,7 +447,9 @@ class Recommender:
                 f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
                 f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
             )
-        return cls(dataset, model, users, items, settings)
+        return cls(
+            dataset, model, users, items, settings, None, catalogue, favourite_weight
+        )
 
 
 def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> str:
@@ -465,8 +457,8 @@ def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> s
     ``config.LARGE_CATALOGUE_PRESET`` when more than ``config.DENSE_ITEMS_LIMIT`` movies have kept
     ratings — there a dense movies × movies matrix costs too much memory and time (8,452 movies:
     286 MB and 13 s)."""
-    kept = dataset.ratings["rating"].to_numpy() >= min_rating
-    movies = np.unique(dataset.ratings["movie_id"].to_numpy()[kept]).size
+    kept = dataset.column("rating") >= min_rating
+    movies = np.count_nonzero(np.bincount(dataset.column("movie_id")[kept]))
     return "default" if movies <= config.DENSE_ITEMS_LIMIT else config.LARGE_CATALOGUE_PRESET
 
 
@@ -479,12 +471,12 @@ def resolve_movies(
     dataset: Dataset, refs: Sequence[MovieRef], min_rating: float = config.MIN_RATING
 ) -> list[int]:
     """``movie_id``s of titles (or ids) without any model, so typos fail before a training run."""
-    index = TitleIndex(dataset.movies, movie_counts(dataset, min_rating))
+    catalogue = Catalogue.from_dataset(dataset, min_rating)
     out = []
     for ref in refs:
         if isinstance(ref, str):
-            out.append(index.resolve(ref))
-        elif int(ref) in dataset.movies.index:
+            out.append(catalogue.titles_index.resolve(ref))
+        elif catalogue.movie(int(ref)) is not None:
             out.append(int(ref))
         else:
             raise TitleError(f"no movie has id {ref} in {dataset.name}")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 
 from .errors import TitleError
 
@@ -96,22 +96,27 @@ def title_keys(title: str) -> set[str]:
 
 
 class TitleIndex:
-    """Resolves and searches titles of a movies frame (indexed by ``movie_id``, with ``title``).
+    """Resolves and searches the titles of movies (``movie_ids[i]`` is titled ``titles[i]``).
 
-    ``popularity`` (a count per ``movie_id``) breaks ties in search results.
+    ``popularity`` (a count per movie, aligned with ``movie_ids``) breaks ties.
 
-    >>> movies = pd.DataFrame({"title": ["Matrix, The (1999)", "Toy Story (1995)"]},
-    ...                       index=pd.Index([2571, 1], name="movie_id"))
-    >>> TitleIndex(movies).resolve("the matrix")
+    >>> TitleIndex([2571, 1], ["Matrix, The (1999)", "Toy Story (1995)"]).resolve("the matrix")
     2571
     """
 
-    def __init__(self, movies: pd.DataFrame, popularity: pd.Series | None = None) -> None:
-        self.movie_ids = movies.index.to_numpy()
-        self.titles = movies["title"].astype(str).to_numpy()
+    def __init__(
+        self,
+        movie_ids: Sequence[int] | np.ndarray,
+        titles: Sequence[str],
+        popularity: Sequence[float] | np.ndarray | None = None,
+    ) -> None:
+        self.movie_ids = np.asarray(movie_ids)
+        self.titles = [str(t) for t in titles]
+        if len(self.titles) != len(self.movie_ids):
+            raise ValueError("movie_ids and titles differ in length")
         self.years = np.array([split_year(t)[1] or 0 for t in self.titles])
         self._popularity = (
-            popularity.reindex(self.movie_ids).fillna(0).to_numpy()
+            np.asarray(popularity, dtype=np.float64)
             if popularity is not None
             else np.zeros(len(self.movie_ids))
         )
@@ -128,10 +133,6 @@ class TitleIndex:
                 self._by_series[canonical(title.split(":")[0])].append(position)
         self._keys = list(self._by_key)
         self._folded_titles = [_fold(t) for t in self.titles]
-
-    def title_of(self, movie_id: int) -> str:
-        position = np.flatnonzero(self.movie_ids == movie_id)
-        return str(self.titles[position[0]]) if len(position) else str(movie_id)
 
     def _ambiguous(self, query: str, positions: list[int]) -> TitleError:
         ranked = sorted(positions, key=lambda p: -self._popularity[p])

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .. import config
 from ..atomic import write_atomically
 from ..errors import DataError
 from .fetch import cache_root, data_dir_from, find_local, locate
-from .parse import read_movies, read_ratings
 from .registry import DatasetSpec, get_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _CACHE_VERSION = 1
 
 
-@dataclass(frozen=True)
 class Dataset:
     """A MovieLens dataset as loaded: every rating, and the movies' titles, genres and years.
 
@@ -28,20 +30,59 @@ class Dataset:
     only where the files carry it, ``timestamp`` (int64). ``movies`` is indexed by ``movie_id``
     with ``title``, ``genres`` (``|``-joined) and ``year`` (0 when unknown). ``fingerprint``
     identifies the exact ratings, so a saved model can refuse other data.
+
+    Both tables are built on first use: ``ratings`` may be given as NumPy ``columns`` and
+    ``movies`` as a loader, so a command that serves a saved model never parses movies or
+    imports pandas.
     """
 
-    name: str
-    ratings: pd.DataFrame
-    movies: pd.DataFrame
-    fingerprint: str
-    source: Path
+    def __init__(
+        self,
+        name: str,
+        ratings: pd.DataFrame | Mapping[str, np.ndarray],
+        movies: pd.DataFrame | Callable[[], pd.DataFrame],
+        fingerprint: str,
+        source: Path,
+    ) -> None:
+        self.name = name
+        self.fingerprint = fingerprint
+        self.source = source
+        if isinstance(ratings, Mapping):
+            self._columns = dict(ratings)
+        else:
+            self.__dict__["ratings"] = ratings
+        if callable(movies):
+            self._load_movies = movies
+        else:
+            self.__dict__["movies"] = movies
+
+    @cached_property
+    def ratings(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(self._columns, copy=False)
+
+    @cached_property
+    def movies(self) -> pd.DataFrame:
+        return self._load_movies()
+
+    def column(self, key: str) -> np.ndarray:
+        """One ratings column as a NumPy array (no pandas needed when loaded from files)."""
+        if "ratings" in self.__dict__:
+            return self.ratings[key].to_numpy()
+        return self._columns[key]
 
     @property
     def has_timestamps(self) -> bool:
-        return "timestamp" in self.ratings.columns
+        if "ratings" in self.__dict__:
+            return "timestamp" in self.ratings.columns
+        return "timestamp" in self._columns
 
     def __repr__(self) -> str:
-        return f"Dataset({self.name!r}, {len(self.ratings):,} ratings, {len(self.movies):,} movies)"
+        return (
+            f"Dataset({self.name!r}, {len(self.column('rating')):,} ratings, "
+            f"{len(self.movies):,} movies)"
+        )
 
 
 def _fingerprint(columns: dict[str, np.ndarray]) -> str:
@@ -90,6 +131,8 @@ def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.
     cached = _read_cached(cached_at)
     if cached is not None:
         return cached
+    from .parse import read_ratings
+
     columns = read_ratings(ratings_path, spec.layout)
     fingerprint = _fingerprint(columns)
     _write_cached(cached_at, columns, fingerprint)
@@ -98,8 +141,13 @@ def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.
 
 def _load_spec(spec: DatasetSpec, folder: Path) -> Dataset:
     columns, fingerprint = load_ratings_columns(spec, folder)
-    movies = read_movies(folder / spec.movies_file, spec.layout)
-    return Dataset(spec.name, pd.DataFrame(columns, copy=False), movies, fingerprint, folder)
+
+    def movies() -> pd.DataFrame:
+        from .parse import read_movies
+
+        return read_movies(folder / spec.movies_file, spec.layout)
+
+    return Dataset(spec.name, columns, movies, fingerprint, folder)
 
 
 def resolve_name(name: str | None, data_dir: str | Path | None = None) -> tuple[DatasetSpec, Path]:

@@ -1,0 +1,134 @@
+"""The movies a recommender speaks of: ids, titles, genres, years and kept-rating counts.
+
+A :class:`Catalogue` is built once from a dataset and saved beside a trained model, so a saved
+model answers in titles without parsing the movies file or importing pandas.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import config
+from .atomic import write_atomically
+from .titles import TitleIndex
+
+if TYPE_CHECKING:
+    from .datasets import Dataset
+
+
+@dataclass(frozen=True)
+class Movie:
+    """A movie of the dataset."""
+
+    movie_id: int
+    title: str
+    genres: tuple[str, ...]
+    year: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "movie_id": self.movie_id,
+            "title": self.title,
+            "genres": list(self.genres),
+            "year": self.year,
+        }
+
+
+def kept_counts(
+    movie_ids: np.ndarray, ratings: np.ndarray, min_rating: float = config.MIN_RATING
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(movie_ids, counts)`` of ratings ≥ ``min_rating``: most first, ties by lower id."""
+    ids, counts = np.unique(movie_ids[ratings >= min_rating], return_counts=True)
+    order = np.lexsort((ids, -counts))
+    return ids[order], counts[order]
+
+
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """Every movie of a dataset, in its movies file's order, with its kept-rating count."""
+
+    movie_ids: np.ndarray
+    titles: list[str]
+    genres: list[str]  # "|"-joined, "" when none
+    years: np.ndarray  # 0 when unknown
+    counts: np.ndarray  # ratings ≥ min_rating
+
+    @classmethod
+    def from_dataset(cls, dataset: Dataset, min_rating: float = config.MIN_RATING) -> Catalogue:
+        movies = dataset.movies
+        movie_ids = movies.index.to_numpy().astype(np.int64)
+        ids, counts = kept_counts(dataset.column("movie_id"), dataset.column("rating"), min_rating)
+        count_of = dict(zip(ids.tolist(), counts.tolist()))
+        return cls(
+            movie_ids,
+            [str(t) for t in movies["title"]],
+            [str(g) for g in movies["genres"]],
+            movies["year"].to_numpy().astype(np.int64),
+            np.array([count_of.get(m, 0) for m in movie_ids.tolist()], dtype=np.int64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.movie_ids)
+
+    @cached_property
+    def _position(self) -> dict[int, int]:
+        return {int(m): p for p, m in enumerate(self.movie_ids.tolist())}
+
+    @cached_property
+    def titles_index(self) -> TitleIndex:
+        """Title resolution and search over these movies; popularity breaks ties."""
+        return TitleIndex(self.movie_ids, self.titles, self.counts)
+
+    def movie(self, movie_id: int) -> Movie | None:
+        """The movie with this id, or None."""
+        position = self._position.get(int(movie_id))
+        if position is None:
+            return None
+        year = int(self.years[position])
+        genres = tuple(g for g in self.genres[position].split("|") if g)
+        return Movie(int(movie_id), self.titles[position], genres, year or None)
+
+    def count(self, movie_id: int) -> int:
+        """Kept ratings of one movie (0 for a movie not in the catalogue)."""
+        position = self._position.get(int(movie_id))
+        return 0 if position is None else int(self.counts[position])
+
+    def most_popular(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(movie_ids, counts)`` of movies with kept ratings, most first (ties: lower id)."""
+        rated = np.flatnonzero(self.counts > 0)
+        order = rated[np.lexsort((self.movie_ids[rated], -self.counts[rated]))][:n]
+        return self.movie_ids[order], self.counts[order]
+
+    def save(self, path: Path) -> None:
+        """Write as columnar JSON (no pickle), atomically."""
+        data = {
+            "movie_id": self.movie_ids.tolist(),
+            "title": self.titles,
+            "genres": self.genres,
+            "year": self.years.tolist(),
+            "count": self.counts.tolist(),
+        }
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        write_atomically(path, lambda out: out.write(text))
+
+    @classmethod
+    def load(cls, path: Path) -> Catalogue:
+        """Read what :meth:`save` wrote; ValueError/KeyError/TypeError when it is malformed."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        catalogue = cls(
+            np.asarray(data["movie_id"], dtype=np.int64),
+            [str(t) for t in data["title"]],
+            [str(g) for g in data["genres"]],
+            np.asarray(data["year"], dtype=np.int64),
+            np.asarray(data["count"], dtype=np.int64),
+        )
+        sizes = {len(catalogue.titles), len(catalogue.genres), len(catalogue.years)}
+        if sizes | {len(catalogue.counts)} != {len(catalogue.movie_ids)}:
+            raise ValueError("catalogue columns differ in length")
+        return catalogue
