@@ -228,6 +228,21 @@ def test_cached_recommender_trains_once(small: Dataset, tmp_path, monkeypatch) -
     shutil.rmtree(model_cache_dir(small, settings))
 
 
+def test_cached_model_of_an_older_movierec_gets_its_catalogue(
+    small: Dataset, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path))
+    settings = Settings.preset("notebook", factors=8, iterations=2)
+    first = cached_recommender(small, settings)
+    catalogue = model_cache_dir(small, settings) / "catalogue.json"
+    catalogue.unlink()
+    second = cached_recommender(small, settings)
+    assert catalogue.is_file()
+    third = Recommender.load(model_cache_dir(small, settings), without_tables(small))
+    assert third.recommend(FAVOURITES, 5) == second.recommend(FAVOURITES, 5)
+    assert third.recommend(FAVOURITES, 5) == first.recommend(FAVOURITES, 5)
+
+
 def test_presets() -> None:
     notebook = Settings.preset("notebook")
     assert notebook.params["factors"] == 500 and notebook.params["regularization"] == 0.001

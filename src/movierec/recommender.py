@@ -42,6 +42,7 @@ MMAP_BYTES = 1 << 20  # model arrays this large are saved as .npy and loaded mem
 MAX_REASONS = 3
 REASON_SHARE = 0.5
 MAX_N = 10_000
+CATALOGUE_FILE = "catalogue.json"
 
 
 @dataclass(frozen=True)
@@ -394,7 +395,7 @@ class Recommender:
             np.savez(
                 staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **small
             )
-            self.catalogue.save(staging / "catalogue.json")
+            self.catalogue.save(staging / CATALOGUE_FILE)
             if directory.exists():
                 shutil.rmtree(directory)
             os.replace(staging, directory)
@@ -427,7 +428,7 @@ class Recommender:
                 {k.removeprefix("model."): v for k, v in arrays.items()}
             )
             # Models saved before the catalogue was saved with them rebuild it from the dataset.
-            catalogue_path = directory / "catalogue.json"
+            catalogue_path = directory / CATALOGUE_FILE
             catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else None
             favourite_weight = meta.get("favourite_weight")
         except ModelError:
@@ -496,11 +497,16 @@ def cached_recommender(
     directory = model_cache_dir(dataset, settings)
     if (directory / "meta.json").is_file():
         try:
-            return Recommender.load(directory, dataset)
+            recommender = Recommender.load(directory, dataset)
         except ModelError:
             print(
                 f"movierec: retraining over the corrupt cached model {directory}", file=sys.stderr
             )
+        else:
+            if not (directory / CATALOGUE_FILE).is_file():  # cached by an older movierec
+                with contextlib.suppress(OSError):
+                    recommender.catalogue.save(directory / CATALOGUE_FILE)
+            return recommender
     recommender = Recommender.train(dataset, settings, show_progress)
     with contextlib.suppress(OSError):  # an unwritable cache only costs speed
         recommender.save(directory)
