@@ -85,14 +85,24 @@ class Catalogue:
         """Title resolution and search over these movies; popularity breaks ties."""
         return TitleIndex(self.movie_ids, self.titles, self.counts)
 
+    @cached_property
+    def _made(self) -> dict[int, Movie]:
+        return {}
+
     def movie(self, movie_id: int) -> Movie | None:
-        """The movie with this id, or None."""
+        """The movie with this id, or None (each is built once, on its first lookup)."""
+        made = self._made.get(movie_id)
+        if made is not None:
+            return made
         position = self._position.get(int(movie_id))
         if position is None:
             return None
         year = int(self.years[position])
         genres = tuple(g for g in self.genres[position].split("|") if g)
-        return Movie(int(movie_id), self.titles[position], genres, year or None)
+        made = self._made[int(movie_id)] = Movie(
+            int(movie_id), self.titles[position], genres, year or None
+        )
+        return made
 
     def count(self, movie_id: int) -> int:
         """Kept ratings of one movie (0 for a movie not in the catalogue)."""
