@@ -72,8 +72,12 @@ def metric_timing(dataset, protocol, spec_text: str, seed: int) -> dict[str, flo
         begin = time.perf_counter()
         evaluate_scores(scores, known, target, [10], counts)
         best = min(best, time.perf_counter() - begin)
-    return {"users": int(len(users)), "items": int(scores.shape[1]),
-            "scoring_seconds": scored - started, "metrics_seconds": best}
+    return {
+        "users": int(len(users)),
+        "items": int(scores.shape[1]),
+        "scoring_seconds": scored - started,
+        "metrics_seconds": best,
+    }
 
 
 def print_table(evaluation, k: int) -> None:
@@ -96,8 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=None, help="comma-separated [default: 5 available]")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("-k", type=int, default=10)
-    parser.add_argument("--notebook", action=argparse.BooleanOptionalAction, default=True,
-                        help="also run the notebook preset once (1 seed)")
+    parser.add_argument(
+        "--notebook",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also run the notebook preset once (1 seed)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
@@ -106,33 +114,48 @@ def main(argv: list[str] | None = None) -> int:
     names = args.models or ",".join(available_models())
     specs = parse_model_specs(names)
     seeds = [config.SEED + i for i in range(args.seeds)]
-    print(f"{dataset.name}, protocol {protocol.name}: {len(specs)} models × {len(seeds)} seeds "
-          f"({names}) on {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"{dataset.name}, protocol {protocol.name}: {len(specs)} models × {len(seeds)} seeds "
+        f"({names}) on {os.cpu_count()} CPUs",
+        flush=True,
+    )
 
     def progress(message: str) -> None:
         print(f"  {message}", flush=True)
 
     started = time.perf_counter()
     prepared = protocol.prepare(dataset)
-    result = evaluate(dataset, protocol, specs, k=args.k, seeds=seeds, progress=progress,
-                      prepared=prepared)
+    result = evaluate(
+        dataset, protocol, specs, k=args.k, seeds=seeds, progress=progress, prepared=prepared
+    )
     wall = time.perf_counter() - started
     print()
     print_table(result, args.k)
-    print(f"\n{len(specs)} models × {len(seeds)} seeds: {wall:.1f} s wall "
-          f"(fits {sum(r.fit_seconds for r in result.runs):.1f} s, "
-          f"scoring + metrics {sum(r.eval_seconds for r in result.runs):.1f} s)")
+    print(
+        f"\n{len(specs)} models × {len(seeds)} seeds: {wall:.1f} s wall "
+        f"(fits {sum(r.fit_seconds for r in result.runs):.1f} s, "
+        f"scoring + metrics {sum(r.eval_seconds for r in result.runs):.1f} s)"
+    )
 
     timing = metric_timing(dataset, protocol, specs[0].label, seeds[0])
-    print(f"metrics for {timing['users']:,} users × {timing['items']:,} items: "
-          f"{timing['metrics_seconds']:.3f} s (scoring them: {timing['scoring_seconds']:.3f} s)")
+    print(
+        f"metrics for {timing['users']:,} users × {timing['items']:,} items: "
+        f"{timing['metrics_seconds']:.3f} s (scoring them: {timing['scoring_seconds']:.3f} s)"
+    )
 
     notebook = None
     if args.notebook and "notebook" in all_presets():
         print("\nnotebook preset, 1 seed:", flush=True)
         begun = time.perf_counter()
-        notebook = evaluate(dataset, protocol, parse_model_specs("notebook"), k=args.k,
-                            seeds=seeds[:1], progress=progress, prepared=prepared)
+        notebook = evaluate(
+            dataset,
+            protocol,
+            parse_model_specs("notebook"),
+            k=args.k,
+            seeds=seeds[:1],
+            progress=progress,
+            prepared=prepared,
+        )
         print_table(notebook, args.k)
         print(f"notebook: {time.perf_counter() - begun:.1f} s wall")
 
@@ -140,8 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         "evaluation": result.to_json(),
         "notebook": notebook.to_json() if notebook else None,
         "timings": {"wall_seconds": wall, "models": len(specs), "seeds": len(seeds), **timing},
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                    "numpy": np.__version__, "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        },
         "metrics": list(METRICS),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -64,8 +64,17 @@ def cpu_seconds(pid: int) -> float:
 
 def start_server(dataset: str, port: int, startup_s: float) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "movierec.cli", "serve", "--dataset", dataset,
-        "--host", HOST, "--port", str(port), "--no-access-log",
+        sys.executable,
+        "-m",
+        "movierec.cli",
+        "serve",
+        "--dataset",
+        dataset,
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
     ]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + startup_s
@@ -151,8 +160,11 @@ async def fire(
                 started = time.perf_counter()
                 try:
                     if client == "httpx":
-                        response = await pool.post("/api/recommend", content=bodies[index],
-                                                   headers={"Content-Type": "application/json"})
+                        response = await pool.post(
+                            "/api/recommend",
+                            content=bodies[index],
+                            headers={"Content-Type": "application/json"},
+                        )
                         status, content = response.status_code, response.content
                     else:
                         status, content = await asyncio.wait_for(
@@ -160,8 +172,13 @@ async def fire(
                         )
                     ok = status == 200 and len(json.loads(content)) > 0
                     kind = str(status)
-                except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError,
-                        httpx.HTTPError, ValueError) as exc:
+                except (
+                    OSError,
+                    asyncio.IncompleteReadError,
+                    asyncio.TimeoutError,
+                    httpx.HTTPError,
+                    ValueError,
+                ) as exc:
                     ok, kind = False, type(exc).__name__
                     await connection.close()
                 latencies[index] = time.perf_counter() - started
@@ -190,8 +207,12 @@ def main() -> int:
     parser.add_argument("--liked", type=int, default=5, help="liked movies per request")
     parser.add_argument("--n", type=int, default=10, help="recommendations per request")
     parser.add_argument("--explain", action="store_true", help="ask for `because` too")
-    parser.add_argument("--client", choices=["lean", "httpx"], default="lean",
-                        help="lean: asyncio streams (cheap); httpx: httpx.AsyncClient")
+    parser.add_argument(
+        "--client",
+        choices=["lean", "httpx"],
+        default="lean",
+        help="lean: asyncio streams (cheap); httpx: httpx.AsyncClient",
+    )
     parser.add_argument("--dataset", default=None, help="default: ml-1m if present, else bundled")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds for the run")
     parser.add_argument("--startup", type=float, default=600.0, help="seconds to wait for start")
@@ -205,7 +226,9 @@ def main() -> int:
     print(f"starting `movierec serve --dataset {dataset}` on {HOST}:{port} …", file=sys.stderr)
     server = start_server(dataset, port, args.startup)
     try:
-        popular = [m["movie_id"] for m in httpx.get(f"http://{HOST}:{port}/api/popular?n=100").json()]
+        popular = [
+            m["movie_id"] for m in httpx.get(f"http://{HOST}:{port}/api/popular?n=100").json()
+        ]
         rng = random.Random(42)
 
         def body() -> bytes:
@@ -249,7 +272,8 @@ def main() -> int:
         "server_cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / max(sent, 1), 3),
         "client_cpu_ms_per_request": round(run["client_cpu_s"] * 1000 / max(sent, 1), 3),
         "load_average_1min": {
-            "before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)
+            "before": round(load_before, 2),
+            "after": round(os.getloadavg()[0], 2),
         },
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "targets": TARGETS,

@@ -31,8 +31,18 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def test_evaluate_json_on_bundled_data(capsys):
-    code, out, err = run(capsys, "evaluate", *SMALL, "--protocol", "ratio",
-                         "--models", "default,als:factors=16:iterations=3", "-k", "10", "--json")
+    code, out, err = run(
+        capsys,
+        "evaluate",
+        *SMALL,
+        "--protocol",
+        "ratio",
+        "--models",
+        "default,als:factors=16:iterations=3",
+        "-k",
+        "10",
+        "--json",
+    )
     assert code == 0, err
     data = json.loads(out)
     assert set(data) == {"protocol", "results"}
@@ -59,8 +69,18 @@ def test_evaluate_json_on_bundled_data(capsys):
 def test_evaluate_json_feeds_the_report(capsys):
     from movierec.report import parse_evaluation
 
-    code, out, err = run(capsys, "evaluate", *SMALL, "--protocol", "loo",
-                         "--models", "als:factors=8:iterations=2", "--seeds", "2", "--json")
+    code, out, err = run(
+        capsys,
+        "evaluate",
+        *SMALL,
+        "--protocol",
+        "loo",
+        "--models",
+        "als:factors=8:iterations=2",
+        "--seeds",
+        "2",
+        "--json",
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["protocol"]["seeds"] == [config.SEED, config.SEED + 1]
@@ -71,8 +91,9 @@ def test_evaluate_json_feeds_the_report(capsys):
 
 
 def test_evaluate_table_names_models_and_metrics(capsys):
-    code, out, err = run(capsys, "evaluate", *SMALL, "--protocol", "ratio",
-                         "--models", "als:factors=8:iterations=2")
+    code, out, err = run(
+        capsys, "evaluate", *SMALL, "--protocol", "ratio", "--models", "als:factors=8:iterations=2"
+    )
     assert code == 0, err
     assert "als:factors=8:iterations=2" in out and "NDCG@10" in out and "±" in out
 
@@ -100,8 +121,16 @@ def test_latest_split_without_timestamps_fails_clearly(capsys, tmp_path):
 
     lines = [f"{user}::{movie}::5" for user in range(1, 6) for movie in range(1, 5)]
     write_dat_dataset(tmp_path, lines)
-    code, _, err = run(capsys, "evaluate", "--dataset", "ml-1m", "--data-dir", str(tmp_path),
-                       "--protocol", "loo-latest")
+    code, _, err = run(
+        capsys,
+        "evaluate",
+        "--dataset",
+        "ml-1m",
+        "--data-dir",
+        str(tmp_path),
+        "--protocol",
+        "loo-latest",
+    )
     assert code == 2
     assert "no rating timestamps" in err and "--protocol loo" in err
 
@@ -109,8 +138,11 @@ def test_latest_split_without_timestamps_fails_clearly(capsys, tmp_path):
 def test_presets_and_model_names_resolve():
     default = parse_model_spec("default")
     assert default.model == config.PRESETS["default"]["model"]
-    expected = {k: v for k, v in config.PRESETS["default"].items()
-                if k not in ("model", "weighting", "min_rating")}
+    expected = {
+        k: v
+        for k, v in config.PRESETS["default"].items()
+        if k not in ("model", "weighting", "min_rating")
+    }
     assert default.params == expected
     notebook = parse_model_spec("notebook")
     assert notebook.params["factors"] == config.PRESETS["notebook"]["factors"]
@@ -183,8 +215,14 @@ def test_models_fit_on_train_only_and_known_items_are_masked(small, oracle, prot
     data = protocol.prepare(small)
     split = protocol.splits(data, 5)[0]
     oracle.split = split
-    result = evaluate(small, protocol, parse_model_specs("oracle:weighting=binary"), k=10,
-                      seeds=[5], prepared=data)
+    result = evaluate(
+        small,
+        protocol,
+        parse_model_specs("oracle:weighting=binary"),
+        k=10,
+        seeds=[5],
+        prepared=data,
+    )
     (fitted,) = oracle.fitted_on
     assert (fitted != sp.csr_matrix(split.train, dtype=np.float32).sign()).nnz == 0
     held_out = split.test + split.valid
@@ -205,8 +243,9 @@ def test_tuning_scores_on_validation_only(small, oracle, monkeypatch):
         return original(model, split, train_input, fold_in_input, part, ks, batch_size)
 
     monkeypatch.setattr(tuning, "score_and_measure", spy)
-    monkeypatch.setattr(tuning, "SEARCH_SPACES", {"als": {"factors": ("int", 4, 8),
-                                                          "iterations": ("int", 1, 2)}})
+    monkeypatch.setattr(
+        tuning, "SEARCH_SPACES", {"als": {"factors": ("int", 4, 8), "iterations": ("int", 1, 2)}}
+    )
     result = tuning.tune(small, get_protocol("ratio"), "als", trials=3, seed=1)
     assert parts == ["valid", "valid", "valid"]
     assert 0.0 <= result.best_value <= 1.0
@@ -223,8 +262,19 @@ def test_tuning_refuses_a_protocol_without_validation(small):
 
 def test_tune_cli_saves_a_preset_that_evaluate_can_use(capsys, monkeypatch, tmp_path):
     monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path))
-    code, out, err = run(capsys, "tune", "als", "--trials", "2", *SMALL, "--protocol", "ratio",
-                         "--save-preset", "mine", "--json")
+    code, out, err = run(
+        capsys,
+        "tune",
+        "als",
+        "--trials",
+        "2",
+        *SMALL,
+        "--protocol",
+        "ratio",
+        "--save-preset",
+        "mine",
+        "--json",
+    )
     assert code == 0, err
     tuned = json.loads(out)
     assert tuned["metric"] == "ndcg@10" and 0.0 <= tuned["best_value"] <= 1.0
@@ -247,12 +297,29 @@ def test_plots_are_png_files(small, tmp_path):
 
     protocol = get_protocol("ratio")
     data = protocol.prepare(small)
-    result = evaluate(small, protocol, parse_model_specs("als:factors=8:iterations=2"), k=5,
-                      seeds=[0], extra_ks=range(1, 6), prepared=data)
-    written = write_plots(result, data, protocol, tmp_path / "plots", seed=0,
-                          factor_grid=(4, 8), iteration_grid=(1, 2))
+    result = evaluate(
+        small,
+        protocol,
+        parse_model_specs("als:factors=8:iterations=2"),
+        k=5,
+        seeds=[0],
+        extra_ks=range(1, 6),
+        prepared=data,
+    )
+    written = write_plots(
+        result,
+        data,
+        protocol,
+        tmp_path / "plots",
+        seed=0,
+        factor_grid=(4, 8),
+        iteration_grid=(1, 2),
+    )
     assert [p.name for p in written] == [
-        "precision_recall_at_k.png", "als_ndcg_vs_factors.png", "als_ndcg_vs_iterations.png"]
+        "precision_recall_at_k.png",
+        "als_ndcg_vs_factors.png",
+        "als_ndcg_vs_iterations.png",
+    ]
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert path.stat().st_size > 10_000
@@ -260,8 +327,9 @@ def test_plots_are_png_files(small, tmp_path):
 
 def test_mean_and_std_are_over_runs(small):
     protocol = get_protocol("ratio")
-    result = evaluate(small, protocol, parse_model_specs("als:factors=8:iterations=2"), k=10,
-                      seeds=[1, 2, 3])
+    result = evaluate(
+        small, protocol, parse_model_specs("als:factors=8:iterations=2"), k=10, seeds=[1, 2, 3]
+    )
     values = [run.metrics[("ndcg", 10)] for run in result.runs]
     summary = result.summary("als:factors=8:iterations=2", "ndcg", 10)
     assert summary.mean == pytest.approx(np.mean(values))

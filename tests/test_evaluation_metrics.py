@@ -127,8 +127,9 @@ def test_coverage_and_popularity_bias_by_hand():
     # popularity bias (0.75 + 0.5) / 2 = 0.625; coverage 3 of 4 items.
     scores = np.array([[0.9, 0.8, 0.1, 0.0], [0.9, 0.0, 0.1, 0.8]])
     relevant = rows([2], [2], n_items=4)
-    result = evaluate_scores(scores, rows([], [], n_items=4), relevant, [2],
-                             item_counts=np.array([10, 5, 5, 1]))
+    result = evaluate_scores(
+        scores, rows([], [], n_items=4), relevant, [2], item_counts=np.array([10, 5, 5, 1])
+    )
     assert result[("coverage", 2)] == pytest.approx(0.75)
     assert result[("popularity_bias", 2)] == pytest.approx(0.625)
 
@@ -139,8 +140,9 @@ def test_equal_popularity_is_neutral():
 
 def test_users_without_relevant_items_are_left_out_of_the_means():
     scores = np.array([[0.9, 0.1], [0.9, 0.1]])
-    result = evaluate_scores(scores, rows([], [], n_items=2), rows([0], [], n_items=2), [1],
-                             item_counts=np.ones(2))
+    result = evaluate_scores(
+        scores, rows([], [], n_items=2), rows([0], [], n_items=2), [1], item_counts=np.ones(2)
+    )
     assert result[("precision", 1)] == 1.0
 
 
@@ -167,8 +169,10 @@ def reference_metrics(scores, known, relevant, k):
             continue
         users += 1
         masked = set(np.flatnonzero(known[user]))
-        ranking = sorted((i for i in range(scores.shape[1]) if i not in masked),
-                         key=lambda i: (-scores[user, i], i))[:k]
+        ranking = sorted(
+            (i for i in range(scores.shape[1]) if i not in masked),
+            key=lambda i: (-scores[user, i], i),
+        )[:k]
         gains = [1.0 if item in targets else 0.0 for item in ranking]
         found = sum(gains)
         totals["precision"] += found / k

@@ -54,8 +54,15 @@ def same_split(a: Split, b: Split) -> bool:
 
 @pytest.mark.parametrize(
     "n, expected",
-    [(10, [8, 1, 1]), (25, [21, 2, 2]), (5, [3, 1, 1]), (2, [1, 0, 1]), (1, [1, 0, 0]),
-     (0, [0, 0, 0]), (100, [80, 10, 10])],
+    [
+        (10, [8, 1, 1]),
+        (25, [21, 2, 2]),
+        (5, [3, 1, 1]),
+        (2, [1, 0, 1]),
+        (1, [1, 0, 0]),
+        (0, [0, 0, 0]),
+        (100, [80, 10, 10]),
+    ],
 )
 def test_ratio_counts_follow_recbole_rounding(n, expected):
     # floor(0.1 n) to valid and test, the rest to train; a share below one item is rounded up
@@ -189,7 +196,10 @@ def test_strong_generalization_folds_in_held_out_users():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.integers(1, 30), st.integers(1, 30), st.floats(0.05, 0.9), st.integers(0, 10_000),
+    st.integers(1, 30),
+    st.integers(1, 30),
+    st.floats(0.05, 0.9),
+    st.integers(0, 10_000),
     st.sampled_from([(0.8, 0.1, 0.1), (0.7, 0.3), (0.6, 0.2, 0.2), (1, 1, 1)]),
 )
 def test_any_ratio_split_is_a_partition(n_users, n_items, density, seed, ratios):
@@ -221,8 +231,16 @@ def test_k_core_repeats_until_stable():
 def test_k_core_cascades():
     # a chain: dropping movie 30 (1 user) leaves user 3 with one item, which drops movie 20
     # to one user, and so on: with k = 2 only the 2 × 2 block of users 1, 2 × movies 1, 2 stays.
-    rows = [(1, 1, 5.0), (1, 2, 5.0), (2, 1, 5.0), (2, 2, 5.0),
-            (3, 20, 5.0), (3, 30, 5.0), (4, 20, 5.0), (4, 1, 5.0)]
+    rows = [
+        (1, 1, 5.0),
+        (1, 2, 5.0),
+        (2, 1, 5.0),
+        (2, 2, 5.0),
+        (3, 20, 5.0),
+        (3, 30, 5.0),
+        (4, 20, 5.0),
+        (4, 1, 5.0),
+    ]
     cored = k_core(small_interactions(rows), 2, 2)
     assert cored.nnz == 4
     assert cored.items.ids.tolist() == [1, 2]
@@ -247,8 +265,13 @@ def test_timestamps_line_up_with_matrix_entries(small):
 
 
 def test_datasets_without_timestamps_have_none(small):
-    no_time = small.__class__(small.name, small.ratings.drop(columns="timestamp"), small.movies,
-                              small.fingerprint, small.source)
+    no_time = small.__class__(
+        small.name,
+        small.ratings.drop(columns="timestamp"),
+        small.movies,
+        small.fingerprint,
+        small.source,
+    )
     interactions = Interactions.from_ratings(no_time.ratings, 3)
     assert entry_timestamps(interactions, no_time) is None
     data = get_protocol("loo-latest").prepare(no_time)

@@ -32,7 +32,10 @@ FACTORIES: dict[str, Callable[[int], Model]] = {
     "ease": lambda seed: EASE(regularization=5.0, seed=seed),
     "ease-user-weighted": lambda seed: EASE(regularization=1.0, user_weight_exponent=0.5),
     "ease-lowpass": lambda seed: EASE(
-        regularization=1.0, user_weight_exponent=0.5, lowpass_rank=3, lowpass_weight=0.4,
+        regularization=1.0,
+        user_weight_exponent=0.5,
+        lowpass_rank=3,
+        lowpass_weight=0.4,
         seed=seed,
     ),
     "als": lambda seed: ALS(factors=6, regularization=1.0, iterations=8, seed=seed),
@@ -66,8 +69,9 @@ def fitted(request: pytest.FixtureRequest, matrix: sp.csr_matrix) -> tuple[str, 
 
 
 def new_user(items: list[int]) -> sp.csr_matrix:
-    row = sp.csr_matrix((np.ones(len(items), np.float32), ([0] * len(items), items)),
-                        shape=(1, N_ITEMS))
+    row = sp.csr_matrix(
+        (np.ones(len(items), np.float32), ([0] * len(items), items)), shape=(1, N_ITEMS)
+    )
     row.sort_indices()
     return row
 
@@ -175,8 +179,9 @@ def test_contributions_sum_to_the_fold_in_score(name: str, matrix) -> None:
     items = np.arange(N_ITEMS)
     parts = model.contributions(row, items)
     assert parts.shape == (row.nnz, N_ITEMS)
-    np.testing.assert_allclose(parts.sum(axis=0), model.fold_in_scores(row)[0], rtol=1e-4,
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        parts.sum(axis=0), model.fold_in_scores(row)[0], rtol=1e-4, atol=1e-5
+    )
 
 
 # ---- model by model --------------------------------------------------------------------------
@@ -198,8 +203,9 @@ def test_ease_matches_the_closed_form_computed_densely() -> None:
     model = EASE(regularization=regularization).fit(sp.csr_matrix(dense))
     np.testing.assert_allclose(model.weights, expected, atol=1e-5)
     np.testing.assert_array_equal(np.diag(model.weights), 0.0)
-    np.testing.assert_allclose(model.fold_in_scores(sp.csr_matrix(dense[:2])),
-                               dense[:2] @ expected, atol=1e-5)
+    np.testing.assert_allclose(
+        model.fold_in_scores(sp.csr_matrix(dense[:2])), dense[:2] @ expected, atol=1e-5
+    )
 
 
 def test_ease_refuses_a_catalogue_too_large_for_dense_matrices(monkeypatch) -> None:
@@ -283,8 +289,14 @@ def test_ials_fold_in_minimizes_the_documented_loss(matrix) -> None:
     """Per user, with items fixed: Σ_obs w(⟨x,y⟩ − t)² + α0 Σ_all ⟨x,y⟩² + λ(|I_u| + α0|I|)^ν‖x‖²,
     with the observed target t = 1 + α0/w that implicit's parameterization implies."""
     alpha0, regularization, exponent = 0.3, 0.05, 0.8
-    model = IALS(factors=5, regularization=regularization, unobserved_weight=alpha0,
-                 regularization_exponent=exponent, iterations=10, seed=1).fit(matrix)
+    model = IALS(
+        factors=5,
+        regularization=regularization,
+        unobserved_weight=alpha0,
+        regularization_exponent=exponent,
+        iterations=10,
+        seed=1,
+    ).fit(matrix)
     items = model.item_factors.astype(np.float64)
     row = sp.csr_matrix(matrix[7])
     liked, weights = row.indices, row.data.astype(np.float64) * 2.0  # weighted, not binary
@@ -294,18 +306,19 @@ def test_ials_fold_in_minimizes_the_documented_loss(matrix) -> None:
     expected = np.linalg.solve(a, b)
     scaled_row = row.copy()
     scaled_row.data = scaled_row.data * 2.0
-    np.testing.assert_allclose(model.fold_in_factors(scaled_row)[0], expected, rtol=1e-6,
-                               atol=1e-8)
+    np.testing.assert_allclose(model.fold_in_factors(scaled_row)[0], expected, rtol=1e-6, atol=1e-8)
 
 
 def test_ials_training_converges_to_its_own_fold_in(matrix) -> None:
     """Training solves the same per-user problems (penalty pseudo-items and all): after enough
     sweeps, the learned user factors are what fold-in computes from the final item factors."""
-    model = IALS(factors=5, regularization=0.05, unobserved_weight=0.3, iterations=40,
-                 cg_steps=8, seed=1).fit(matrix)
+    model = IALS(
+        factors=5, regularization=0.05, unobserved_weight=0.3, iterations=40, cg_steps=8, seed=1
+    ).fit(matrix)
     users = np.arange(0, N_USERS, 5)
-    np.testing.assert_allclose(model.fold_in_factors(matrix[users]), model.user_factors[users],
-                               atol=5e-3)
+    np.testing.assert_allclose(
+        model.fold_in_factors(matrix[users]), model.user_factors[users], atol=5e-3
+    )
 
 
 def test_ials_penalty_grows_with_activity_only_when_frequency_scaled() -> None:

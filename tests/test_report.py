@@ -17,15 +17,26 @@ from movierec.report import DATA_CHARTS, EVALUATION_CHART, INDEX, charts, html, 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EVALUATION = {
-    "protocol": {"name": "ratio", "dataset": "ml-latest-small", "min_rating": 3.0, "k": [10],
-                 "seeds": [42, 43], "headline": ["recall", "ndcg", "hit"],
-                 "models": {"default": {"model": "als", "params": {"factors": 64}}}},
+    "protocol": {
+        "name": "ratio",
+        "dataset": "ml-latest-small",
+        "min_rating": 3.0,
+        "k": [10],
+        "seeds": [42, 43],
+        "headline": ["recall", "ndcg", "hit"],
+        "models": {"default": {"model": "als", "params": {"factors": 64}}},
+    },
     "results": [
         {"model": model, "metric": metric, "k": 10, "mean": mean, "std": 0.01}
         for model, scale in (("default", 1.0), ("als:weighting=binary", 0.9))
-        for metric, mean in (("ndcg", 0.2 * scale), ("recall", 0.16 * scale),
-                             ("hit", 0.6 * scale), ("precision", 0.14 * scale))
-    ] + [{"model": "default", "metric": "fit_seconds", "k": None, "mean": 1.2, "std": 0.1}],
+        for metric, mean in (
+            ("ndcg", 0.2 * scale),
+            ("recall", 0.16 * scale),
+            ("hit", 0.6 * scale),
+            ("precision", 0.14 * scale),
+        )
+    ]
+    + [{"model": "default", "metric": "fit_seconds", "k": None, "mean": 1.2, "std": 0.1}],
 }
 
 
@@ -52,8 +63,19 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     empty_data_dir = root / "no-data"
     empty_data_dir.mkdir()
     out = root / "out"
-    code = main(["report", "--out", str(out), "--dataset", "ml-latest-small",
-                 "--data-dir", str(empty_data_dir), "--eval", str(eval_file)])
+    code = main(
+        [
+            "report",
+            "--out",
+            str(out),
+            "--dataset",
+            "ml-latest-small",
+            "--data-dir",
+            str(empty_data_dir),
+            "--eval",
+            str(eval_file),
+        ]
+    )
     assert code == 0
     return out
 
@@ -116,8 +138,13 @@ def test_a_read_only_out_is_one_line_and_exit_2(
 
 @pytest.mark.parametrize(
     "content",
-    ["{not json", "[]", '{"results": []}', '{"results": [{"model": "m", "metric": "ndcg"}]}',
-     '{"results": [{"model": "m", "metric": "ndcg", "k": 10, "mean": "high"}]}'],
+    [
+        "{not json",
+        "[]",
+        '{"results": []}',
+        '{"results": [{"model": "m", "metric": "ndcg"}]}',
+        '{"results": [{"model": "m", "metric": "ndcg", "k": 10, "mean": "high"}]}',
+    ],
     ids=["not-json", "not-an-object", "no-results", "no-mean", "mean-not-a-number"],
 )
 def test_malformed_eval_results_are_one_line_and_exit_2(
@@ -137,8 +164,18 @@ def test_malformed_eval_results_are_one_line_and_exit_2(
 def test_a_missing_eval_file_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, stderr = run(["report", "--out", str(tmp_path / "out"), "-d", "ml-latest-small",
-                           "--eval", str(tmp_path / "missing.json")], capsys)
+    code, _, stderr = run(
+        [
+            "report",
+            "--out",
+            str(tmp_path / "out"),
+            "-d",
+            "ml-latest-small",
+            "--eval",
+            str(tmp_path / "missing.json"),
+        ],
+        capsys,
+    )
     assert code == 2 and "cannot read --eval" in stderr and stderr.count("\n") == 1
 
 
@@ -163,7 +200,7 @@ def test_factor_map_labels_do_not_overlap(small_recommender) -> None:
     for i, box in enumerate(boxes):
         assert inside.x0 <= box.x0 and box.x1 <= inside.x1
         assert inside.y0 <= box.y0 and box.y1 <= inside.y1
-        assert not any(box.overlaps(other) for other in boxes[i + 1:])
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :])
 
 
 def test_display_titles_read_as_people_write_them() -> None:

@@ -106,7 +106,9 @@ def test_recommend_gives_n_explained_movies_never_the_liked_ones(client: Any) ->
     results = TypeAdapter(list[ScoredMovie]).validate_python(response.json())
     assert len(results) == 10 and not {r.movie_id for r in results} & set(LIKED)
     liked_titles = {
-        "Toy Story (1995)", "Star Wars: Episode IV - A New Hope (1977)", "Matrix, The (1999)"
+        "Toy Story (1995)",
+        "Star Wars: Episode IV - A New Hope (1977)",
+        "Matrix, The (1999)",
     }
     assert all(r.because and set(r.because) <= liked_titles for r in results)
     assert all(r.year and r.genres for r in results)
@@ -144,7 +146,9 @@ def test_stats_match_the_analysis(client: Any, small_recommender: Recommender) -
     expected = stats(small_recommender.dataset, small_recommender.settings.min_rating)
     assert body.ratings_total == expected.ratings_total == 100_836
     assert (body.ratings_kept, body.users, body.movies) == (
-        expected.ratings_kept, expected.users, expected.movies,
+        expected.ratings_kept,
+        expected.users,
+        expected.movies,
     )
     assert sum(r.all for r in body.rating_distribution) == body.ratings_total
     assert sum(r.kept for r in body.rating_distribution) == body.ratings_kept
@@ -153,8 +157,14 @@ def test_stats_match_the_analysis(client: Any, small_recommender: Recommender) -
 def test_openapi_documents_every_endpoint(client: Any) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {
-        "/api/movies/search", "/api/movies/{movie_id}", "/api/movies/{movie_id}/similar",
-        "/api/recommend", "/api/score", "/api/popular", "/api/stats", "/healthz",
+        "/api/movies/search",
+        "/api/movies/{movie_id}",
+        "/api/movies/{movie_id}/similar",
+        "/api/recommend",
+        "/api/score",
+        "/api/popular",
+        "/api/stats",
+        "/healthz",
     } <= set(paths)
     schema = paths["/api/recommend"]["post"]["responses"]["200"]["content"]["application/json"]
     assert schema["schema"]["items"]["$ref"].endswith("/ScoredMovie")

@@ -23,8 +23,13 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SHOTS = Path("/tmp/web-shots")  # copies for a person to look at
 HOST = "127.0.0.1"
@@ -41,8 +46,17 @@ def server() -> Iterator[str]:
     """`movierec serve` on the bundled dataset, as a person would start it."""
     port = free_port()
     command = [
-        sys.executable, "-m", "movierec.cli", "serve", "--dataset", "ml-latest-small",
-        "--host", HOST, "--port", str(port), "--no-access-log",
+        sys.executable,
+        "-m",
+        "movierec.cli",
+        "serve",
+        "--dataset",
+        "ml-latest-small",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://{HOST}:{port}"
@@ -209,8 +223,12 @@ def test_phone_width_page_fits_and_works(browser: Any, server: str, tmp_path: Pa
     from playwright.sync_api import expect
 
     visit = Visit(
-        browser, server, viewport={"width": 390, "height": 844}, device_scale_factor=2,
-        is_mobile=True, has_touch=True,
+        browser,
+        server,
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
     )
     page = visit.page
     page.goto(server)

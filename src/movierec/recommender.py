@@ -448,9 +448,7 @@ class Recommender:
                 f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
                 f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
             )
-        return cls(
-            dataset, model, users, items, settings, None, catalogue, favourite_weight
-        )
+        return cls(dataset, model, users, items, settings, None, catalogue, favourite_weight)
 
 
 def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> str:

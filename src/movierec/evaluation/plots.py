@@ -50,7 +50,8 @@ def _with_defaults(spec: ModelSpec) -> ModelSpec:
     """The spec with the model's defaults filled in for every parameter it leaves out."""
     parameters = inspect.signature(MODELS[spec.model].__init__).parameters
     defaults = {
-        name: parameter.default for name, parameter in parameters.items()
+        name: parameter.default
+        for name, parameter in parameters.items()
         if parameter.default is not inspect.Parameter.empty and name not in ("seed", "use_gpu")
     }
     return replace(spec, params={**defaults, **spec.params})
@@ -125,8 +126,14 @@ def als_sweep(
 
 
 def plot_sweep(
-    values: Sequence[int], ndcg: Sequence[float], setting: str, part: str, base: ModelSpec,
-    title: str, path: Path, k: int = 10,
+    values: Sequence[int],
+    ndcg: Sequence[float],
+    setting: str,
+    part: str,
+    base: ModelSpec,
+    title: str,
+    path: Path,
+    k: int = 10,
 ) -> Path:
     """One NDCG@k-against-a-setting line plot, the base value marked."""
     plt = _pyplot()
@@ -135,8 +142,16 @@ def plot_sweep(
         axis.plot(values, ndcg, marker="o", label=f"ALS ({_fixed(base, setting)})")
         if setting in base.params and int(base.params[setting]) in [int(v) for v in values]:
             at = [int(v) for v in values].index(int(base.params[setting]))
-            axis.scatter([values[at]], [ndcg[at]], s=120, facecolors="none", edgecolors="red",
-                         linewidths=2, zorder=3, label=f"{base.label}: {setting}={values[at]}")
+            axis.scatter(
+                [values[at]],
+                [ndcg[at]],
+                s=120,
+                facecolors="none",
+                edgecolors="red",
+                linewidths=2,
+                zorder=3,
+                label=f"{base.label}: {setting}={values[at]}",
+            )
         if setting == "factors":
             axis.set_xscale("log", base=2)
             axis.set_xticks(list(values), [str(v) for v in values])
@@ -153,8 +168,10 @@ def plot_sweep(
 
 def _fixed(base: ModelSpec, varied: str) -> str:
     shown = {name: value for name, value in base.params.items() if name != varied}
-    text = ", ".join(f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
-                     for name, value in shown.items())
+    text = ", ".join(
+        f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
+        for name, value in shown.items()
+    )
     return f"{text}, weighting={base.weighting}"
 
 

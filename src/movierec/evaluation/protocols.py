@@ -185,22 +185,29 @@ PROTOCOLS: dict[str, Protocol] = {
         ),
         Protocol("ratio", "per-user random 8:1:1, full ranking (no k-core)", "ratio"),
         Protocol(
-            "loo", "random leave-one-out: 1 validation + 1 test item per user, full ranking",
+            "loo",
+            "random leave-one-out: 1 validation + 1 test item per user, full ranking",
             "leave-k-out",
         ),
         Protocol(
-            "loo-latest", "leave-latest-out: newest item test, next newest validation (timestamps)",
-            "leave-k-out", order="latest",
+            "loo-latest",
+            "leave-latest-out: newest item test, next newest validation (timestamps)",
+            "leave-k-out",
+            order="latest",
         ),
         Protocol(
-            "kfold", "5-fold over users, strong generalization: held-out users folded in "
+            "kfold",
+            "5-fold over users, strong generalization: held-out users folded in "
             "from 80% of their items, 20% tested",
-            "kfold", holdout_ratios=(0.8, 0.2),
+            "kfold",
+            holdout_ratios=(0.8, 0.2),
         ),
         Protocol(
-            "strong", "strong generalization: 10% of users held out, folded in from 80%, "
+            "strong",
+            "strong generalization: 10% of users held out, folded in from 80%, "
             "10% validation, 10% test",
-            "strong", holdout_ratios=(0.8, 0.1, 0.1),
+            "strong",
+            holdout_ratios=(0.8, 0.1, 0.1),
         ),
     )
 }

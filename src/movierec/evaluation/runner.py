@@ -205,8 +205,13 @@ class MetricSummary:
     runs: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"model": self.model, "metric": self.metric, "k": self.k,
-                "mean": self.mean, "std": self.std}
+        return {
+            "model": self.model,
+            "metric": self.metric,
+            "k": self.k,
+            "mean": self.mean,
+            "std": self.std,
+        }
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -247,8 +252,10 @@ class Evaluation:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"protocol": self.protocol,
-                "results": [summary.to_dict() for summary in self.summaries()]}
+        return {
+            "protocol": self.protocol,
+            "results": [summary.to_dict() for summary in self.summaries()],
+        }
 
 
 def evaluate(
@@ -289,11 +296,14 @@ def evaluate(
                     model, split, train_input, fold_in_input, "test", all_ks, batch_size
                 )
                 done = time.perf_counter()
-                runs.append(RunResult(spec.label, int(seed), fold, fitted - started,
-                                      done - fitted, metrics))
-                say(f"{spec.label} seed {seed} split {fold + 1}: "
+                runs.append(
+                    RunResult(spec.label, int(seed), fold, fitted - started, done - fitted, metrics)
+                )
+                say(
+                    f"{spec.label} seed {seed} split {fold + 1}: "
                     f"ndcg@{report_ks[0]} {metrics[('ndcg', report_ks[0])]:.4f}, "
-                    f"fit {fitted - started:.1f} s")
+                    f"fit {fitted - started:.1f} s"
+                )
     interactions = data.interactions
     description = {
         **protocol.to_dict(),

@@ -217,7 +217,10 @@ def leave_k_out(
 
 
 def _fold_in_split(
-    matrix: sp.csr_matrix, heldout: np.ndarray, holdout_ratios: Sequence[float], seed: int,
+    matrix: sp.csr_matrix,
+    heldout: np.ndarray,
+    holdout_ratios: Sequence[float],
+    seed: int,
     description: str,
 ) -> Split:
     """Train on every user but ``heldout`` (bool, users,); split the held-out users' rows by
@@ -248,7 +251,10 @@ def strong_generalization_split(
     heldout = np.zeros(n_users, dtype=bool)
     heldout[rng.permutation(n_users)[:n_heldout]] = True
     return _fold_in_split(
-        matrix, heldout, holdout_ratios, seed + 1,
+        matrix,
+        heldout,
+        holdout_ratios,
+        seed + 1,
         f"strong generalization: {n_heldout} held-out users folded in, seed {seed}",
     )
 
@@ -271,7 +277,10 @@ def kfold_user_splits(
     fold_of[rng.permutation(n_users)] = np.arange(n_users) % n_folds
     return [
         _fold_in_split(
-            matrix, fold_of == fold, holdout_ratios, seed * 1000 + fold,
+            matrix,
+            fold_of == fold,
+            holdout_ratios,
+            seed * 1000 + fold,
             f"{n_folds}-fold over users, fold {fold + 1}, seed {seed}",
         )
         for fold in range(n_folds)

@@ -75,7 +75,8 @@ def model_parameters(model: str) -> dict[str, inspect.Parameter]:
     """The hyperparameters ``__init__`` of a model takes (without seed and device switches)."""
     signature = inspect.signature(MODELS[model].__init__)
     return {
-        name: parameter for name, parameter in signature.parameters.items()
+        name: parameter
+        for name, parameter in signature.parameters.items()
         if name not in _NOT_TUNED
         and parameter.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     }
@@ -102,7 +103,8 @@ def search_space(model: str) -> Space:
         raise MovieRecError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     accepted = model_parameters(model)
     written = {
-        name: dims for name, dims in SEARCH_SPACES.get(model, {}).items()
+        name: dims
+        for name, dims in SEARCH_SPACES.get(model, {}).items()
         if name in accepted or name == "weighting"
     }
     space = written if set(written) - {"weighting"} else {**derived_space(model), **written}
@@ -189,8 +191,10 @@ def tune(
         fitted = spec.build(seed).fit(train_input)
         metrics = score_and_measure(fitted, split, train_input, fold_in_input, "valid", [k])
         value = metrics[("ndcg", k)]
-        say(f"trial {trial.number + 1}/{trials}: valid ndcg@{k} {value:.4f} "
-            f"({weighting}, {_short(params)})")
+        say(
+            f"trial {trial.number + 1}/{trials}: valid ndcg@{k} {value:.4f} "
+            f"({weighting}, {_short(params)})"
+        )
         return value
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -202,12 +206,19 @@ def tune(
     weighting = str(best.pop("weighting", "rating"))
     history = [
         {"number": t.number, "value": t.value, "params": t.params}
-        for t in study.trials if t.value is not None
+        for t in study.trials
+        if t.value is not None
     ]
-    description = {**protocol.to_dict(), "dataset": data.dataset, "seed": seed,
-                   "interactions": data.interactions.nnz, "scored_on": "valid"}
-    return TuningResult(model, best, weighting, float(study.best_value), f"ndcg@{k}",
-                        history, description, seconds)
+    description = {
+        **protocol.to_dict(),
+        "dataset": data.dataset,
+        "seed": seed,
+        "interactions": data.interactions.nnz,
+        "scored_on": "valid",
+    }
+    return TuningResult(
+        model, best, weighting, float(study.best_value), f"ndcg@{k}", history, description, seconds
+    )
 
 
 def _short(params: dict[str, Any]) -> str:
@@ -215,4 +226,3 @@ def _short(params: dict[str, Any]) -> str:
         f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}"
         for name, value in params.items()
     )
-

@@ -47,6 +47,14 @@ def make_model(name: str, **params: Any) -> Model:
 
 
 __all__ = [
-    "ALS", "BPR", "EASE", "IALS", "ItemKNN", "MODELS", "Model", "MostPopular",
-    "make_model", "top_n",
+    "ALS",
+    "BPR",
+    "EASE",
+    "IALS",
+    "ItemKNN",
+    "MODELS",
+    "Model",
+    "MostPopular",
+    "make_model",
+    "top_n",
 ]

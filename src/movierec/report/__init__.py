@@ -11,6 +11,13 @@ from .build import DATA_CHARTS, EVALUATION_CHART, INDEX, Report, build_report, p
 from .results import EvaluationResults, parse_evaluation, read_evaluation
 
 __all__ = [
-    "DATA_CHARTS", "EVALUATION_CHART", "INDEX", "EvaluationResults", "Report", "build_report",
-    "parse_evaluation", "prepare_output", "read_evaluation",
+    "DATA_CHARTS",
+    "EVALUATION_CHART",
+    "INDEX",
+    "EvaluationResults",
+    "Report",
+    "build_report",
+    "parse_evaluation",
+    "prepare_output",
+    "read_evaluation",
 ]

@@ -23,8 +23,12 @@ StepCallback = Callable[[str, int, int], None]
 
 INDEX = "index.html"
 DATA_CHARTS = (
-    "ratings_distribution.png", "long_tail.png", "top_movies.png", "genres.png",
-    "ratings_per_user.png", "factor_map.png",
+    "ratings_distribution.png",
+    "long_tail.png",
+    "top_movies.png",
+    "genres.png",
+    "ratings_per_user.png",
+    "factor_map.png",
 )
 EVALUATION_CHART = "evaluation.png"
 
@@ -65,15 +69,24 @@ def _stats_rows(dataset: Dataset, min_rating: float) -> list[list[object]]:
     density_all = summary.ratings_total / max(summary.users_total * summary.movies_total, 1)
     density_kept = summary.ratings_kept / max(summary.users * summary.movies, 1)
     return [
-        ["ratings", f"{summary.ratings_total:,}",
-         f"{summary.ratings_kept:,} ({summary.kept_ratio:.1%})"],
+        [
+            "ratings",
+            f"{summary.ratings_total:,}",
+            f"{summary.ratings_kept:,} ({summary.kept_ratio:.1%})",
+        ],
         ["users", f"{summary.users_total:,}", f"{summary.users:,}"],
         ["movies", f"{summary.movies_total:,}", f"{summary.movies:,}"],
         ["density (ratings ÷ users × movies)", f"{density_all:.2%}", f"{density_kept:.2%}"],
-        ["median ratings per user", f"{np.median(all_per_user):,.0f}",
-         f"{np.median(per_user):,.0f}"],
-        ["median ratings per movie", f"{np.median(all_per_movie):,.0f}",
-         f"{np.median(per_movie):,.0f}"],
+        [
+            "median ratings per user",
+            f"{np.median(all_per_user):,.0f}",
+            f"{np.median(per_user):,.0f}",
+        ],
+        [
+            "median ratings per movie",
+            f"{np.median(all_per_movie):,.0f}",
+            f"{np.median(per_movie):,.0f}",
+        ],
     ]
 
 
@@ -115,17 +128,19 @@ def _sections(
     lowest, highest = distribution.index.min(), distribution.index.max()
     return [
         html.Section(
-            "ratings", "Ratings before and after the filter",
+            "ratings",
+            "Ratings before and after the filter",
             f"Ratings run from {lowest:g} to {highest:g} stars. Keeping those ≥ {min_rating:g} "
             f"keeps {summary.ratings_kept:,} of {summary.ratings_total:,} "
             f"({summary.kept_ratio:.1%}); "
-            "what is left is read as \"liked\", the implicit feedback ALS learns from.",
+            'what is left is read as "liked", the implicit feedback ALS learns from.',
             "ratings_distribution.png",
             f"Bar chart of ratings per star value: grey bars before the filter, blue bars after "
             f"keeping ratings of {min_rating:g} stars or more.",
         ),
         html.Section(
-            "long-tail", "The long tail of popularity",
+            "long-tail",
+            "The long tail of popularity",
             f"Rank the movies by kept ratings: the top 20% of them hold {top20:.0%} of the kept "
             f"ratings, and half of all kept ratings go to just {half:.1%} of the movies. A "
             "recommender that only echoes popularity looks good on paper; the tail is where "
@@ -135,7 +150,8 @@ def _sections(
             f"the top 20% of movies hold {top20:.0%}.",
         ),
         html.Section(
-            "top-movies", "The 30 most popular movies",
+            "top-movies",
+            "The 30 most popular movies",
             f"Movies with the most kept ratings; {top['title'].iloc[0]} leads with "
             f"{int(top['count'].iloc[0]):,}.",
             "top_movies.png",
@@ -143,7 +159,8 @@ def _sections(
             "on top.",
         ),
         html.Section(
-            "genres", "Ratings per genre",
+            "genres",
+            "Ratings per genre",
             f"Kept ratings per genre. A movie has up to several genres and its ratings count for "
             f"each, so the bars add up to more than the ratings. {genres.index[0]} and "
             f"{genres.index[1]} lead.",
@@ -152,7 +169,8 @@ def _sections(
             f"{genres.index[-1]}.",
         ),
         html.Section(
-            "users", "Ratings per user",
+            "users",
+            "Ratings per user",
             f"Most users rate a few dozen movies and a few rate hundreds or thousands: the "
             f"median user has {np.median(per_user):,.0f} kept ratings, the most active "
             f"{int(per_user.max()):,}. The x axis is logarithmic.",
@@ -160,7 +178,8 @@ def _sections(
             "Histogram of kept ratings per user on a logarithmic axis, with the median marked.",
         ),
         html.Section(
-            "factor-map", "The model's taste map",
+            "factor-map",
+            "The model's taste map",
             f"Each movie's {n_factors} ALS item factors, scaled to unit length (the space "
             "`similar` uses for ALS) and projected onto their first two principal components "
             "(PCA), for the most popular movies. Movies close together are liked by the same "
@@ -195,20 +214,30 @@ def build_report(
     directory = prepare_output(out)
     map_model = factor_model(recommender)
     steps: list[tuple[str, str, Callable[[], object]]] = [
-        ("Drawing the ratings distribution", DATA_CHARTS[0],
-         lambda: charts.ratings_distribution(dataset, min_rating)),
+        (
+            "Drawing the ratings distribution",
+            DATA_CHARTS[0],
+            lambda: charts.ratings_distribution(dataset, min_rating),
+        ),
         ("Drawing the long tail", DATA_CHARTS[1], lambda: charts.long_tail(dataset, min_rating)),
-        ("Drawing the top 30 movies", DATA_CHARTS[2],
-         lambda: charts.top_movies(dataset, 30, min_rating)),
+        (
+            "Drawing the top 30 movies",
+            DATA_CHARTS[2],
+            lambda: charts.top_movies(dataset, 30, min_rating),
+        ),
         ("Drawing ratings per genre", DATA_CHARTS[3], lambda: charts.genres(dataset, min_rating)),
-        ("Drawing ratings per user", DATA_CHARTS[4],
-         lambda: charts.ratings_per_user(dataset, min_rating)),
+        (
+            "Drawing ratings per user",
+            DATA_CHARTS[4],
+            lambda: charts.ratings_per_user(dataset, min_rating),
+        ),
         ("Mapping the ALS factors", DATA_CHARTS[5], lambda: charts.factor_map(map_model)),
     ]
     plot_evaluation = evaluation is not None and bool(evaluation.chart_keys())
     if plot_evaluation:
-        steps.append(("Drawing the evaluation", EVALUATION_CHART,
-                      lambda: charts.evaluation(evaluation)))  # type: ignore[arg-type]
+        steps.append(
+            ("Drawing the evaluation", EVALUATION_CHART, lambda: charts.evaluation(evaluation))
+        )  # type: ignore[arg-type]
     total = len(steps) + 1
     images = []
     for done, (what, filename, draw) in enumerate(steps):
@@ -224,9 +253,9 @@ def build_report(
         stats_rows=_stats_rows(dataset, min_rating),
         model_rows=_model_rows(recommender),
         sections=_sections(dataset, recommender, map_model, min_rating),
-        evaluation=html.evaluation_html(
-            evaluation, EVALUATION_CHART if plot_evaluation else None
-        ) if evaluation is not None else "",
+        evaluation=html.evaluation_html(evaluation, EVALUATION_CHART if plot_evaluation else None)
+        if evaluation is not None
+        else "",
         footer=f"Data: {dataset.name} by GroupLens (grouplens.org), cited as its README asks. "
         "Charts by movierec with matplotlib.",
     )

@@ -100,10 +100,20 @@ def ratings_distribution(dataset: Dataset, min_rating: float = config.MIN_RATING
         axes = figure.add_subplot()
         positions = np.arange(len(table))
         width = 0.4
-        axes.bar(positions - width / 2, table["all"], width, color=DROPPED_COLOUR,
-                 label="before the filter (all ratings)")
-        axes.bar(positions + width / 2, table["kept"], width, color=KEPT_COLOUR,
-                 label=f"after the filter (rating ≥ {min_rating:g})")
+        axes.bar(
+            positions - width / 2,
+            table["all"],
+            width,
+            color=DROPPED_COLOUR,
+            label="before the filter (all ratings)",
+        )
+        axes.bar(
+            positions + width / 2,
+            table["kept"],
+            width,
+            color=KEPT_COLOUR,
+            label=f"after the filter (rating ≥ {min_rating:g})",
+        )
         axes.set_xticks(positions, [f"{value:g}" for value in table.index])
         axes.set_xlabel("rating (stars)")
         axes.set_ylabel("number of ratings")
@@ -111,7 +121,9 @@ def ratings_distribution(dataset: Dataset, min_rating: float = config.MIN_RATING
         axes.grid(axis="x", visible=False)
         axes.set_title(f"Ratings by star value — {dataset.name}")
         axes.legend(
-            loc="upper left", frameon=False, alignment="left",
+            loc="upper left",
+            frameon=False,
+            alignment="left",
             title=f"kept {kept:,} of {total:,} ratings ({kept / max(total, 1):.1%})",
         )
         axes.set_ylim(0, table["all"].max() * 1.2)
@@ -132,16 +144,25 @@ def long_tail(
         x = np.concatenate([[0.0], curve["movie_share"].to_numpy()]) * 100
         y = np.concatenate([[0.0], curve["rating_share"].to_numpy()]) * 100
         axes.plot(x, y, color=KEPT_COLOUR, linewidth=2.2, label="movies ranked by popularity")
-        axes.plot([0, 100], [0, 100], linestyle="--", color="grey", linewidth=1,
-                  label="if every movie were equally popular")
+        axes.plot(
+            [0, 100],
+            [0, 100],
+            linestyle="--",
+            color="grey",
+            linewidth=1,
+            label="if every movie were equally popular",
+        )
         axes.fill_between(x, y, x, color=KEPT_COLOUR, alpha=0.08)
         axes.plot([marked_share * 100] * 2, [0, marked * 100], color="#d62728", linestyle=":")
         axes.plot([0, marked_share * 100], [marked * 100] * 2, color="#d62728", linestyle=":")
         axes.scatter([marked_share * 100], [marked * 100], color="#d62728", zorder=3, s=40)
         axes.annotate(
             f"the top {marked_share:.0%} of movies\nhold {marked:.0%} of the kept ratings",
-            (marked_share * 100, marked * 100), xytext=(30, -45), textcoords="offset points",
-            arrowprops={"arrowstyle": "->", "color": "#d62728"}, color="#d62728",
+            (marked_share * 100, marked * 100),
+            xytext=(30, -45),
+            textcoords="offset points",
+            arrowprops={"arrowstyle": "->", "color": "#d62728"},
+            color="#d62728",
         )
         axes.set_xlim(0, 100)
         axes.set_ylim(0, 101)
@@ -151,9 +172,12 @@ def long_tail(
         axes.set_ylabel("share of kept ratings")
         axes.set_title(f"The long tail — {dataset.name}")
         axes.text(
-            0.98, 0.04,
+            0.98,
+            0.04,
             f"half of all kept ratings go to {half_movies:.1%} of the {len(curve):,} movies",
-            transform=axes.transAxes, ha="right", va="bottom",
+            transform=axes.transAxes,
+            ha="right",
+            va="bottom",
         )
         axes.legend(loc="center right", frameon=False)
     return figure
@@ -216,8 +240,14 @@ def ratings_per_user(dataset: Dataset, min_rating: float = config.MIN_RATING) ->
         axes.set_xlim(left=max(0.8, counts.min() * 0.7))
         axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.axvline(median, color="#d62728", linestyle="--", linewidth=1.2)
-        axes.text(median * 1.06, 0.95, f"median {median:,.0f}", color="#d62728",
-                  transform=axes.get_xaxis_transform(), va="top")
+        axes.text(
+            median * 1.06,
+            0.95,
+            f"median {median:,.0f}",
+            color="#d62728",
+            transform=axes.get_xaxis_transform(),
+            va="top",
+        )
         axes.set_xlabel(f"kept ratings per user (log scale; rating ≥ {min_rating:g})")
         axes.set_ylabel("number of users")
         axes.set_title(f"Ratings per user — {dataset.name} ({len(counts):,} users)")
@@ -238,8 +268,20 @@ def _spread_apart(points: np.ndarray, order: np.ndarray, count: int, distance: f
 
 # Label offsets tried in turn (points from the marker): beside, above/below, then further out.
 _OFFSETS = [
-    (8, 6), (-8, 6), (8, -6), (-8, -6), (0, 12), (0, -12),
-    (18, 18), (-18, 18), (18, -18), (-18, -18), (0, 28), (0, -28), (34, 0), (-34, 0),
+    (8, 6),
+    (-8, 6),
+    (8, -6),
+    (-8, -6),
+    (0, 12),
+    (0, -12),
+    (18, 18),
+    (-18, 18),
+    (18, -18),
+    (-18, -18),
+    (0, 28),
+    (0, -28),
+    (34, 0),
+    (-34, 0),
 ]
 
 
@@ -255,20 +297,26 @@ def _place_labels(figure: Figure, axes: Axes, points: np.ndarray, texts: list[st
         best, best_cost = None, np.inf
         for dx, dy in _OFFSETS:
             label = axes.annotate(
-                text, point, xytext=(dx, dy), textcoords="offset points",
+                text,
+                point,
+                xytext=(dx, dy),
+                textcoords="offset points",
                 ha="left" if dx > 0 else "right" if dx < 0 else "center",
                 va="bottom" if dy > 0 else "top" if dy < 0 else "center",
-                fontsize=9.5, fontweight="bold", color="#222222",
+                fontsize=9.5,
+                fontweight="bold",
+                color="#222222",
                 bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
                 arrowprops={"arrowstyle": "-", "color": "#444444", "lw": 0.7}
-                if abs(dx) + abs(dy) > 20 else None,
+                if abs(dx) + abs(dy) > 20
+                else None,
                 zorder=5,
             )
             box = label.get_window_extent(renderer).expanded(1.04, 1.1)
             cost = sum(box.overlaps(other) for other in placed) * 10.0
-            cost += sum(
-                box.contains(*marker) for j, marker in enumerate(markers) if j != index
-            ) * 3.0
+            cost += (
+                sum(box.contains(*marker) for j, marker in enumerate(markers) if j != index) * 3.0
+            )
             cost += 0 if inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1) else 20
             cost += (abs(dx) + abs(dy)) / 100  # prefer labels close to their marker
             if cost < best_cost:
@@ -289,8 +337,17 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
     genre_order = [g for g in points["main_genre"].value_counts().index if g != "Other"]
     if (points["main_genre"] == "Other").any():
         genre_order.append("Other")
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-               "#bcbd22", "#17becf"]  # tab10 without its grey, which marks "Other"
+    palette = [
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#bcbd22",
+        "#17becf",
+    ]  # tab10 without its grey, which marks "Other"
     with _style():
         figure = _figure(11, 8, constrained=False)
         figure.subplots_adjust(left=0.07, right=0.8, top=0.94, bottom=0.1)
@@ -299,8 +356,15 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
         for position, genre in enumerate(genre_order):
             rows = points["main_genre"] == genre
             colour = "#9a9a9a" if genre == "Other" else palette[position % len(palette)]
-            axes.scatter(points.loc[rows, "x"], points.loc[rows, "y"], s=sizes[rows], c=colour,
-                         alpha=0.55, linewidths=0, label=genre)
+            axes.scatter(
+                points.loc[rows, "x"],
+                points.loc[rows, "y"],
+                s=sizes[rows],
+                c=colour,
+                alpha=0.55,
+                linewidths=0,
+                label=genre,
+            )
         xy = points[["x", "y"]].to_numpy()
         span = np.ptp(xy, axis=0)
         margin = span * 0.06
@@ -308,10 +372,19 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
         axes.set_ylim(xy[:, 1].min() - margin[1], xy[:, 1].max() + margin[1])
         scaled = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1)
         chosen = _spread_apart(scaled, np.arange(min(len(points), 120)), labels, 0.13)
-        axes.scatter(xy[chosen, 0], xy[chosen, 1], s=sizes.to_numpy()[chosen], c="none",
-                     edgecolors="black", linewidths=1.2, zorder=4)
+        axes.scatter(
+            xy[chosen, 0],
+            xy[chosen, 1],
+            s=sizes.to_numpy()[chosen],
+            c="none",
+            edgecolors="black",
+            linewidths=1.2,
+            zorder=4,
+        )
         _place_labels(
-            figure, axes, xy[chosen],
+            figure,
+            axes,
+            xy[chosen],
             [display_title(t, max_length=36, year=False) for t in points["title"].iloc[chosen]],
         )
         axes.set_xlabel("first principal component")
@@ -320,11 +393,21 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
             f"Movies on the ALS taste map — {recommender.dataset.name}, "
             f"{len(points):,} most popular movies"
         )
-        axes.legend(title="main genre", loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                    frameon=False, markerscale=1.6)
-        figure.text(0.07, 0.012, "Each dot is a movie; dot size shows its kept ratings. "
-                    "Nearby movies have similar factors: the same people like them.",
-                    fontsize=9.5, color="#444444")
+        axes.legend(
+            title="main genre",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            markerscale=1.6,
+        )
+        figure.text(
+            0.07,
+            0.012,
+            "Each dot is a movie; dot size shows its kept ratings. "
+            "Nearby movies have similar factors: the same people like them.",
+            fontsize=9.5,
+            color="#444444",
+        )
     return figure
 
 
@@ -335,33 +418,62 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
     if not keys:
         raise MovieRecError("the evaluation results hold no ranking metric at any k to plot")
     models = results.models()
-    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-               "#7f7f7f", "#bcbd22", "#17becf"]
+    colours = [
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+        "#17becf",
+    ]
     with _style():
         columns = len(keys) if len(keys) <= 2 else 2  # a 2 × 2 grid stays readable on a page
         rows_of_panels = -(-len(keys) // columns)
         figure = _figure(4.8 * columns + 0.6, 3.9 * rows_of_panels + 0.6)
         panels = figure.subplots(rows_of_panels, columns, squeeze=False).ravel()
-        for unused in panels[len(keys):]:
+        for unused in panels[len(keys) :]:
             unused.remove()
         for axes, (metric, k) in zip(panels, keys, strict=False):
             rows = results.rows(metric, k)
             positions = np.arange(len(models))
             errors = rows["std"].fillna(0).to_numpy()
-            axes.bar(positions, rows["mean"].fillna(0), yerr=errors, capsize=4,
-                     color=[colours[i % len(colours)] for i in positions], width=0.65,
-                     error_kw={"elinewidth": 1.2, "ecolor": "#333333"})
+            axes.bar(
+                positions,
+                rows["mean"].fillna(0),
+                yerr=errors,
+                capsize=4,
+                color=[colours[i % len(colours)] for i in positions],
+                width=0.65,
+                error_kw={"elinewidth": 1.2, "ecolor": "#333333"},
+            )
             for position, mean in zip(positions, rows["mean"], strict=True):
                 if pd.notna(mean):
-                    axes.text(position, mean / 2, f"{mean:.3f}", ha="center", va="center",
-                              color="white", fontsize=9, fontweight="bold")
+                    axes.text(
+                        position,
+                        mean / 2,
+                        f"{mean:.3f}",
+                        ha="center",
+                        va="center",
+                        color="white",
+                        fontsize=9,
+                        fontweight="bold",
+                    )
             crowded = len(models) > 3 or max(len(m) for m in models) * len(models) > 30
-            axes.set_xticks(positions, models, rotation=25 if crowded else 0,
-                            ha="right" if crowded else "center", rotation_mode="anchor")
+            axes.set_xticks(
+                positions,
+                models,
+                rotation=25 if crowded else 0,
+                ha="right" if crowded else "center",
+                rotation_mode="anchor",
+            )
             axes.grid(axis="x", visible=False)
             axes.set_title(EvaluationResults.label(metric, k))
             axes.set_ylim(0, max(float((rows["mean"] + rows["std"].fillna(0)).max()) * 1.15, 1e-3))
-        for axes in panels[: len(keys): columns]:
+        for axes in panels[: len(keys) : columns]:
             axes.set_ylabel("mean (± std over runs)")
         figure.suptitle("Offline evaluation", fontweight="bold", fontsize=13)
     return figure

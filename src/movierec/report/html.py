@@ -52,11 +52,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]], numeric_from
         for i, h in enumerate(header)
     )
     body = "".join(
-        "<tr>" + "".join(
-            f'<th scope="row">{escape(str(v))}</th>' if i == 0
-            else f'<td{" class=num" if i >= numeric_from else ""}>{escape(str(v))}</td>'
+        "<tr>"
+        + "".join(
+            f'<th scope="row">{escape(str(v))}</th>'
+            if i == 0
+            else f"<td{' class=num' if i >= numeric_from else ''}>{escape(str(v))}</td>"
             for i, v in enumerate(row)
-        ) + "</tr>"
+        )
+        + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -71,8 +74,19 @@ def _figure(section: Section) -> str:
     )
 
 
-PROTOCOL_SHOWN = ("name", "description", "dataset", "min_rating", "k_core", "split", "users",
-                  "items", "interactions", "k", "seeds")
+PROTOCOL_SHOWN = (
+    "name",
+    "description",
+    "dataset",
+    "min_rating",
+    "k_core",
+    "split",
+    "users",
+    "items",
+    "interactions",
+    "k",
+    "seeds",
+)
 """Protocol settings shown in the table; the rest go in a collapsed block."""
 
 
@@ -84,19 +98,22 @@ def _value(value: object) -> str:
     if isinstance(value, (str, float, bool)) or value is None:
         return str(value)
     if isinstance(value, dict):  # a model's settings: their leaves, as name=value
-        return ", ".join(f"{k}={_value(v)}" if not isinstance(v, dict) else _value(v)
-                         for k, v in value.items())
+        return ", ".join(
+            f"{k}={_value(v)}" if not isinstance(v, dict) else _value(v) for k, v in value.items()
+        )
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def evaluation_html(results: EvaluationResults, image: str | None) -> str:
     """The evaluation section: the protocol, a metric@k × models table and the chart."""
     protocol = results.protocol
-    parts = ['<section id="evaluation"><h2>Offline evaluation</h2>',
-             "<p>How well each model ranks the held-out movies that test users liked, as "
-             "measured by <code>movierec evaluate</code>. Higher is better for the ranking "
-             "metrics; ± is the standard deviation over seeds and folds (0 for a single run)."
-             "</p>"]
+    parts = [
+        '<section id="evaluation"><h2>Offline evaluation</h2>',
+        "<p>How well each model ranks the held-out movies that test users liked, as "
+        "measured by <code>movierec evaluate</code>. Higher is better for the ranking "
+        "metrics; ± is the standard deviation over seeds and folds (0 for a single run)."
+        "</p>",
+    ]
     if image is not None:
         labels = ", ".join(results.label(m, k) for m, k in results.chart_keys())
         parts.append(
@@ -111,16 +128,21 @@ def evaluation_html(results: EvaluationResults, image: str | None) -> str:
         parts.append("<h3>Protocol</h3>" + _table(["setting", "value"], shown, numeric_from=2))
     models = protocol.get("models")
     if isinstance(models, dict) and models:
-        parts.append("<h3>Models</h3>" + _table(
-            ["model", "settings"], [[label, _value(spec)] for label, spec in models.items()],
-            numeric_from=2,
-        ))
+        parts.append(
+            "<h3>Models</h3>"
+            + _table(
+                ["model", "settings"],
+                [[label, _value(spec)] for label, spec in models.items()],
+                numeric_from=2,
+            )
+        )
     rest = {k: v for k, v in protocol.items() if k not in PROTOCOL_SHOWN and k != "models"}
     if rest:
         parts.append(
             "<details><summary>All protocol settings</summary>"
-            + _table(["setting", "value"], [[k, _value(v)] for k, v in rest.items()],
-                     numeric_from=2)
+            + _table(
+                ["setting", "value"], [[k, _value(v)] for k, v in rest.items()], numeric_from=2
+            )
             + "</details>"
         )
     parts.append("</section>")
@@ -150,7 +172,8 @@ def render(
         '<section id="dataset"><h2>The data</h2><p>Ratings below the threshold are dropped; '
         "the rest are read as implicit feedback (this user liked this movie).</p>"
         + _table(["", "before the filter", "after the filter"], stats_rows)
-        + "<h3>The model</h3>" + _table(["setting", "value"], model_rows, numeric_from=2)
+        + "<h3>The model</h3>"
+        + _table(["setting", "value"], model_rows, numeric_from=2)
         + "</section>"
         + "".join(_figure(s) for s in sections)
         + evaluation

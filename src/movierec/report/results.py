@@ -17,9 +17,17 @@ import pandas as pd
 from ..errors import MovieRecError
 
 PREFERRED_K = 10
-METRIC_NAMES = {"ndcg": "NDCG", "recall": "Recall", "precision": "Precision", "map": "MAP",
-                "mrr": "MRR", "hit": "Hit rate", "coverage": "Coverage",
-                "popularity_bias": "Popularity bias", "fit_seconds": "Fit time (s)"}
+METRIC_NAMES = {
+    "ndcg": "NDCG",
+    "recall": "Recall",
+    "precision": "Precision",
+    "map": "MAP",
+    "mrr": "MRR",
+    "hit": "Hit rate",
+    "coverage": "Coverage",
+    "popularity_bias": "Popularity bias",
+    "fit_seconds": "Fit time (s)",
+}
 CHART_METRICS = ("ndcg", "recall", "hit", "precision", "map", "mrr")
 """Metrics worth a bar chart (higher is better), when the protocol names no headline."""
 
@@ -76,12 +84,16 @@ class EvaluationResults:
         for metric, k in self.metric_keys():
             found = self.rows(metric, k)
             cells = [
-                "—" if pd.isna(r.mean) else
-                f"{r.mean:.4f}" if pd.isna(r.std) else f"{r.mean:.4f} ± {r.std:.4f}"
+                "—"
+                if pd.isna(r.mean)
+                else f"{r.mean:.4f}"
+                if pd.isna(r.std)
+                else f"{r.mean:.4f} ± {r.std:.4f}"
                 for r in found.itertuples()
             ]
             rows.append([self.label(metric, k), *cells])
         return ["metric", *models], rows
+
 
 def _number(value: Any, where: str, field: str, optional: bool = False) -> float:
     if value is None and optional:
@@ -95,10 +107,10 @@ def parse_evaluation(data: Any, source: str = "the evaluation results") -> Evalu
     """Check and convert the decoded JSON of ``movierec evaluate --json``."""
     hint = "; pass the file `movierec evaluate --json` writes"
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):
-        raise MovieRecError(f"{source} has no \"results\" list{hint}")
+        raise MovieRecError(f'{source} has no "results" list{hint}')
     protocol = data.get("protocol", {})
     if not isinstance(protocol, dict):
-        raise MovieRecError(f"{source}: \"protocol\" must be an object{hint}")
+        raise MovieRecError(f'{source}: "protocol" must be an object{hint}')
     if not data["results"]:
         raise MovieRecError(f"{source} holds no results{hint}")
     rows = []
@@ -114,13 +126,15 @@ def parse_evaluation(data: Any, source: str = "the evaluation results") -> Evalu
         k = entry.get("k")
         if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k <= 0):
             raise MovieRecError(f"{where}: 'k' must be a positive whole number, not {k!r}")
-        rows.append({
-            "model": entry["model"],
-            "metric": entry["metric"],
-            "k": k,
-            "mean": _number(entry["mean"], where, "mean"),
-            "std": _number(entry.get("std"), where, "std", optional=True),
-        })
+        rows.append(
+            {
+                "model": entry["model"],
+                "metric": entry["metric"],
+                "k": k,
+                "mean": _number(entry["mean"], where, "mean"),
+                "std": _number(entry.get("std"), where, "std", optional=True),
+            }
+        )
     table = pd.DataFrame(rows, columns=["model", "metric", "k", "mean", "std"])
     table["k"] = table["k"].astype("Int64")
     return EvaluationResults(protocol, table)

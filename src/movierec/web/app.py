@@ -138,8 +138,11 @@ def _scored(item: Scored) -> dict[str, Any]:
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": Problem, "description": "No movie has that movie_id"},
-    422: {"model": Problem, "description": "Malformed parameters or body, or a movie the model "
-          "cannot use (no kept ratings)"},
+    422: {
+        "model": Problem,
+        "description": "Malformed parameters or body, or a movie the model "
+        "cannot use (no kept ratings)",
+    },
 }
 BODY_ERRORS = {**ERRORS, 413: {"model": Problem, "description": "A request body over 64 KiB"}}
 
