@@ -44,6 +44,19 @@ STYLE = {
     "axes.axisbelow": True,
 }
 KEPT_COLOUR = "#1f77b4"
+GREY = "#7f7f7f"
+TAB10 = [  # matplotlib's tab10
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    GREY,
+    "#bcbd22",
+    "#17becf",
+]
 DROPPED_COLOUR = "#b0b0b0"
 _ARTICLE = re.compile(r"^(.*), (The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El|Los|Las)$")
 _YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
@@ -337,17 +350,7 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
     genre_order = [g for g in points["main_genre"].value_counts().index if g != "Other"]
     if (points["main_genre"] == "Other").any():
         genre_order.append("Other")
-    palette = [
-        "#1f77b4",
-        "#ff7f0e",
-        "#2ca02c",
-        "#d62728",
-        "#9467bd",
-        "#8c564b",
-        "#e377c2",
-        "#bcbd22",
-        "#17becf",
-    ]  # tab10 without its grey, which marks "Other"
+    palette = [c for c in TAB10 if c != GREY]  # a lighter grey marks "Other"
     with _style():
         figure = _figure(11, 8, constrained=False)
         figure.subplots_adjust(left=0.07, right=0.8, top=0.94, bottom=0.1)
@@ -418,18 +421,7 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
     if not keys:
         raise MovieRecError("the evaluation results hold no ranking metric at any k to plot")
     models = results.models()
-    colours = [
-        "#1f77b4",
-        "#ff7f0e",
-        "#2ca02c",
-        "#d62728",
-        "#9467bd",
-        "#8c564b",
-        "#e377c2",
-        "#7f7f7f",
-        "#bcbd22",
-        "#17becf",
-    ]
+    colours = TAB10
     with _style():
         columns = len(keys) if len(keys) <= 2 else 2  # a 2 × 2 grid stays readable on a page
         rows_of_panels = -(-len(keys) // columns)
