@@ -296,7 +296,7 @@ def train(
         str | None,
         typer.Option(
             help="default (EASE-based, best on ML-1M), ease-tuned, als-tuned, als-sparse, "
-            "ials-tuned, notebook, or a preset saved by `movierec tune --save-preset` "
+            "ials-tuned, bpr-tuned, notebook, or a preset saved by `movierec tune --save-preset` "
             f"[default: default; {config.LARGE_CATALOGUE_PRESET} above "
             f"{config.DENSE_ITEMS_LIMIT:,} movies]"
         ),
