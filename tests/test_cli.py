@@ -186,6 +186,13 @@ def test_help_lists_every_command() -> None:
         assert command in result.stdout
 
 
+def test_version_is_the_installed_one(capsys) -> None:
+    from importlib.metadata import version
+
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out == f"movierec {version('movierec')}\n"
+
+
 def test_gpu_without_cuda_is_one_line(capsys, tmp_path: Path) -> None:
     import implicit.gpu
 
