@@ -92,7 +92,13 @@ def run_demo(
         f"   Your trained-in recommendations (as user {user_id}) agree with the folded-in ones "
         f"on {overlap} of the top {n}."
     )
-    say(f"[dim]Timings (s): {timings}[/dim]")
+    steps = {
+        "stats_and_popular": "stats and popular",
+        "add_user_and_train": "add the user and train",
+        "score_similar_recommend": "score, similar, recommend",
+    }
+    spent = "; ".join(f"{steps[step]} {seconds:.2f} s" for step, seconds in timings.items())
+    say(f"[dim]Timings: {spent}[/dim]")
     return {
         "stats": summary.to_dict(),
         "popular": top[["movie_id", "title", "count"]].to_dict("records"),
