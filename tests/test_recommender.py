@@ -186,7 +186,9 @@ def test_model_refuses_other_data(small_recommender: Recommender, tmp_path: Path
         Recommender.load(saved, other)
 
 
-@pytest.mark.parametrize("damage", ["truncate_arrays", "truncate_npy", "bad_json", "missing_meta"])
+@pytest.mark.parametrize(
+    "damage", ["truncate_arrays", "truncate_npy", "bad_json", "missing_meta", "bad_catalogue"]
+)
 def test_corrupt_model_is_a_clear_error(small_recommender, tmp_path: Path, damage: str) -> None:
     saved = small_recommender.save(tmp_path / "model")
     if damage == "truncate_arrays":
@@ -197,6 +199,10 @@ def test_corrupt_model_is_a_clear_error(small_recommender, tmp_path: Path, damag
         big.write_bytes(big.read_bytes()[:1000])
     elif damage == "bad_json":
         (saved / "meta.json").write_text("{not json")
+    elif damage == "bad_catalogue":
+        catalogue = json.loads((saved / "catalogue.json").read_text())
+        catalogue["title"].pop()
+        (saved / "catalogue.json").write_text(json.dumps(catalogue))
     else:
         (saved / "meta.json").unlink()
     with pytest.raises(ModelError, match="retrain"):
