@@ -40,13 +40,17 @@ class Movie:
         }
 
 
+def by_popularity(ids: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, counts)`` reordered most counted first, ties by lower id."""
+    order = np.lexsort((ids, -counts))
+    return ids[order], counts[order]
+
+
 def kept_counts(
     movie_ids: np.ndarray, ratings: np.ndarray, min_rating: float = config.MIN_RATING
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(movie_ids, counts)`` of ratings ≥ ``min_rating``: most first, ties by lower id."""
-    ids, counts = np.unique(movie_ids[ratings >= min_rating], return_counts=True)
-    order = np.lexsort((ids, -counts))
-    return ids[order], counts[order]
+    return by_popularity(*np.unique(movie_ids[ratings >= min_rating], return_counts=True))
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,9 +76,6 @@ class Catalogue:
             movies["year"].to_numpy().astype(np.int64),
             np.array([count_of.get(m, 0) for m in movie_ids.tolist()], dtype=np.int64),
         )
-
-    def __len__(self) -> int:
-        return len(self.movie_ids)
 
     @cached_property
     def _position(self) -> dict[int, int]:
@@ -104,16 +105,11 @@ class Catalogue:
         )
         return made
 
-    def count(self, movie_id: int) -> int:
-        """Kept ratings of one movie (0 for a movie not in the catalogue)."""
-        position = self._position.get(int(movie_id))
-        return 0 if position is None else int(self.counts[position])
-
     def most_popular(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(movie_ids, counts)`` of movies with kept ratings, most first (ties: lower id)."""
-        rated = np.flatnonzero(self.counts > 0)
-        order = rated[np.lexsort((self.movie_ids[rated], -self.counts[rated]))][:n]
-        return self.movie_ids[order], self.counts[order]
+        rated = self.counts > 0
+        ids, counts = by_popularity(self.movie_ids[rated], self.counts[rated])
+        return ids[:n], counts[:n]
 
     def save(self, path: Path) -> None:
         """Write as columnar JSON (no pickle), atomically."""

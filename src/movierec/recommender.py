@@ -222,7 +222,7 @@ class Recommender:
             raise MovieRecError("no liked movies were given; name at least one (--like TITLE)")
         movies = list({m.movie_id: m for m in (self.movie(ref) for ref in liked)}.values())
         indices = np.sort(np.array([self._item_index(m) for m in movies], dtype=np.int32))
-        weights = np.full(len(indices), self._favourite_confidence(), dtype=np.float32)
+        weights = np.full(len(indices), self._favourite_weight, dtype=np.float32)
         # Built from CSR arrays directly (sorted, unique indices): no COO round trip per request.
         indptr = np.array([0, len(indices)], dtype=np.int32)
         row = sp.csr_matrix((weights, indices, indptr), shape=(1, len(self.items)))
@@ -236,9 +236,6 @@ class Recommender:
             if self.settings.weighting == "binary"
             else float(self.dataset.column("rating").max())
         )
-
-    def _favourite_confidence(self) -> float:
-        return self._favourite_weight
 
     def search(self, query: str, n: int = 10) -> list[Movie]:
         """Movies whose titles match ``query`` (partial, accent- and typo-tolerant)."""
