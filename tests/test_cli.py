@@ -137,7 +137,7 @@ def test_demo_json_tells_the_whole_story(capsys) -> None:
     [
         (["similar", "Qwzxy Plorb", *SMALL], "no movie titled"),
         (["similar", "Hamlet", *SMALL], "give the full title"),
-        (["popular", "-n", "0", *SMALL], "at least 1"),
+        (["popular", "-n", "0", *SMALL], "from 1 to"),
         (["popular", "-n", "many", *SMALL], "Invalid value"),
         (["stats", "--dataset", "ml-2m"], "unknown dataset"),
         (["stats", "--data-dir", "/nonexistent/dir"], "does not exist"),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -16,6 +18,17 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_exceptions  # type: ignore[no-redef]
 
 from . import config
+from .console import (
+    clean,
+    console,
+    emit_json,
+    error,
+    evaluation_table,
+    line,
+    notice,
+    scored_rows,
+    table,
+)
 from .errors import MovieRecError
 
 app = typer.Typer(
@@ -81,25 +94,22 @@ LikeOpt = Annotated[
 ]
 
 
-def _console(stderr: bool = False) -> Any:
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False)
-
-
-def _emit(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
 def _check_n(n: int) -> None:
-    if n <= 0:
-        raise MovieRecError(f"-n must be at least 1, got {n}")
+    if n <= 0 or n > MAX_N:
+        raise MovieRecError(f"-n must be from 1 to {MAX_N:,}, got {n}")
 
 
-def _dataset(dataset: str | None, data_dir: Path | None) -> Any:
+MAX_N = 10_000
+
+
+def _dataset(dataset: str | None, data_dir: Path | None, min_rating: float | None = None) -> Any:
+    """The dataset, with ``min_rating`` checked against its rating scale."""
     from .datasets import load_dataset
 
-    return load_dataset(dataset, data_dir)
+    loaded = load_dataset(dataset, data_dir)
+    if min_rating is not None:
+        loaded.check_min_rating(min_rating)
+    return loaded
 
 
 def _recommender(
@@ -121,32 +131,8 @@ def _recommender(
     if not (model_cache_dir(dataset, settings) / "meta.json").is_file():
         if titles:
             resolve_movies(dataset, titles, min_rating)
-        _console(stderr=True).print(
-            f"Training the default model on {dataset.name} (cached for next time)…"
-        )
+        line(f"Training the default model on {dataset.name} (cached for next time)…", True)
     return cached_recommender(dataset, settings, show_progress=sys.stderr.isatty())
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        numeric = column in {"#", "count", "score", "movie_id", "year"}
-        table.add_column(column, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*[f"{v:.4f}" if isinstance(v, float) else str(v) for v in row])
-    _console().print(table)
-
-
-def _scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:
-    rows = []
-    for rank, item in enumerate(results, start=1):
-        row = [rank, item.movie.movie_id, item.movie.title, item.score]
-        if explain:
-            row.append("; ".join(item.because or ()))
-        rows.append(row)
-    return rows
 
 
 @app.command()
@@ -159,12 +145,12 @@ def stats(
     """Ratings before and after the min-rating filter, unique users and movies."""
     from .analysis import stats as compute
 
-    result = compute(_dataset(dataset, data_dir), min_rating)
+    result = compute(_dataset(dataset, data_dir, min_rating), min_rating)
     if as_json:
         keys = ("dataset", "ratings_total", "ratings_kept", "kept_ratio", "users", "movies")
-        _emit({k: getattr(result, k) for k in keys})
+        emit_json({k: getattr(result, k) for k in keys})
         return
-    _table(
+    table(
         f"{result.dataset} (ratings ≥ {min_rating:g} kept)",
         ["", "total", "kept"],
         [
@@ -191,16 +177,16 @@ def popular(
     from .analysis import popular as compute
 
     _check_n(n)
-    frame = compute(_dataset(dataset, data_dir), n, min_rating)
+    frame = compute(_dataset(dataset, data_dir, min_rating), n, min_rating)
     if as_json:
-        _emit(
+        emit_json(
             [
                 {"movie_id": int(r.movie_id), "title": r.title, "count": int(r.count)}
                 for r in frame.itertuples()
             ]
         )
         return
-    _table(
+    table(
         f"The {len(frame)} most popular movies",
         ["#", "movie_id", "title", "genres", "count"],
         [
@@ -223,7 +209,7 @@ def search(
     from .catalogue import Catalogue
 
     _check_n(n)
-    catalogue = Catalogue.from_dataset(_dataset(dataset, data_dir), min_rating)
+    catalogue = Catalogue.from_dataset(_dataset(dataset, data_dir, min_rating), min_rating)
     movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
     results = [
         {"movie_id": m.movie_id, "title": m.title, "genres": list(m.genres)}
@@ -231,10 +217,10 @@ def search(
         if m is not None
     ]
     if as_json:
-        _emit(results)
+        emit_json(results)
         return
-    _table(
-        f"Movies matching {query!r}",
+    table(
+        f"Movies matching {clean(query, 60)!r}",
         ["movie_id", "title", "genres"],
         [[r["movie_id"], r["title"], ", ".join(r["genres"])] for r in results],
     )
@@ -252,14 +238,14 @@ def similar(
 ) -> None:
     """Movies similar to one movie, by the model's item-item similarity."""
     _check_n(n)
-    ds = _dataset(dataset, data_dir)
+    ds = _dataset(dataset, data_dir, min_rating)
     rec = _recommender(ds, min_rating, model, [title])
     movie = rec.movie(title)
     results = rec.similar(movie.movie_id, n)
     if as_json:
-        _emit([r.to_dict() for r in results])
+        emit_json([r.to_dict() for r in results])
         return
-    _table(f"Similar to {movie.title}", ["#", "movie_id", "title", "score"], _scored_rows(results))
+    table(f"Similar to {movie.title}", ["#", "movie_id", "title", "score"], scored_rows(results))
 
 
 @app.command()
@@ -277,16 +263,16 @@ def recommend(
 ) -> None:
     """Recommendations for someone who likes the given movies (folded in, no retraining)."""
     _check_n(n)
-    ds = _dataset(dataset, data_dir)
+    ds = _dataset(dataset, data_dir, min_rating)
     rec = _recommender(ds, min_rating, model, like)
     liked_ids = [rec.movie(title).movie_id for title in like]
     results = rec.recommend(liked_ids, n, explain=explain)
     if as_json:
-        _emit([r.to_dict() for r in results])
+        emit_json([r.to_dict() for r in results])
         return
     columns = ["#", "movie_id", "title", "score"] + (["because you liked"] if explain else [])
     liked = ", ".join(dict.fromkeys(rec.movie(m).title for m in liked_ids))
-    _table(f"Because you like {liked}", columns, _scored_rows(results, explain))
+    table(f"Because you like {liked}", columns, scored_rows(results, explain))
 
 
 @app.command()
@@ -300,14 +286,14 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """The preference score for one movie of someone who likes the given movies."""
-    ds = _dataset(dataset, data_dir)
+    ds = _dataset(dataset, data_dir, min_rating)
     rec = _recommender(ds, min_rating, model, [*like, title])
     liked_ids = [rec.movie(t).movie_id for t in like]
     result = rec.score(liked_ids, rec.movie(title).movie_id)
     if as_json:
-        _emit(result.to_dict())
+        emit_json(result.to_dict())
         return
-    _console().print(f"{result.movie.title}: preference score {result.score:.4f}")
+    line(f"{result.movie.title}: preference score {result.score:.4f}")
 
 
 @app.command()
@@ -337,8 +323,11 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model (a preset, with any hyperparameters overridden) and save it for --model."""
+    from .atomic import check_replaceable
+    from .bundle import is_model_folder
     from .recommender import Recommender, Settings, default_preset
 
+    check_replaceable(out, is_model_folder, "movierec model")  # before any slow work
     overrides = {
         "factors": factors,
         "regularization": regularization,
@@ -348,28 +337,29 @@ def train(
         "seed": seed,
         "min_rating": min_rating,
     }
-    if preset is not None:
-        Settings.preset(preset, **overrides)  # an unknown preset fails before any loading
-    ds = _dataset(dataset, data_dir)
+    if preset is not None:  # an unknown preset or a bad value fails before any loading
+        Settings.preset(preset, **overrides).check(use_gpu=gpu)
+    ds = _dataset(dataset, data_dir, min_rating)
     settings = Settings.preset(preset or default_preset(ds, min_rating), **overrides)
+    settings.check(use_gpu=gpu)
     started = time.perf_counter()
     rec = Recommender.train(ds, settings, show_progress=sys.stderr.isatty(), use_gpu=gpu)
     seconds = time.perf_counter() - started
-    rec.save(out)
+    saved = rec.save(out)
     summary = {
         "dataset": ds.name,
-        "out": str(out),
+        "out": str(saved),
         "settings": settings.to_dict(),
         "users": len(rec.users),
         "movies": len(rec.items),
         "fit_seconds": round(seconds, 3),
     }
     if as_json:
-        _emit(summary)
+        emit_json(summary)
         return
-    _console().print(
+    line(
         f"Trained {settings.model} {settings.params} on {ds.name} ({len(rec.users):,} users × "
-        f"{len(rec.items):,} movies) in {seconds:.2f} s; saved to {out}"
+        f"{len(rec.items):,} movies) in {seconds:.2f} s; saved to {saved}"
     )
 
 
@@ -390,14 +380,14 @@ def demo(
 
     _check_n(n)
     report = run_demo(
-        _dataset(dataset, data_dir),
+        _dataset(dataset, data_dir, min_rating),
         like or config.DEMO_FAVOURITES,
         n,
         min_rating,
-        show=None if as_json else _console(),
+        show=None if as_json else console(),
     )
     if as_json:
-        _emit(report)
+        emit_json(report)
 
 
 @app.command()
@@ -419,13 +409,31 @@ def datasets(as_json: JsonOpt = False) -> None:
             }
         )
     if as_json:
-        _emit(rows)
+        emit_json(rows)
         return
-    _table(
+    table(
         "MovieLens datasets",
         ["name", "description", "on this machine"],
         [[r["name"], r["description"], r["local"] or "download on first use"] for r in rows],
     )
+
+
+@app.command()
+def fetch(
+    name: Annotated[str, typer.Argument(help="the dataset: ml-100k, ml-1m, …, ml-latest-small")],
+    data_dir: DataDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Download a dataset now (verified by checksum, cached), even right after a failed try."""
+    from .datasets import get_spec
+    from .datasets.fetch import data_dir_from, download, find_local
+
+    spec = get_spec(name)
+    folder = find_local(spec, data_dir_from(data_dir)) or download(spec, retry=True)
+    if as_json:
+        emit_json({"name": spec.name, "folder": str(folder)})
+        return
+    line(f"{spec.name} is at {folder}")
 
 
 @app.command()
@@ -458,12 +466,12 @@ def report(
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=_console(stderr=True),
+        console=console(stderr=True),
         transient=True,
     )
     with progress:
         task = progress.add_task("Loading the data", total=None)
-        ds = _dataset(dataset, data_dir)
+        ds = _dataset(dataset, data_dir, min_rating)
         if model is not None:
             progress.update(task, description=f"Loading the model from {model}")
             rec = Recommender.load(model, ds)
@@ -477,7 +485,7 @@ def report(
             progress.update(task, description=what, completed=done, total=total)
 
         written = build_report(ds, rec, directory, min_rating, evaluation, on_step=step)
-    _console(stderr=True).print(f"Report written: {written.index} ({len(written.images)} charts)")
+    line(f"Report written: {written.index} ({len(written.images)} charts)", stderr=True)
 
 
 @app.command()
@@ -502,7 +510,7 @@ def serve(
 
     from .web import create_app
 
-    rec = _recommender(_dataset(dataset, data_dir), min_rating, model)
+    rec = _recommender(_dataset(dataset, data_dir, min_rating), min_rating, model)
     web_app = create_app(rec)
     # Each request is one small solve; BLAS threads would only contend with the server's own.
     threadpool_limits(limits=1, user_api="blas")
@@ -510,8 +518,9 @@ def serve(
     # sight, so its full collections stay short and do not stretch the latency tail.
     gc.collect()
     gc.freeze()
-    _console(stderr=True).print(
-        f"Serving {rec.dataset.name} at http://{host}:{port}/ (API docs at /docs); Ctrl+C stops"
+    line(
+        f"Serving {rec.dataset.name} at http://{host}:{port}/ (API docs at /docs); Ctrl+C stops",
+        stderr=True,
     )
     uvicorn.run(web_app, host=host, port=port, access_log=access_log, log_level="info")
 
@@ -536,8 +545,7 @@ def _progress_printer() -> Any:
     """Progress lines on stderr when a person is watching, else nothing."""
     if not sys.stderr.isatty():
         return None
-    console = _console(stderr=True)
-    return lambda message: console.print(message)
+    return lambda message: line(message, stderr=True)
 
 
 @app.command()
@@ -596,58 +604,11 @@ def evaluate(
         from .evaluation.plots import write_plots
 
         written = write_plots(result, data, chosen, plot, config.SEED, progress=progress)
-        _console(stderr=True).print(f"Plots written: {', '.join(str(p) for p in written)}")
+        line(f"Plots written: {', '.join(str(p) for p in written)}", stderr=True)
     if as_json:
-        _emit(result.to_json())
+        emit_json(result.to_json())
         return
-    _evaluation_table(result, k)
-
-
-SHORT_METRIC_NAMES = {
-    "precision": "P",
-    "recall": "R",
-    "ndcg": "NDCG",
-    "map": "MAP",
-    "hit": "Hit",
-    "mrr": "MRR",
-    "coverage": "Cov",
-    "popularity_bias": "PopBias",
-}
-
-
-def _evaluation_table(result: Any, k: int) -> None:
-    """One row per model, each metric as mean over std (two lines), then fit seconds."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from .evaluation.metrics import METRICS
-
-    described = result.protocol
-    runs = len(result.runs_of(result.specs[0].label))
-    table = Table(
-        title=f"{described['dataset']}, protocol {described['name']} "
-        f"({described['interactions']:,} interactions): test mean ± std over {runs} "
-        f"run{'s' if runs != 1 else ''}",
-        title_justify="left",
-        caption="P precision, R recall, Cov catalog coverage, PopBias mean popularity percentile "
-        "of recommended items (0.5 neutral, 1 only the most popular); fit s: seconds to train",
-        caption_justify="left",
-    )
-    table.add_column("model")
-    for metric in METRICS:
-        table.add_column(f"{SHORT_METRIC_NAMES[metric]}@{k}", justify="right")
-    table.add_column("fit s", justify="right")
-    for spec in result.specs:
-        cells = [spec.label]
-        for metric in METRICS:
-            summary = result.summary(spec.label, metric, k)
-            cells.append(f"{summary.mean:.4f}\n±{summary.std:.4f}")
-        fit = result.summary(spec.label, "fit_seconds", None)
-        cells.append(f"{fit.mean:.2f}\n±{fit.std:.2f}")
-        table.add_row(*cells)
-    # piped output is not cut to 80 columns: the table keeps its natural width
-    width = None if sys.stdout.isatty() else 160
-    Console(highlight=False, width=width).print(table)
+    evaluation_table(result, k)
 
 
 @app.command()
@@ -699,14 +660,14 @@ def tune(
         }
         saved = save_user_preset(save_preset, result.preset(), provenance)
     if as_json:
-        _emit({**result.to_json(), "saved_preset": str(saved) if saved else None})
+        emit_json({**result.to_json(), "saved_preset": str(saved) if saved else None})
         return
-    _console().print(
+    line(
         f"Best {model} of {len(result.trials)} trials on {ds.name} (protocol {chosen.name}, "
         f"seed {seed}): validation NDCG@10 {result.best_value:.4f}"
     )
     winners = {**result.best_params, "weighting": result.best_weighting}
-    _table(
+    table(
         "",
         ["parameter", "value"],
         [
@@ -715,15 +676,30 @@ def tune(
         ],
     )
     if saved:
-        _console().print(f"Saved as preset {save_preset!r} in {saved}; use --models {save_preset}")
+        line(f"Saved as preset {save_preset!r} in {saved}; use --models {save_preset}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; people's errors become one line on stderr and exit code 2."""
+class Interrupted(BaseException):
+    """Raised by the SIGINT/SIGTERM handlers, past typer (which turns KeyboardInterrupt into an
+    exit code) and past ``except Exception``, so every ``finally`` cleans up on the way out."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    # A second Ctrl+C during the clean-up stops at once.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Interrupted(signum)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
-        app(args=argv, prog_name="movierec", standalone_mode=False)
+        code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except MovieRecError as exc:
-        print(f"movierec: error: {exc}", file=sys.stderr)
+        error(exc)
         return 2
     except click_exceptions.NoArgsIsHelpError as exc:
         print(exc.format_message(), file=sys.stderr)
@@ -734,25 +710,59 @@ def main(argv: list[str] | None = None) -> int:
             if exc.ctx and " " in exc.ctx.command_path
             else ""
         )
-        print(
-            f"movierec: error: {exc.format_message()} (see `movierec{command} --help`)",
-            file=sys.stderr,
-        )
+        error(f"{exc.format_message()} (see `movierec{command} --help`)")
         return 2
     except click_exceptions.ClickException as exc:
-        print(f"movierec: error: {exc.format_message()}", file=sys.stderr)
+        error(exc.format_message())
         return 2
     except typer.Exit as exc:
-        return exc.exit_code
-    except typer.Abort:
-        print("movierec: interrupted", file=sys.stderr)
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        notice("interrupted")
         return 130
-    except KeyboardInterrupt:
-        print("movierec: interrupted", file=sys.stderr)
+    if code == 130:  # typer's answer to a KeyboardInterrupt it caught
+        notice("interrupted")
         return 130
+    return code if isinstance(code, int) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI. Exit codes: 0 done; 2 a problem you can fix (one line on stderr saying
+    how); 1 an internal error (one line; ``MOVIEREC_DEBUG=1`` shows the traceback);
+    130/143 interrupted by SIGINT (Ctrl+C)/SIGTERM, with nothing half-written left behind."""
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError):  # not the main thread: signals stay as they are
+            previous[signum] = signal.signal(signum, _on_signal)
+    try:
+        return _run(argv)
+    except Interrupted as exc:
+        notice("interrupted")
+        return 128 + exc.signum
     except BrokenPipeError:
+        # The reader went away (`movierec … | head`): not an error; silence the final flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    return 0
+    except MemoryError:
+        error("out of memory; try a smaller dataset or model (fewer --factors)")
+        return 1
+    except OSError as exc:
+        if os.environ.get("MOVIEREC_DEBUG"):
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        error(f"{exc.strerror or exc}{where}; check the path, free space and permissions")
+        return 1
+    except Exception as exc:
+        if os.environ.get("MOVIEREC_DEBUG"):
+            raise
+        error(
+            f"internal error ({type(exc).__name__}: {clean(exc, 120)}); please report it, and run "
+            "with MOVIEREC_DEBUG=1 for the traceback"
+        )
+        return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -15,3 +15,9 @@ class TitleError(MovieRecError):
 
 class ModelError(MovieRecError):
     """A saved model is corrupt, or does not match the data it is used with."""
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """User input quoted for a message: its repr, cut to ``limit`` characters."""
+    text = repr(value) if isinstance(value, str) else repr(str(value))
+    return text if len(text) <= limit else f"{text[: limit - 2]}…{text[0]}"

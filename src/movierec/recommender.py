@@ -10,10 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
+import math
 import shutil
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import scipy.sparse as sp
 
-from . import config
+from . import bundle, config
 from .catalogue import Catalogue, Movie
 from .datasets import Dataset, cache_root
 from .errors import ModelError, MovieRecError, TitleError
@@ -37,12 +36,9 @@ if TYPE_CHECKING:
 MovieRef = str | int
 """A movie as callers name it: a title as a person types it, or a MovieLens ``movie_id``."""
 
-FORMAT_VERSION = 1
-MMAP_BYTES = 1 << 20  # model arrays this large are saved as .npy and loaded memory-mapped
 MAX_REASONS = 3
 REASON_SHARE = 0.5
 MAX_N = 10_000
-CATALOGUE_FILE = "catalogue.json"
 
 
 @dataclass(frozen=True)
@@ -99,6 +95,21 @@ class Settings:
             "weighting": self.weighting,
         }
 
+    def check(self, use_gpu: bool = False) -> Settings:
+        """Refuse unknown models, weightings and out-of-range hyperparameters now (MovieRecError
+        naming the value and the way out), before any data loads; returns self."""
+        from .interactions import WEIGHTINGS
+
+        if self.weighting not in WEIGHTINGS:
+            raise MovieRecError(
+                f"unknown weighting {str(self.weighting)[:40]!r}; choose one of "
+                f"{', '.join(WEIGHTINGS)}"
+            )
+        if not math.isfinite(self.min_rating):
+            raise MovieRecError(f"min_rating must be a finite number, got {self.min_rating}")
+        make_model(self.model, **self.params, **({"use_gpu": True} if use_gpu else {}))
+        return self
+
     def key(self) -> str:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
@@ -136,7 +147,7 @@ class Recommender:
         for name, value in (
             ("interactions", interactions),
             ("catalogue", catalogue),
-            ("_favourite_weight", favourite_weight),
+            ("favourite_weight", favourite_weight),
         ):
             if value is not None:  # otherwise built from the dataset on first use
                 self.__dict__[name] = value
@@ -151,7 +162,8 @@ class Recommender:
         use_gpu: bool = False,
     ) -> Recommender:
         """Filter the dataset's ratings, build the interactions and fit the model."""
-        settings = settings or default_settings(dataset)
+        settings = (settings or default_settings(dataset)).check(use_gpu)
+        dataset.check_min_rating(settings.min_rating)
         interactions = Interactions.from_ratings(
             dataset.ratings, settings.min_rating, settings.weighting
         )
@@ -222,14 +234,15 @@ class Recommender:
             raise MovieRecError("no liked movies were given; name at least one (--like TITLE)")
         movies = list({m.movie_id: m for m in (self.movie(ref) for ref in liked)}.values())
         indices = np.sort(np.array([self._item_index(m) for m in movies], dtype=np.int32))
-        weights = np.full(len(indices), self._favourite_weight, dtype=np.float32)
+        weights = np.full(len(indices), self.favourite_weight, dtype=np.float32)
         # Built from CSR arrays directly (sorted, unique indices): no COO round trip per request.
         indptr = np.array([0, len(indices)], dtype=np.int32)
         row = sp.csr_matrix((weights, indices, indptr), shape=(1, len(self.items)))
         return movies, row
 
     @cached_property
-    def _favourite_weight(self) -> float:
+    def favourite_weight(self) -> float:
+        """The weight a liked movie gets in a fold-in."""
         # A favourite counts as the best rating a user can give (5 stars, as in the notebook).
         return (
             1.0
@@ -367,85 +380,53 @@ class Recommender:
 
     # ---- saving and loading ---------------------------------------------------------------
     def save(self, directory: str | Path) -> Path:
-        """Write the model, vocabularies, settings and dataset identity to ``directory``
-        (``meta.json``, ``arrays.npz`` and one ``.npy`` per large model array, which loads
-        memory-mapped; no pickle), atomically: a failed save leaves nothing half-written."""
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}."))
-        try:
-            meta = {
-                "format_version": FORMAT_VERSION,
-                "settings": self.settings.to_dict(),
-                "dataset": {"name": self.dataset.name, "fingerprint": self.dataset.fingerprint},
-                "n_users": len(self.users),
-                "n_items": len(self.items),
-                "favourite_weight": self._favourite_weight,
-            }
-            (staging / "meta.json").write_text(json.dumps(meta, indent=2))
-            small = {}
-            for key, array in self.model.state().items():
-                if array.nbytes >= MMAP_BYTES:
-                    np.save(staging / f"model.{key}.npy", np.ascontiguousarray(array))
-                else:
-                    small[f"model.{key}"] = array
-            np.savez(
-                staging / "arrays.npz", user_ids=self.users.ids, item_ids=self.items.ids, **small
-            )
-            self.catalogue.save(staging / CATALOGUE_FILE)
-            if directory.exists():
-                shutil.rmtree(directory)
-            os.replace(staging, directory)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return directory
+        """Write the model, vocabularies, settings and dataset identity to ``directory`` (see
+        :mod:`movierec.bundle`; no pickle). The folder must be missing, empty or a movierec
+        model, which is replaced whole: a failed save leaves it as it was."""
+        return bundle.write(self, directory)
 
     @classmethod
     def load(cls, directory: str | Path, dataset: Dataset) -> Recommender:
-        """Load a saved recommender for ``dataset``; ModelError if it is corrupt or was trained
-        on other data."""
+        """Load a saved recommender for ``dataset``; ModelError if it is corrupt, from a newer
+        movierec, or was trained on other data."""
         directory = Path(directory)
-        retrain = "retrain it with `movierec train --out DIR`"
-        if not (directory / "meta.json").is_file():
-            raise ModelError(f"no saved model at {directory} (meta.json missing); {retrain}")
-        try:
-            meta = json.loads((directory / "meta.json").read_text())
-            settings = Settings(**meta["settings"])
-            saved = meta["dataset"]
-            with np.load(directory / "arrays.npz", allow_pickle=False) as archive:
-                arrays = {k: archive[k] for k in archive.files}
-            for path in sorted(directory.glob("model.*.npy")):
-                # Memory-mapped: a fold-in reads only the rows it needs, so loading is instant.
-                arrays[path.stem] = np.load(path, mmap_mode="r", allow_pickle=False)
-            users = Vocabulary(arrays.pop("user_ids"))
-            items = Vocabulary(arrays.pop("item_ids"))
-            if settings.model not in MODELS:
-                raise ModelError(f"unknown model {settings.model!r} in {directory}")
-            model = make_model(settings.model, **settings.params).set_state(
-                {k.removeprefix("model."): v for k, v in arrays.items()}
-            )
-            # Models saved before the catalogue was saved with them rebuild it from the dataset.
-            catalogue_path = directory / CATALOGUE_FILE
-            catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else None
-            favourite_weight = meta.get("favourite_weight")
-        except ModelError:
-            raise
-        except Exception as exc:
-            reason = (
-                f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
-                if str(exc)
-                else type(exc).__name__
-            )
-            raise ModelError(f"the model at {directory} is corrupt ({reason}); {retrain}") from None
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelError(f"the model at {directory} has an unknown format; {retrain}")
+        meta = bundle.read_meta(directory)
+        saved = meta["dataset"]
         if saved["name"] != dataset.name or saved["fingerprint"] != dataset.fingerprint:
             raise ModelError(
                 f"the model at {directory} was trained on {saved['name']} "
                 f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
                 f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
             )
-        return cls(dataset, model, users, items, settings, None, catalogue, favourite_weight)
+        settings = Settings(**meta["settings"])
+        if settings.model not in MODELS:
+            raise ModelError(f"unknown model {settings.model!r} in {directory}; {bundle.RETRAIN}")
+        arrays = bundle.read_arrays(directory)
+        bundle.check_ids(directory, arrays, meta)
+        users = Vocabulary(arrays.pop("user_ids").astype(np.int64, copy=False))
+        items = Vocabulary(arrays.pop("item_ids").astype(np.int64, copy=False))
+        bundle.check_finite(directory, arrays)
+        try:
+            model = make_model(settings.model, **settings.params).set_state(
+                {k.removeprefix("model."): v for k, v in arrays.items()}
+            )
+            # Models saved before the catalogue was saved with them rebuild it from the dataset.
+            catalogue_path = directory / bundle.CATALOGUE_FILE
+            catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else None
+        except Exception as exc:
+            reason = bundle.reason_of(exc)
+            raise ModelError(
+                f"the model at {directory} is corrupt ({reason}); {bundle.RETRAIN}"
+            ) from None
+        bundle.check_answers(directory, model, len(users), len(items))
+        if catalogue is not None and not np.all(np.isin(items.ids, catalogue.movie_ids)):
+            raise ModelError(
+                f"the model at {directory} is corrupt (its catalogue lacks some of its movies); "
+                f"{bundle.RETRAIN}"
+            )
+        return cls(
+            dataset, model, users, items, settings, None, catalogue, meta["favourite_weight"]
+        )
 
 
 def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> str:
@@ -490,19 +471,19 @@ def cached_recommender(
     """Load the cached model for these settings, or train and cache it."""
     settings = settings or default_settings(dataset)
     directory = model_cache_dir(dataset, settings)
-    if (directory / "meta.json").is_file():
+    if directory.exists():
         try:
             recommender = Recommender.load(directory, dataset)
         except ModelError:
-            print(
-                f"movierec: retraining over the corrupt cached model {directory}", file=sys.stderr
-            )
+            # The folder is movierec's own cache entry (named by dataset and settings).
+            print(f"movierec: retraining over the broken cached model {directory}", file=sys.stderr)
+            shutil.rmtree(directory, ignore_errors=True)
         else:
-            if not (directory / CATALOGUE_FILE).is_file():  # cached by an older movierec
+            if not (directory / bundle.CATALOGUE_FILE).is_file():  # cached by an older movierec
                 with contextlib.suppress(OSError):
-                    recommender.catalogue.save(directory / CATALOGUE_FILE)
+                    recommender.catalogue.save(directory / bundle.CATALOGUE_FILE)
             return recommender
     recommender = Recommender.train(dataset, settings, show_progress)
-    with contextlib.suppress(OSError):  # an unwritable cache only costs speed
+    with contextlib.suppress(OSError, MovieRecError):  # an unwritable cache only costs speed
         recommender.save(directory)
     return recommender

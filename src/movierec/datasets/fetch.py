@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from .. import config
+from ..atomic import write_atomically
 from ..errors import DataError
 from .registry import DatasetSpec
 
@@ -38,35 +42,111 @@ def data_dir_from(data_dir: str | Path | None) -> Path | None:
     return path
 
 
+RETRY_AFTER_SECONDS = 600
+"""After a failed download, runs within this many seconds fail at once instead of waiting on the
+network again (``movierec fetch NAME`` retries now)."""
+
+
 def _complete(folder: Path, spec: DatasetSpec) -> bool:
     return (folder / spec.ratings_file).is_file() and (folder / spec.movies_file).is_file()
 
 
+def _local_problem(folder: Path, spec: DatasetSpec) -> str | None:
+    """What is wrong with a dataset folder that is there but unusable (None if it is fine)."""
+    if folder.is_symlink() and not folder.exists():
+        return f"{folder} is a link that leads nowhere (or to itself)"
+    if not folder.is_dir():
+        return f"{folder} is a file, not a folder"
+    for name in (spec.ratings_file, spec.movies_file):
+        path = folder / name
+        if path.is_symlink() and not path.exists():
+            return f"{path} is a link that leads nowhere (or to itself)"
+        if not path.exists():
+            return f"{folder} has no {name}"
+        if not path.is_file():
+            return f"{path} is not a file"
+        if not os.access(path, os.R_OK):
+            return f"{path} cannot be read (permission denied)"
+    return None
+
+
+def _candidates(spec: DatasetSpec, data_dir: Path | None) -> list[Path]:
+    names = dict.fromkeys([spec.name, spec.folder])
+    return [data_dir / name for name in names] if data_dir is not None else []
+
+
 def find_local(spec: DatasetSpec, data_dir: Path | None) -> Path | None:
-    """The dataset's folder if it is already on this machine, without downloading."""
-    candidates = []
-    if data_dir is not None:
-        candidates += [data_dir / spec.name, data_dir / spec.folder]
-    candidates.append(BUNDLED_DIR / spec.folder)
-    candidates.append(cache_root() / "datasets" / spec.folder)
-    for folder in candidates:
+    """The dataset's folder if it is already on this machine, without downloading. A folder of
+    that name in ``data_dir`` that is broken (a file missing, a dangling link) is a DataError
+    naming what is wrong: movierec never silently downloads past the user's own copy."""
+    for folder in _candidates(spec, data_dir):
+        if not (folder.exists() or folder.is_symlink()):
+            continue
+        if _complete(folder, spec):
+            return folder
+        problem = _local_problem(folder, spec)
+        if problem:
+            raise DataError(
+                f"{problem}; fix it, or point --data-dir (or {config.DATA_DIR_ENV}) at a folder "
+                f"holding an intact {spec.name}/"
+            )
+    for folder in (BUNDLED_DIR / spec.folder, cache_root() / "datasets" / spec.folder):
         if _complete(folder, spec):
             return folder
     return None
 
 
-def download(spec: DatasetSpec, progress: bool = True) -> Path:
+def _failure_note(spec: DatasetSpec) -> Path:
+    return cache_root() / "downloads" / f"{spec.name}.failed.json"
+
+
+def _recent_failure(spec: DatasetSpec) -> tuple[float, str] | None:
+    """(seconds ago, reason) of a download that failed within ``RETRY_AFTER_SECONDS``."""
+    try:
+        note = json.loads(_failure_note(spec).read_text(encoding="utf-8"))
+        ago = time.time() - float(note["time"])
+        reason = str(note["reason"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (ago, reason) if 0 <= ago < RETRY_AFTER_SECONDS else None
+
+
+def _remember_failure(spec: DatasetSpec, reason: str) -> None:
+    note = json.dumps({"time": time.time(), "reason": reason, "url": spec.url}).encode()
+    with contextlib.suppress(OSError):  # an unwritable cache only means retrying next time
+        _failure_note(spec).parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(_failure_note(spec), lambda out: out.write(note))
+
+
+def _where_else(spec: DatasetSpec) -> str:
+    return f"pass --data-dir (or set {config.DATA_DIR_ENV}) to a folder holding {spec.name}/"
+
+
+def download(spec: DatasetSpec, progress: bool = True, retry: bool = False) -> Path:
     """Download the dataset's archive, verify its checksum and unpack it into the cache.
 
     The archive lands in a temporary file first and is only unpacked once verified, so a failed
-    or interrupted download leaves nothing behind that a later run would trust.
+    or interrupted download leaves nothing behind that a later run would trust. A failure is
+    remembered for ``RETRY_AFTER_SECONDS``: until then, runs fail at once (``retry`` tries now).
     """
+    failed = None if retry else _recent_failure(spec)
+    if failed is not None:
+        ago, reason = failed
+        wait = max(1, round((RETRY_AFTER_SECONDS - ago) / 60))
+        raise DataError(
+            f"{spec.name} is not on this machine and its download failed {round(ago / 60)} min "
+            f"ago ({reason}); movierec tries again in {wait} min, or now with `movierec fetch "
+            f"{spec.name}`; or {_where_else(spec)}"
+        )
     import pooch
 
     target_root = cache_root() / "datasets"
     target_root.mkdir(parents=True, exist_ok=True)
     staging = target_root / f".{spec.folder}.partial"
     shutil.rmtree(staging, ignore_errors=True)
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("WARNING")  # no "Downloading …" chatter before our own line
     try:
         pooch.retrieve(
             spec.url,
@@ -78,33 +158,42 @@ def download(spec: DatasetSpec, progress: bool = True) -> Path:
         )
     except ValueError as exc:  # pooch's checksum mismatch
         shutil.rmtree(staging, ignore_errors=True)
+        reason = f"checksum mismatch: {str(exc).splitlines()[0][:120]}"
+        _remember_failure(spec, reason)
         raise DataError(
-            f"checksum mismatch for {spec.url} ({str(exc).splitlines()[0][:120]}); "
-            "the download was discarded: try again later, or pass --data-dir with a copy"
+            f"{reason} for {spec.url}; the download was discarded: try again later with "
+            f"`movierec fetch {spec.name}`, or {_where_else(spec)}"
         ) from None
     except Exception as exc:  # network errors come from requests/urllib3 in many types
         shutil.rmtree(staging, ignore_errors=True)
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        _remember_failure(spec, reason)
         raise DataError(
             f"could not download {spec.name} from {spec.url} ({reason}); check the network, "
-            f"or pass --data-dir (or set {config.DATA_DIR_ENV}) to a folder holding {spec.name}/"
+            f"or {_where_else(spec)}"
         ) from None
+    finally:
+        logger.setLevel(level)
     unpacked = staging / spec.folder
     if not _complete(unpacked, spec):
         shutil.rmtree(staging, ignore_errors=True)
         raise DataError(f"the {spec.name} archive lacks {spec.ratings_file}; try again later")
     final = target_root / spec.folder
-    shutil.rmtree(final, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)  # movierec's own cache entry
     os.replace(unpacked, final)
     shutil.rmtree(staging, ignore_errors=True)
+    _failure_note(spec).unlink(missing_ok=True)
     return final
 
 
-def locate(spec: DatasetSpec, data_dir: Path | None, allow_download: bool = True) -> Path:
+def locate(spec: DatasetSpec, data_dir: Path | None) -> Path:
     """The dataset's folder: local copies first, then a download."""
     folder = find_local(spec, data_dir)
     if folder is not None:
         return folder
-    if not allow_download:
-        raise DataError(f"{spec.name} is not on this machine; run without --offline to download")
-    return download(spec)
+    try:
+        return download(spec)
+    except DataError as exc:
+        if data_dir is None:
+            raise
+        raise DataError(f"{data_dir} holds no {spec.name}/ folder, and {exc}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import DataError
+from ..errors import DataError, shown
 
 BASE_URL = "https://files.grouplens.org/datasets/movielens"
 
@@ -106,4 +106,4 @@ def get_spec(name: str) -> DatasetSpec:
         return REGISTRY[name]
     except KeyError:
         known = ", ".join(REGISTRY)
-        raise DataError(f"unknown dataset {name!r}; choose one of: {known}") from None
+        raise DataError(f"unknown dataset {shown(name)}; choose one of: {known}") from None

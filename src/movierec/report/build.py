@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, analysis, config
+from ..atomic import claim_folder
 from ..datasets import Dataset
-from ..errors import MovieRecError
 from ..recommender import Recommender, Settings
 from . import charts, html
 from .results import EvaluationResults
@@ -43,21 +41,9 @@ class Report:
 
 
 def prepare_output(out: str | Path) -> Path:
-    """Create ``out`` if needed and check a file can be written there (before any slow work)."""
-    directory = Path(out)
-    if directory.exists() and not directory.is_dir():
-        raise MovieRecError(f"--out {directory} is a file, not a folder; pick another --out")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(dir=directory, prefix=".write-check.")
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise MovieRecError(
-            f"cannot write the report to {directory}: {reason}; pick another --out"
-        ) from None
-    return directory
+    """The report folder, checked before any slow work: missing, empty, or a movierec report
+    (see :func:`movierec.atomic.claim_folder`); anything else is refused."""
+    return claim_folder(out, "report")
 
 
 def _stats_rows(dataset: Dataset, min_rating: float) -> list[list[object]]:

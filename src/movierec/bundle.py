@@ -1,0 +1,230 @@
+"""Saved models: the folder format, written whole and read back only after every check.
+
+A model folder holds ``meta.json`` (validated against :class:`Meta`), ``arrays.npz`` (the id
+vocabularies and small model arrays), one ``model.<name>.npy`` per large model array (loaded
+memory-mapped) and ``catalogue.json``. No pickle anywhere. Reading refuses a folder whose meta is
+malformed or from a newer movierec, whose arrays disagree in shape with each other or with the
+vocabularies, or which holds NaN/Inf: a corrupt model never serves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .atomic import only_names, replace_folder
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .recommender import Recommender
+
+FORMAT_VERSION = 1
+"""The model folder format this movierec writes and the newest it reads."""
+MMAP_BYTES = 1 << 20  # model arrays this large are saved as .npy and loaded memory-mapped
+META_FILE = "meta.json"
+ARRAYS_FILE = "arrays.npz"
+CATALOGUE_FILE = "catalogue.json"
+MODEL_FILES = (META_FILE, ARRAYS_FILE, CATALOGUE_FILE)
+RETRAIN = "retrain it with `movierec train --out DIR`"
+
+
+def _meta_model() -> Any:
+    """The pydantic schema of ``meta.json`` (built on first use: pydantic loads lazily)."""
+    from typing import Literal
+
+    from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+    from .interactions import WEIGHTINGS
+
+    class Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+
+    class SettingsMeta(Strict):
+        model: str = Field(min_length=1, max_length=40)
+        params: dict[str, bool | int | float | str]
+        min_rating: float = Field(allow_inf_nan=False)
+        weighting: Literal[WEIGHTINGS]  # type: ignore[valid-type]
+
+    class DatasetMeta(Strict):
+        name: str = Field(min_length=1, max_length=100)
+        fingerprint: str = Field(min_length=1, max_length=200)
+
+    class Meta(Strict):
+        format_version: int = Field(ge=1)
+        settings: SettingsMeta
+        dataset: DatasetMeta
+        n_users: int = Field(ge=0)
+        n_items: int = Field(ge=1)
+        favourite_weight: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+        @field_validator("favourite_weight", mode="before")
+        @classmethod
+        def _int_weight(cls, value: Any) -> Any:  # 5 as well as 5.0 (JSON does not keep it)
+            return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    return Meta
+
+
+def is_model_folder(directory: Path) -> bool:
+    """Whether ``directory`` holds a movierec model and nothing else (so it may be replaced)."""
+    try:
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        return (
+            isinstance(meta, dict)
+            and {"format_version", "settings", "dataset"} <= set(meta)
+            and only_names(directory, MODEL_FILES, ["model.*.npy"])
+        )
+    except (OSError, ValueError):
+        return False
+
+
+def write(recommender: Recommender, directory: str | Path) -> Path:
+    """Save ``recommender`` to ``directory`` (missing, empty, or a movierec model, replaced
+    whole); anything else there is refused before a byte is written."""
+    from . import __version__
+
+    def fill(staging: Path) -> None:
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "written_by": f"movierec {__version__}",
+            "settings": recommender.settings.to_dict(),
+            "dataset": {
+                "name": recommender.dataset.name,
+                "fingerprint": recommender.dataset.fingerprint,
+            },
+            "n_users": len(recommender.users),
+            "n_items": len(recommender.items),
+            "favourite_weight": recommender.favourite_weight,
+        }
+        small = {}
+        for key, array in recommender.model.state().items():
+            if array.nbytes >= MMAP_BYTES:
+                np.save(staging / f"model.{key}.npy", np.ascontiguousarray(array))
+            else:
+                small[f"model.{key}"] = array
+        np.savez(
+            staging / ARRAYS_FILE,
+            user_ids=recommender.users.ids,
+            item_ids=recommender.items.ids,
+            **small,
+        )
+        recommender.catalogue.save(staging / CATALOGUE_FILE)
+        # meta.json last: a folder with it is complete.
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    return replace_folder(directory, fill, is_model_folder, "movierec model")
+
+
+def read_meta(directory: Path) -> dict[str, Any]:
+    """``meta.json`` parsed and validated (ModelError naming the first problem)."""
+    from pydantic import ValidationError
+
+    path = directory / META_FILE
+    if not path.is_file():
+        raise ModelError(f"no saved model at {directory} ({META_FILE} missing); {RETRAIN}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelError(
+            f"the model at {directory} has an unreadable {META_FILE} ({reason_of(exc)}); {RETRAIN}"
+        ) from None
+    if isinstance(raw, dict):
+        raw.pop("written_by", None)
+        version = raw.get("format_version")
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            raise ModelError(
+                f"the model at {directory} was saved by a newer movierec (format {version}; this "
+                f"one reads up to {FORMAT_VERSION}): upgrade with `pip install -U movierec`, or "
+                f"{RETRAIN}"
+            )
+    try:
+        meta = _meta_model().model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "the top level"
+        raise ModelError(
+            f"the model at {directory} has a malformed {META_FILE} ({where}: {error['msg']}); "
+            f"{RETRAIN}"
+        ) from None
+    return meta.model_dump()
+
+
+def reason_of(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:80] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def read_arrays(directory: Path) -> dict[str, np.ndarray]:
+    """The id vocabularies and model arrays (large ones memory-mapped), without pickle."""
+    try:
+        with np.load(directory / ARRAYS_FILE, allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+        for path in sorted(directory.glob("model.*.npy")):
+            # Memory-mapped: a fold-in reads only the rows it needs, so loading is instant.
+            arrays[path.stem] = np.load(path, mmap_mode="r", allow_pickle=False)
+    except Exception as exc:
+        raise ModelError(
+            f"the model at {directory} is corrupt ({reason_of(exc)}); {RETRAIN}"
+        ) from None
+    return arrays
+
+
+def check_ids(directory: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """The vocabularies: present, whole numbers, sorted and unique, of the sizes meta says."""
+    for key, size in (("user_ids", meta["n_users"]), ("item_ids", meta["n_items"])):
+        ids = arrays.get(key)
+        problem = None
+        if ids is None:
+            problem = f"{key} is missing"
+        elif ids.ndim != 1 or ids.dtype.kind not in "iu":
+            problem = f"{key} is not a list of whole numbers"
+        elif len(ids) != size:
+            problem = f"{len(ids)} {key} where {META_FILE} says {size}"
+        elif len(ids) > 1 and not bool(np.all(ids[1:] > ids[:-1])):
+            problem = f"{key} are not sorted and unique"
+        if problem:
+            raise ModelError(f"the model at {directory} is corrupt ({problem}); {RETRAIN}")
+
+
+def check_finite(directory: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse NaN or Inf in any floating-point model array (chunked: memory stays flat)."""
+    for key, array in arrays.items():
+        if array.dtype.kind not in "fc":
+            continue
+        flat = array.reshape(-1)
+        step = 1 << 22
+        for start in range(0, flat.size, step):
+            if not np.isfinite(flat[start : start + step]).all():
+                raise ModelError(
+                    f"the model at {directory} holds NaN or infinite values in {key}; {RETRAIN}"
+                )
+
+
+def check_answers(directory: Path, model: Any, n_users: int, n_items: int) -> None:
+    """Ask the restored model for one new user's and one known user's scores: arrays whose
+    shapes disagree with each other or with the vocabularies fail here, not on a request."""
+    import scipy.sparse as sp
+
+    row = sp.csr_matrix(
+        (np.ones(1, np.float32), np.zeros(1, np.int32), np.array([0, 1], np.int32)),
+        shape=(1, n_items),
+    )
+    try:
+        shapes = [model.fold_in_scores(row).shape]
+        if n_users:
+            shapes.append(model.scores(np.array([n_users - 1]), row).shape)
+        similar, _ = model.similar_items(0, 1)
+        valid = all(s == (1, n_items) for s in shapes) and all(0 <= i < n_items for i in similar)
+    except Exception as exc:
+        raise ModelError(
+            f"the model at {directory} is corrupt (its arrays do not fit together: "
+            f"{reason_of(exc)}); {RETRAIN}"
+        ) from None
+    if not valid:
+        raise ModelError(
+            f"the model at {directory} is corrupt (its arrays do not match its {n_users:,} users "
+            f"and {n_items:,} movies); {RETRAIN}"
+        )

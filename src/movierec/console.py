@@ -1,0 +1,149 @@
+"""What the command line shows: tables, lines and JSON, safe for any terminal.
+
+Every string that comes from data (titles, genres) or from the user (queries, paths) reaches the
+terminal as plain text: rich markup in it is never interpreted, and control characters (escape
+sequences, bidi overrides, line breaks inside a cell) are removed. ``--json`` output keeps every
+string exact: characters a terminal could act on are JSON-escaped, which parses to the same text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+NUMERIC_COLUMNS = {"#", "count", "score", "movie_id", "year"}
+
+
+def clean(text: object, limit: int | None = None) -> str:
+    """``text`` with control characters replaced by spaces (tabs and line breaks too), cut to
+    ``limit`` characters with an ellipsis when longer."""
+    shown = _UNSAFE.sub(" ", str(text))
+    if limit is not None and len(shown) > limit:
+        shown = shown[: max(limit - 1, 1)] + "…"
+    return shown
+
+
+def quoted(text: object, limit: int = 60) -> str:
+    """User input as it appears inside a message: quoted, cleaned and cut."""
+    return repr(clean(text, limit))
+
+
+def console(stderr: bool = False, width: int | None = None) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, width=width)
+
+
+def line(text: object, stderr: bool = False) -> None:
+    """One line of plain text (never markup) on stdout or stderr."""
+    console(stderr).print(clean(text), soft_wrap=True)
+
+
+MAX_MESSAGE = 600
+
+
+def error(message: object) -> None:
+    """The one-line error a failed command prints on stderr (cut if ever that long)."""
+    sys.stderr.write(f"movierec: error: {clean(message, MAX_MESSAGE)}\n")
+
+
+def notice(message: object) -> None:
+    """A one-line notice on stderr (``movierec: …``)."""
+    sys.stderr.write(f"movierec: {clean(message)}\n")
+
+
+def emit_json(data: Any) -> None:
+    """``data`` as JSON on stdout; every string stays exact."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def _cell(value: Any) -> Any:
+    from rich.text import Text
+
+    return Text(f"{value:.4f}" if isinstance(value, float) else clean(value))
+
+
+def table(
+    title: str, columns: list[str], rows: list[list[Any]], caption: str | None = None
+) -> None:
+    """A table on stdout; cells are plain text."""
+    from rich.table import Table
+
+    out = Table(
+        title=_cell(title) if title else None,
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+    )
+    for column in columns:
+        out.add_column(_cell(column), justify="right" if column in NUMERIC_COLUMNS else "left")
+    for row in rows:
+        out.add_row(*[_cell(v) for v in row])
+    # piped output is not cut to 80 columns: the table keeps its natural width
+    console(width=None if sys.stdout.isatty() else 160).print(out)
+
+
+def scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:
+    """Rows ``#, movie_id, title, score[, because you liked]`` of scored movies."""
+    rows = []
+    for rank, item in enumerate(results, start=1):
+        row = [rank, item.movie.movie_id, item.movie.title, item.score]
+        if explain:
+            row.append("; ".join(item.because or ()))
+        rows.append(row)
+    return rows
+
+
+SHORT_METRIC_NAMES = {
+    "precision": "P",
+    "recall": "R",
+    "ndcg": "NDCG",
+    "map": "MAP",
+    "hit": "Hit",
+    "mrr": "MRR",
+    "coverage": "Cov",
+    "popularity_bias": "PopBias",
+}
+
+
+def evaluation_table(result: Any, k: int) -> None:
+    """One row per model, each metric as mean over std (two lines), then fit seconds."""
+    from .evaluation.metrics import METRICS
+
+    described = result.protocol
+    runs = len(result.runs_of(result.specs[0].label))
+    rows = []
+    for spec in result.specs:
+        cells: list[Any] = [spec.label]
+        for metric in METRICS:
+            summary = result.summary(spec.label, metric, k)
+            cells.append(f"{summary.mean:.4f}\n±{summary.std:.4f}")
+        fit = result.summary(spec.label, "fit_seconds", None)
+        cells.append(f"{fit.mean:.2f}\n±{fit.std:.2f}")
+        rows.append(cells)
+    from rich.table import Table
+    from rich.text import Text
+
+    out = Table(
+        title=Text(
+            f"{clean(described['dataset'])}, protocol {described['name']} "
+            f"({described['interactions']:,} interactions): test mean ± std over {runs} "
+            f"run{'s' if runs != 1 else ''}"
+        ),
+        title_justify="left",
+        caption="P precision, R recall, Cov catalog coverage, PopBias mean popularity percentile "
+        "of recommended items (0.5 neutral, 1 only the most popular); fit s: seconds to train",
+        caption_justify="left",
+    )
+    out.add_column("model")
+    for metric in METRICS:
+        out.add_column(f"{SHORT_METRIC_NAMES[metric]}@{k}", justify="right")
+    out.add_column("fit s", justify="right")
+    for cells in rows:
+        out.add_row(Text(clean(cells[0])), *cells[1:])
+    console(width=None if sys.stdout.isatty() else 160).print(out)
