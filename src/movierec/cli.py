@@ -384,7 +384,7 @@ def demo(
         like or config.DEMO_FAVOURITES,
         n,
         min_rating,
-        show=None if as_json else console(),
+        show=None if as_json else console(markup=True),
     )
     if as_json:
         emit_json(report)
@@ -468,6 +468,7 @@ def report(
         TimeElapsedColumn(),
         console=console(stderr=True),
         transient=True,
+        disable=not sys.stderr.isatty(),
     )
     with progress:
         task = progress.add_task("Loading the data", total=None)
@@ -586,7 +587,13 @@ def evaluate(
         raise MovieRecError(f"-k must be from 1 to 1000, got {k}")
     if not 1 <= seeds <= 100:
         raise MovieRecError(f"--seeds must be from 1 to 100, got {seeds}")
+    if plot is not None:
+        from .atomic import claim_folder
+
+        plot = claim_folder(plot, "plots", "--plot")  # before any slow work
     ds = _dataset(dataset, data_dir)
+    if min_rating is not None:
+        ds.check_min_rating(min_rating)
     data = chosen.prepare(ds)
     progress = _progress_printer()
     extra_ks = range(1, max(k, 20) + 1) if plot is not None else ()

@@ -27,15 +27,19 @@ def clean(text: object, limit: int | None = None) -> str:
     return shown
 
 
-def quoted(text: object, limit: int = 60) -> str:
-    """User input as it appears inside a message: quoted, cleaned and cut."""
-    return repr(clean(text, limit))
+def markup_safe(text: object) -> str:
+    """Data text to embed in a string that rich reads as markup: cleaned, brackets escaped."""
+    from rich.markup import escape
+
+    return escape(clean(text))
 
 
-def console(stderr: bool = False, width: int | None = None) -> Any:
+def console(stderr: bool = False, width: int | None = None, markup: bool = False) -> Any:
+    """A rich console that reads no markup (unless asked: then embed data via
+    :func:`markup_safe`) and no emoji codes."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, width=width)
+    return Console(stderr=stderr, highlight=False, markup=markup, emoji=False, width=width)
 
 
 def line(text: object, stderr: bool = False) -> None:

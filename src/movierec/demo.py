@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .analysis import popular, stats
+from .console import clean
+from .console import markup_safe as safe
 from .datasets import Dataset
 from .recommender import Recommender, default_settings
 
@@ -38,19 +40,20 @@ def run_demo(
     top = popular(dataset, 30, min_rating)
     lap("stats_and_popular")
     say(
-        f"[bold]1. The data[/bold] — {dataset.name}: {summary.ratings_total:,} ratings, "
+        f"[bold]1. The data[/bold] — {safe(dataset.name)}: {summary.ratings_total:,} ratings, "
         f"{summary.ratings_kept:,} kept at rating ≥ {min_rating:g} ({summary.kept_ratio:.2%}); "
         f"{summary.users:,} users, {summary.movies:,} movies."
     )
     if show is not None:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title="2. The 30 most popular movies", title_justify="left", box=None)
         table.add_column("#", justify="right")
         table.add_column("title")
         table.add_column("kept ratings", justify="right")
         for rank, row in enumerate(top.itertuples(), start=1):
-            table.add_row(str(rank), row.title, f"{row.count:,}")
+            table.add_row(str(rank), Text(clean(row.title)), f"{row.count:,}")
         show.print(table)
 
     settings = default_settings(dataset, min_rating)
@@ -58,7 +61,7 @@ def run_demo(
     lap("add_user_and_train")
     liked = [model.movie(title) for title in favourites]
     liked_ids = [m.movie_id for m in liked]
-    say("[bold]3. You[/bold], a new user who loves: " + "; ".join(m.title for m in liked))
+    say("[bold]3. You[/bold], a new user who loves: " + "; ".join(safe(m.title) for m in liked))
     say(
         f"   Added as user {user_id} and trained {settings.model} "
         f"({timings['add_user_and_train']:.2f} s), as the notebook does."
@@ -76,17 +79,18 @@ def run_demo(
     )
 
     say(
-        f"[bold]4. Preference score[/bold] for {probe.title}: {user_score.score:.4f} "
+        f"[bold]4. Preference score[/bold] for {safe(probe.title)}: {user_score.score:.4f} "
         f"(as user {user_id}), {fold_score.score:.4f} (folded in from your five, no retraining)"
     )
     say(
-        f"[bold]5. Similar to {liked[0].title}[/bold]: " + "; ".join(s.movie.title for s in similar)
+        f"[bold]5. Similar to {safe(liked[0].title)}[/bold]: "
+        + "; ".join(safe(s.movie.title) for s in similar)
     )
     say("[bold]6. Recommended for you[/bold] (with reasons):")
     for rank, r in enumerate(folded_recs, start=1):
         say(
-            f"   {rank:2d}. {r.movie.title}  "
-            f"[dim]because you liked {', '.join(r.because or ())}[/dim]"
+            f"   {rank:2d}. {safe(r.movie.title)}  "
+            f"[dim]because you liked {', '.join(safe(b) for b in r.because or ())}[/dim]"
         )
     say(
         f"   Your trained-in recommendations (as user {user_id}) agree with the folded-in ones "
