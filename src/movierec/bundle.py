@@ -189,8 +189,9 @@ def check_ids(directory: Path, arrays: dict[str, np.ndarray], meta: dict[str, An
             raise ModelError(f"the model at {directory} is corrupt ({problem}); {RETRAIN}")
 
 
-def check_finite(directory: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Refuse NaN or Inf in any floating-point model array (chunked: memory stays flat)."""
+def nonfinite_array(arrays: dict[str, np.ndarray]) -> str | None:
+    """The name of the first floating-point array holding NaN or Inf (checked in chunks, so
+    memory stays flat), or None."""
     for key, array in arrays.items():
         if array.dtype.kind not in "fc":
             continue
@@ -198,9 +199,17 @@ def check_finite(directory: Path, arrays: dict[str, np.ndarray]) -> None:
         step = 1 << 22
         for start in range(0, flat.size, step):
             if not np.isfinite(flat[start : start + step]).all():
-                raise ModelError(
-                    f"the model at {directory} holds NaN or infinite values in {key}; {RETRAIN}"
-                )
+                return key
+    return None
+
+
+def check_finite(directory: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse a saved model holding NaN or Inf in any model array."""
+    key = nonfinite_array(arrays)
+    if key is not None:
+        raise ModelError(
+            f"the model at {directory} holds NaN or infinite values in {key}; {RETRAIN}"
+        )
 
 
 def check_answers(directory: Path, model: Any, n_users: int, n_items: int) -> None:

@@ -171,6 +171,12 @@ class Recommender:
         if use_gpu:
             params["use_gpu"] = True
         model = make_model(settings.model, **params).fit(interactions.matrix, show_progress)
+        broken = bundle.nonfinite_array(model.state())
+        if broken is not None:
+            raise MovieRecError(
+                f"training {settings.model} produced NaN or infinite values ({broken}); check "
+                "the ratings for huge values, or raise --regularization"
+            )
         return cls(dataset, model, interactions.users, interactions.items, settings, interactions)
 
     @cached_property
