@@ -81,11 +81,14 @@ class Dataset:
 
     @cached_property
     def rating_scale(self) -> tuple[float, float]:
-        """The lowest and highest rating in the data."""
+        """The lowest and highest rating the dataset allows (the registry's scale for a known
+        MovieLens release, else the lowest and highest rating in the data)."""
+        from .registry import REGISTRY
+
+        if self.name in REGISTRY:
+            return REGISTRY[self.name].rating_scale
         ratings = self.column("rating")
-        if not len(ratings):
-            return (0.0, 0.0)
-        return float(ratings.min()), float(ratings.max())
+        return (float(ratings.min()), float(ratings.max())) if len(ratings) else (0.0, 0.0)
 
     def check_min_rating(self, min_rating: float) -> None:
         """Refuse a ``min_rating`` outside the rating scale (it would keep nothing, or keep

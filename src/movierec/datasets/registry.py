@@ -27,6 +27,12 @@ class DatasetSpec:
     description: str
 
     @property
+    def rating_scale(self) -> tuple[float, float]:
+        """The lowest and highest rating GroupLens allows: whole stars 1–5 in the older
+        releases (``dat`` and ``100k`` layouts, ml-10m aside), half stars 0.5–5 since ml-10m."""
+        return (1.0, 5.0) if self.name in ("ml-100k", "ml-1m") else (0.5, 5.0)
+
+    @property
     def url(self) -> str:
         return f"{BASE_URL}/{self.name}.zip"
 
