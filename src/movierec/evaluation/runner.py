@@ -16,7 +16,6 @@ interactions, the seeds and each model's exact settings.
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -31,7 +30,8 @@ from ..datasets import Dataset
 from ..errors import MovieRecError
 from ..interactions import WEIGHTINGS, bm25_weight, confidence
 from ..models import MODELS, Model, make_model
-from ..presets import all_presets
+from ..models.params import ParameterError, unknown_parameter
+from ..presets import all_presets, get_preset
 from .metrics import METRICS, MetricAccumulator
 from .protocols import PreparedData, Protocol
 from .splits import Split
@@ -51,8 +51,7 @@ class ModelSpec:
     def build(self, seed: int) -> Model:
         """A fresh, unfitted model; ``seed`` is passed when the model takes one."""
         params = dict(self.params)
-        accepted = inspect.signature(MODELS[self.model].__init__).parameters
-        if "seed" in accepted:
+        if "seed" in MODELS[self.model].parameters:
             params["seed"] = seed
         return make_model(self.model, **params)
 
@@ -77,29 +76,22 @@ def parse_model_spec(text: str) -> ModelSpec:
     """``name[:key=value…]`` → :class:`ModelSpec`; ``name`` is a preset or a model name.
 
     Presets (shipped and the user's) win over model names; ``weighting`` is an override like any
-    other. Unknown names raise MovieRecError listing the choices.
+    other. Values are read as JSON (else as text) and checked like any model's parameters: an
+    unknown name or a bad value raises MovieRecError naming the choices or the allowed range.
     """
     text = text.strip()
     name, *overrides = text.split(":")
-    presets = all_presets()
-    if name in presets:
-        settings = dict(presets[name])
-        model = str(settings.pop("model"))
-        weighting = str(settings.pop("weighting", "rating"))
-        settings.pop("min_rating", None)  # the protocol decides which ratings count
-        params: dict[str, Any] = settings
+    if name in all_presets():
+        preset = get_preset(name)  # the protocol decides which ratings count: min_rating unused
+        model, weighting, params = preset.model, preset.weighting, dict(preset.params)
     elif name in MODELS:
         model, weighting, params = name, _model_weighting(name), {}
     else:
         raise MovieRecError(
-            f"unknown model {name!r}; choose a preset ({', '.join(presets)}) "
+            f"unknown model {name!r}; choose a preset ({', '.join(all_presets())}) "
             f"or a model ({', '.join(MODELS)})"
         )
-    if model not in MODELS:
-        raise MovieRecError(
-            f"preset {name!r} names model {model!r}, which this movierec does not have "
-            f"({', '.join(MODELS)})"
-        )
+    accepted = MODELS[model].parameters
     for override in overrides:
         key, sep, value = override.partition("=")
         if not sep or not key:
@@ -108,18 +100,19 @@ def parse_model_spec(text: str) -> ModelSpec:
             )
         if key == "weighting":
             weighting = value
+        elif key not in accepted:
+            raise MovieRecError(unknown_parameter(model, key, accepted))
         else:
             params[key] = _parse_value(value)
     if weighting not in WEIGHTINGS:
         raise MovieRecError(
             f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}"
         )
-    accepted = inspect.signature(MODELS[model].__init__).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
-    unknown = [key for key in params if key not in accepted and not takes_any]
-    if unknown:
-        names = ", ".join(p for p in accepted if p not in ("self", "use_gpu"))
-        raise MovieRecError(f"model {model!r} has no parameter {unknown[0]!r}; it takes {names}")
+    try:
+        params = MODELS[model].valid_params(params)
+    except ParameterError as exc:
+        example = exc.example if isinstance(exc.example, str) else json.dumps(exc.example)
+        raise exc.rephrased(f"write e.g. {name}:{exc.parameter}={example}") from None
     return ModelSpec(text, model, params, weighting)
 
 
@@ -237,6 +230,8 @@ class Evaluation:
         runs = self.runs_of(label)
         if metric == "fit_seconds":
             values = [run.fit_seconds for run in runs]
+        elif k is None:
+            raise ValueError(f"{metric} is measured at a cut-off K; give one")
         else:
             values = [run.metrics[(metric, k)] for run in runs]
         mean, std = _mean_std(values)
@@ -244,7 +239,7 @@ class Evaluation:
 
     def summaries(self) -> list[MetricSummary]:
         """Every metric at every reported K, then ``fit_seconds``, for each model in order."""
-        out = []
+        out: list[MetricSummary] = []
         for spec in self.specs:
             for k in self.report_ks:
                 out.extend(self.summary(spec.label, metric, k) for metric in METRICS)

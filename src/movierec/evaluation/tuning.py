@@ -5,14 +5,13 @@ for the users with validation items (train items masked) and scores NDCG@10 on t
 can be saved as a user preset (``movierec tune … --save-preset NAME``) and evaluated by name; the
 shipped defaults in ``config.PRESETS`` were chosen from runs of this command on ML-1M.
 
-Search spaces are per model name and only use parameters the model's ``__init__`` takes; a model
-without a written space gets one derived from its numeric defaults (log-uniform over a factor of
-4 for integers, 10 for floats around the default).
+Search spaces are per model name and may name only the model's parameters (``Model.parameters``)
+and ``weighting``; a model without a written space gets one derived from its numeric defaults
+(log-uniform over a factor of 4 for integers, 10 for floats around the default).
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +52,6 @@ SEARCH_SPACES: dict[str, Space] = {
         "weighting": ("categorical", ("binary", "rating")),
     },
     "itemknn": {
-        "k": ("int_log", 10, 1000),
         "neighbours": ("int_log", 10, 1000),
         "shrink": ("float", 0.0, 100.0),
         "similarity": ("categorical", ("cosine", "bm25")),
@@ -68,25 +66,21 @@ SEARCH_SPACES: dict[str, Space] = {
     },
 }
 
-_NOT_TUNED = {"self", "seed", "use_gpu", "show_progress", "num_threads", "verbose"}
+NOT_TUNED = ("seed", "use_gpu", "num_threads")
+"""Parameters that change how a model runs, not what it learns (``seed`` is the run's)."""
 
 
-def model_parameters(model: str) -> dict[str, inspect.Parameter]:
-    """The hyperparameters ``__init__`` of a model takes (without seed and device switches)."""
-    signature = inspect.signature(MODELS[model].__init__)
+def tunable_parameters(model: str) -> dict[str, Any]:
+    """The hyperparameters of ``model`` worth searching, with their defaults."""
     return {
-        name: parameter
-        for name, parameter in signature.parameters.items()
-        if name not in _NOT_TUNED
-        and parameter.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        name: default for name, default in MODELS[model].parameters.items() if name not in NOT_TUNED
     }
 
 
 def derived_space(model: str) -> Space:
     """A search space around a model's numeric defaults, for models without a written one."""
     space: Space = {}
-    for name, parameter in model_parameters(model).items():
-        default = parameter.default
+    for name, default in tunable_parameters(model).items():
         if isinstance(default, bool) or not isinstance(default, (int, float)) or default <= 0:
             continue
         if isinstance(default, int):
@@ -97,20 +91,27 @@ def derived_space(model: str) -> Space:
 
 
 def search_space(model: str) -> Space:
-    """The space searched for ``model``: its written space restricted to the parameters it takes
-    (plus ``weighting``), else :func:`derived_space`. MovieRecError when nothing is tunable."""
+    """The space searched for ``model``: its written space, else :func:`derived_space`.
+    MovieRecError when nothing is tunable or the space names a parameter ``model`` lacks."""
     if model not in MODELS:
         raise MovieRecError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
-    accepted = model_parameters(model)
-    written = {
-        name: dims
-        for name, dims in SEARCH_SPACES.get(model, {}).items()
-        if name in accepted or name == "weighting"
-    }
-    space = written if set(written) - {"weighting"} else {**derived_space(model), **written}
+    space = SEARCH_SPACES.get(model) or derived_space(model)
+    check_space(model, space)
+    return space
+
+
+def check_space(model: str, space: Space) -> None:
+    """MovieRecError unless every dimension of ``space`` is ``weighting`` or a tunable
+    parameter of ``model``, and at least one is a parameter."""
+    tunable = tunable_parameters(model)
+    for name in space:
+        if name != "weighting" and name not in tunable:
+            raise MovieRecError(
+                f"the search space of {model!r} names {name!r}, which is not a tunable "
+                f"parameter; it tunes {', '.join(tunable) or 'nothing'}"
+            )
     if not set(space) - {"weighting"}:
         raise MovieRecError(f"model {model!r} has no hyperparameters to tune")
-    return space
 
 
 def _suggest(trial: Any, name: str, dims: tuple[Any, ...]) -> Any:
@@ -169,7 +170,10 @@ def tune(
 
     if trials < 1:
         raise MovieRecError(f"--trials must be at least 1, got {trials}")
-    space = space or search_space(model)
+    if space is None:
+        space = search_space(model)
+    else:
+        check_space(model, space)
     data = protocol.prepare(dataset)
     protocol.check(data)
     split = protocol.splits(data, seed)[0]

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from ..errors import MovieRecError
@@ -18,6 +17,7 @@ from .bpr import BPR
 from .ease import EASE
 from .ials import IALS
 from .itemknn import ItemKNN
+from .params import ParameterError, unknown_parameter
 from .popular import MostPopular
 
 MODELS: dict[str, type[Model]] = {
@@ -26,13 +26,13 @@ MODELS: dict[str, type[Model]] = {
 
 
 def make_model(name: str, **params: Any) -> Model:
-    """A model by name with its hyperparameters; MovieRecError names what the model takes."""
+    """A model by name with its hyperparameters, checked (:meth:`Model.valid_params`):
+    MovieRecError names what the model takes, ParameterError what a value may be."""
     try:
         cls = MODELS[name]
     except KeyError:
         raise MovieRecError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = [key for key in params if key not in accepted]
+    unknown = [key for key in params if key not in cls.parameters]
     if "use_gpu" in unknown:
         raise MovieRecError(
             f"--gpu trains implicit's CUDA ALS only; model {name!r} runs on the CPU: "
@@ -40,10 +40,10 @@ def make_model(name: str, **params: Any) -> Model:
         )
     if unknown:
         raise MovieRecError(
-            f"model {name!r} has no parameter {unknown[0]!r}; it takes {', '.join(accepted)} "
-            "(or pick a preset of a model that has it, e.g. --preset als-tuned)"
+            unknown_parameter(name, unknown[0], cls.parameters)
+            + " (or pick a preset of a model that has it, e.g. --preset als-tuned)"
         )
-    return cls(**params)
+    return cls(**cls.valid_params(params))
 
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "MODELS",
     "Model",
     "MostPopular",
+    "ParameterError",
     "make_model",
     "top_n",
 ]

@@ -6,16 +6,18 @@ explanations are exact NumPy on the learned factors, so a saved model serves wit
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import FactorModel, Model
+from .base import FactorModel, checked_fit
+from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch
 
 
-class ALS(FactorModel, Model):
+class ALS(FactorModel):
     """Weighted matrix factorization: confidence ``c = alpha · value``, preference 1 for liked.
 
     Parameters mirror ``implicit.als.AlternatingLeastSquares``; ``seed`` makes fits repeatable.
@@ -28,6 +30,16 @@ class ALS(FactorModel, Model):
 
     name = "als"
 
+    constraints = {
+        "factors": FACTORS,
+        "regularization": REGULARIZATION,
+        "alpha": Number(low=0.0, above=True),
+        "iterations": ITERATIONS,
+        "seed": SEED,
+        "use_gpu": Switch(),
+    }
+    divergence_hint = "raise regularization (now {regularization:g}) or lower alpha (now {alpha:g})"
+
     def __init__(
         self,
         factors: int = 64,
@@ -37,23 +49,15 @@ class ALS(FactorModel, Model):
         seed: int = 42,
         use_gpu: bool = False,
     ) -> None:
-        self.factors = int(factors)
-        self.regularization = float(regularization)
-        self.alpha = float(alpha)
-        self.iterations = int(iterations)
-        self.seed = int(seed)
-        self.use_gpu = bool(use_gpu)
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.seed = seed
+        self.use_gpu = use_gpu
+        self.check_params()
         self.user_factors: np.ndarray | None = None
         self.item_factors: np.ndarray | None = None
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "factors": self.factors,
-            "regularization": self.regularization,
-            "alpha": self.alpha,
-            "iterations": self.iterations,
-            "seed": self.seed,
-        }
 
     def _implicit_model(self) -> Any:
         kwargs = dict(
@@ -78,15 +82,19 @@ class ALS(FactorModel, Model):
 
         return AlternatingLeastSquares(**kwargs, num_threads=0)
 
+    @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> ALS:
         import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
+        from implicit.recommender_base import ModelFitError
         from threadpoolctl import threadpool_limits
 
         # implicit parallelizes over users itself; a multithreaded BLAS underneath only thrashes
         # (and implicit warns about it when the model is built), so BLAS runs single-threaded.
         with threadpool_limits(limits=1, user_api="blas"):
             model = self._implicit_model()
-            model.fit(sp.csr_matrix(user_items, dtype=np.float32), show_progress=show_progress)
+            # NaN factors: checked_fit refuses them, naming the likely cause.
+            with contextlib.suppress(ModelFitError):
+                model.fit(sp.csr_matrix(user_items, dtype=np.float32), show_progress=show_progress)
         if self.use_gpu:
             model = model.to_cpu()
         self.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)

@@ -6,23 +6,93 @@ Every ``user_items`` argument is a users × items CSR matrix of confidences.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import MovieRecError
+from ..errors import ModelError, MovieRecError
+from .params import SEED, Constraint, validate
+
+ModelT = TypeVar("ModelT", bound="Model")
+FitMethod = TypeVar("FitMethod", bound=Callable[..., Any])
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+HUGE_INPUT = 1e6
+"""Above this, an input value (a rating, a play count) is the likely cause of a non-finite fit:
+float32 sums of squares and products of values this large overflow."""
 
 
 class Model(ABC):
-    """Hyperparameters in ``__init__``, learned state set by :meth:`fit`, no I/O."""
+    """Hyperparameters in ``__init__``, learned state set by :meth:`fit`, no I/O.
+
+    scikit-learn's convention: every ``__init__`` argument is a hyperparameter kept under its own
+    name. :attr:`parameters` (name → default) is read from ``__init__``'s signature once, when
+    the class is defined; :meth:`get_params` and :meth:`set_params` work from it. Each model
+    declares what every parameter accepts in ``constraints``, and :meth:`valid_params` is the
+    one check: ``__init__`` (through :meth:`check_params`), ``make_model``, :meth:`set_params`
+    and every ``fit`` (through :func:`checked_fit`) run it.
+    """
 
     name: ClassVar[str]
+    constraints: ClassVar[Mapping[str, Constraint]] = MappingProxyType({"seed": SEED})
+    """Parameter → what it accepts; a subclass declares every parameter of its ``__init__``."""
+    parameters: ClassVar[Mapping[str, Any]] = MappingProxyType({})
+    """Parameter → default, in ``__init__``'s order (set for each subclass; do not declare)."""
+    learned: ClassVar[tuple[str, ...]] = ()
+    """The attributes ``fit`` sets (None before), discarded when they come out non-finite."""
+    divergence_hint: ClassVar[str] = "check the input"
+    """What to change when a fit diverges; formatted with :meth:`get_params`."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.parameters = MappingProxyType(_init_defaults(cls))
+        missing = [name for name in cls.parameters if name not in cls.constraints]
+        stray = [name for name in cls.__dict__.get("constraints", {}) if name not in cls.parameters]
+        if missing or stray:
+            raise TypeError(
+                f"{cls.__name__}.constraints must name exactly the parameters of __init__: "
+                f"missing {missing}, not parameters {stray}"
+            )
+        given = {k: v for k, v in cls.parameters.items() if v is not inspect.Parameter.empty}
+        try:
+            validate(cls.__name__, cls.constraints, given, given)
+        except MovieRecError as exc:
+            raise TypeError(f"{cls.__name__} has a default its constraints refuse: {exc}") from None
+
+    @classmethod
+    def valid_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
+        """``params`` checked against :attr:`constraints` and normalized (``int``, ``float``,
+        ``bool``): ParameterError for a bad value, MovieRecError for an unknown name."""
+        constraints = {name: cls.constraints[name] for name in cls.parameters}
+        return validate(cls.name, constraints, params, cls.parameters)
+
+    def get_params(self) -> dict[str, Any]:
+        """Every hyperparameter, as ``__init__`` takes them: ``type(m)(**m.get_params())`` is
+        ``m`` again, unfitted."""
+        return {name: getattr(self, name) for name in self.parameters}
+
+    def set_params(self: ModelT, **params: Any) -> ModelT:
+        """Change hyperparameters, all checked before any is set; they apply from the next
+        :meth:`fit`. Returns self."""
+        for name, value in self.valid_params(params).items():
+            setattr(self, name, value)
+        return self
+
+    def check_params(self) -> None:
+        """Check the hyperparameters as they stand (from ``__init__`` or assigned since) and keep
+        them normalized; ParameterError names the first bad one."""
+        self.set_params(**self.get_params())
 
     @abstractmethod
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> Model:
-        """Learn from a users × items confidence matrix; returns self."""
+        """Learn from a users × items confidence matrix; returns self. Implementations are
+        wrapped in :func:`checked_fit`."""
 
     @abstractmethod
     def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
@@ -52,10 +122,6 @@ class Model(ABC):
         return 0.0
 
     @abstractmethod
-    def get_params(self) -> dict[str, Any]:
-        """Hyperparameters, as ``__init__`` takes them."""
-
-    @abstractmethod
     def state(self) -> dict[str, np.ndarray]:
         """Learned arrays, for saving without pickle."""
 
@@ -63,9 +129,89 @@ class Model(ABC):
     def set_state(self, arrays: dict[str, np.ndarray]) -> Model:
         """Restore learned arrays saved by :meth:`state`; returns self."""
 
+    def check_state(self: ModelT) -> ModelT:
+        """Refuse learned arrays holding NaN or infinity (ModelError), e.g. a tampered saved
+        model after :meth:`set_state`; returns self."""
+        bad = non_finite(self.state())
+        if bad:
+            raise ModelError(
+                f"the {self.name} model's {', '.join(bad)} hold NaN or infinite values; retrain it"
+            )
+        return self
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
+
+def _init_defaults(cls: type) -> dict[str, Any]:
+    """``__init__``'s parameters and their defaults (``inspect.Parameter.empty`` if none)."""
+    defaults = {}
+    for name, parameter in inspect.signature(cls).parameters.items():
+        if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+            raise TypeError(f"{cls.__name__}.__init__ must name its parameters, not take *{name}")
+        defaults[name] = parameter.default
+    return defaults
+
+
+def non_finite(arrays: Mapping[str, np.ndarray]) -> list[str]:
+    """The names of the floating-point ``arrays`` that hold NaN or an infinity."""
+    return [name for name, array in arrays.items() if not _all_finite(np.asarray(array))]
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    if array.dtype.kind != "f":
+        return True
+    if array.dtype.itemsize <= 4:
+        # Summing float32 in float64 cannot overflow, so the sum is finite exactly when every
+        # entry is, and it needs no temporary as large as the array (a saved model is mmapped).
+        return bool(np.isfinite(array.sum(dtype=np.float64)))
+    return bool(np.isfinite(array).all())
+
+
+def _largest_input(model: Model, user_items: sp.csr_matrix) -> float:
+    """The largest magnitude in the input; MovieRecError if float32 cannot hold it."""
+    values = user_items.data if sp.issparse(user_items) else np.asarray(user_items)
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    if not largest <= FLOAT32_MAX:  # also NaN
+        value = "NaN" if np.isnan(largest) else f"{largest:.3g}"
+        raise MovieRecError(
+            f"{model.name} cannot learn from a value of {value}: float32 holds finite numbers up "
+            f"to {FLOAT32_MAX:.3g}; fix that rating (a corrupt ratings file?) or use a binary "
+            "weighting"
+        )
+    return largest
+
+
+def checked_fit(fit: FitMethod) -> FitMethod:
+    """Wraps a model's ``fit``: the hyperparameters are checked first and the input for values
+    float32 cannot hold; learned arrays that come out NaN or infinite are discarded and refused
+    with the likely cause, so they are never served or saved."""
+
+    @functools.wraps(fit)
+    def checked(self: Model, user_items: sp.csr_matrix, show_progress: bool = False) -> Model:
+        self.check_params()
+        largest = _largest_input(self, user_items)
+        # Overflow on the way is caught below by its result, in one line instead of warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            fit(self, user_items, show_progress)
+        bad = non_finite(self.state())
+        if bad:
+            for attribute in self.learned:
+                setattr(self, attribute, None)
+            if largest > HUGE_INPUT:
+                cause = (
+                    f"the input values (up to {largest:.3g}) are too large for float32 "
+                    "arithmetic; rescale them or use a binary weighting"
+                )
+            else:
+                cause = f"the fit diverged; {self.divergence_hint.format(**self.get_params())}"
+            raise MovieRecError(
+                f"{self.name} learned NaN or infinite values ({', '.join(bad)}): {cause}"
+            )
+        return self
+
+    return cast(FitMethod, checked)
 
 
 def top_n(scores: np.ndarray, n: int, exclude: np.ndarray | None = None) -> np.ndarray:
@@ -134,11 +280,12 @@ def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0)
     return similarity.astype(np.float32)
 
 
-class FactorModel:
+class FactorModel(Model):
     """What matrix-factorization models share: ``user_factors`` (users × factors) and
     ``item_factors`` (items × factors), their saved state, and similar items by the cosine of
     the item factors (normalized once and cached in ``_cache``)."""
 
+    learned: ClassVar[tuple[str, ...]] = ("user_factors", "item_factors")
     factors: int
     user_factors: np.ndarray | None
     item_factors: np.ndarray | None

@@ -8,13 +8,14 @@ the mean log-sigmoid of (liked − not liked) score differences minus the L2 pen
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, normalized_rows, require_fitted, top_n
+from .base import Model, checked_fit, normalized_rows, require_fitted, top_n
+from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Whole
 
 
 class BPR(Model):
@@ -32,6 +33,19 @@ class BPR(Model):
 
     name = "bpr"
     weighting = "binary"
+    constraints = {
+        "factors": FACTORS,
+        "learning_rate": Number(low=0.0, above=True),
+        "regularization": REGULARIZATION,
+        "iterations": ITERATIONS,
+        "seed": SEED,
+        "num_threads": Whole(0, 1024),
+    }
+    learned = ("user_factors", "item_factors")
+    divergence_hint = (
+        "lower learning_rate (now {learning_rate:g}) "
+        "or raise regularization (now {regularization:g})"
+    )
 
     def __init__(
         self,
@@ -42,27 +56,21 @@ class BPR(Model):
         seed: int = 42,
         num_threads: int = 1,
     ) -> None:
-        self.factors = int(factors)
-        self.learning_rate = float(learning_rate)
-        self.regularization = float(regularization)
-        self.iterations = int(iterations)
-        self.seed = int(seed)
-        self.num_threads = int(num_threads)
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.seed = seed
+        self.num_threads = num_threads  # 0: all cores
+        self.check_params()
         self.user_factors: np.ndarray | None = None
         self.item_factors: np.ndarray | None = None
         self._normalized: np.ndarray | None = None
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "factors": self.factors,
-            "learning_rate": self.learning_rate,
-            "regularization": self.regularization,
-            "iterations": self.iterations,
-            "seed": self.seed,
-        }
-
+    @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> BPR:
         from implicit.cpu.bpr import BayesianPersonalizedRanking
+        from implicit.recommender_base import ModelFitError
         from threadpoolctl import threadpool_limits
 
         binary = sp.csr_matrix(user_items, dtype=np.float32, copy=True)
@@ -77,7 +85,9 @@ class BPR(Model):
                 num_threads=self.num_threads,
                 random_state=self.seed,
             )
-            model.fit(binary, show_progress=show_progress)
+            # NaN factors: checked_fit refuses them, naming the likely cause.
+            with contextlib.suppress(ModelFitError):
+                model.fit(binary, show_progress=show_progress)
         self.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         self._normalized = None

@@ -18,13 +18,12 @@ Two optional changes, both still one items × items matrix ``W`` with scores ``x
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, gram, require_fitted, symmetrize_lower, top_n
+from .base import Model, checked_fit, gram, require_fitted, symmetrize_lower, top_n
+from .params import REGULARIZATION, SEED, Number, Whole
 
 MAX_ITEMS = 20_000
 """Above this many items the dense items × items matrices outgrow a laptop's memory."""
@@ -104,6 +103,15 @@ class EASE(Model):
 
     name = "ease"
     weighting = "binary"
+    constraints = {
+        "regularization": REGULARIZATION,
+        "user_weight_exponent": Number(0.0, 2.0),
+        "lowpass_rank": Whole(0, 4096),
+        "lowpass_weight": Number(low=0.0),
+        "seed": SEED,
+    }
+    learned = ("weights",)
+    divergence_hint = "raise regularization (now {regularization:g})"
 
     def __init__(
         self,
@@ -113,22 +121,15 @@ class EASE(Model):
         lowpass_weight: float = 0.0,
         seed: int = 42,
     ) -> None:
-        self.regularization = float(regularization)
-        self.user_weight_exponent = float(user_weight_exponent)
-        self.lowpass_rank = int(lowpass_rank)
-        self.lowpass_weight = float(lowpass_weight)
-        self.seed = int(seed)  # seeds the low-pass filter's subspace iteration
+        self.regularization = regularization
+        self.user_weight_exponent = user_weight_exponent
+        self.lowpass_rank = lowpass_rank  # 0: no low-pass filter
+        self.lowpass_weight = lowpass_weight
+        self.seed = seed  # seeds the low-pass filter's subspace iteration
+        self.check_params()
         self.weights: np.ndarray | None = None
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "regularization": self.regularization,
-            "user_weight_exponent": self.user_weight_exponent,
-            "lowpass_rank": self.lowpass_rank,
-            "lowpass_weight": self.lowpass_weight,
-            "seed": self.seed,
-        }
-
+    @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> EASE:
         n_items = user_items.shape[1]
         if n_items > MAX_ITEMS:

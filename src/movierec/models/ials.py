@@ -21,13 +21,11 @@ Items get pseudo-users the same way. Dividing the loss by ``α0`` maps it onto `
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import MovieRecError
-from .base import FactorModel, Model
+from .base import FactorModel, checked_fit
+from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Whole
 
 
 def _with_penalty_columns(
@@ -52,7 +50,7 @@ def _with_identity_rows(factors: np.ndarray) -> np.ndarray:
     return np.vstack([factors, np.eye(factors.shape[1], dtype=factors.dtype)])
 
 
-class IALS(FactorModel, Model):
+class IALS(FactorModel):
     """iALS (binary or weighted) with frequency-scaled regularization and an unobserved weight.
 
     >>> import scipy.sparse as sp
@@ -64,6 +62,17 @@ class IALS(FactorModel, Model):
 
     name = "ials"
     weighting = "binary"
+    constraints = {
+        "factors": FACTORS,
+        "regularization": REGULARIZATION,
+        "unobserved_weight": Number(low=0.0, above=True),
+        "regularization_exponent": Number(0.0, 2.0),
+        "iterations": ITERATIONS,
+        "cg_steps": Whole(1, 1000),
+        "init_scale": Number(low=0.0, above=True),
+        "seed": SEED,
+    }
+    divergence_hint = "raise regularization (now {regularization:g})"
 
     def __init__(
         self,
@@ -76,31 +85,18 @@ class IALS(FactorModel, Model):
         init_scale: float = 0.1,
         seed: int = 42,
     ) -> None:
-        self.factors = int(factors)
-        self.regularization = float(regularization)
-        self.unobserved_weight = float(unobserved_weight)
-        self.regularization_exponent = float(regularization_exponent)
-        self.iterations = int(iterations)
-        self.cg_steps = int(cg_steps)
-        self.init_scale = float(init_scale)
-        self.seed = int(seed)
-        if self.unobserved_weight <= 0:
-            raise MovieRecError("unobserved_weight must be > 0")
+        self.factors = factors
+        self.regularization = regularization
+        self.unobserved_weight = unobserved_weight
+        self.regularization_exponent = regularization_exponent
+        self.iterations = iterations
+        self.cg_steps = cg_steps
+        self.init_scale = init_scale
+        self.seed = seed
+        self.check_params()
         self.user_factors: np.ndarray | None = None
         self.item_factors: np.ndarray | None = None
         self._cache: dict[str, np.ndarray] = {}
-
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "factors": self.factors,
-            "regularization": self.regularization,
-            "unobserved_weight": self.unobserved_weight,
-            "regularization_exponent": self.regularization_exponent,
-            "iterations": self.iterations,
-            "cg_steps": self.cg_steps,
-            "init_scale": self.init_scale,
-            "seed": self.seed,
-        }
 
     def _penalty(self, counts: np.ndarray, n_other: int) -> np.ndarray:
         """λ_u in ``implicit``'s units (the loss divided by α0)."""
@@ -108,6 +104,7 @@ class IALS(FactorModel, Model):
         scale = (np.asarray(counts, np.float64) + alpha0 * n_other) ** self.regularization_exponent
         return self.regularization * scale / alpha0
 
+    @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> IALS:
         import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
         from implicit.cpu import _als

@@ -7,14 +7,13 @@ similarities of their liked items among ``i``'s neighbours: ``score_i = Σ_j x_j
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
 from ..interactions import bm25_weight
-from .base import Model, cosine_similarity_from_gram, gram, top_n
+from .base import Model, checked_fit, cosine_similarity_from_gram, gram, top_n
+from .params import SEED, Number, OneOf, Whole
 
 SIMILARITIES = ("cosine", "bm25")
 
@@ -48,6 +47,15 @@ class ItemKNN(Model):
 
     name = "itemknn"
     weighting = "binary"
+    constraints = {
+        "neighbours": Whole(1, 1_000_000),
+        "shrink": Number(low=0.0),
+        "similarity": OneOf(SIMILARITIES),
+        "bm25_k1": Number(low=0.0),
+        "bm25_b": Number(0.0, 1.0),
+        "seed": SEED,
+    }
+    learned = ("weights",)
 
     def __init__(
         self,
@@ -58,30 +66,16 @@ class ItemKNN(Model):
         bm25_b: float = 0.75,
         seed: int = 42,
     ) -> None:
-        if similarity not in SIMILARITIES:
-            raise MovieRecError(
-                f"unknown similarity {similarity!r}; choose one of {', '.join(SIMILARITIES)}"
-            )
-        if int(neighbours) < 1:
-            raise MovieRecError("neighbours must be at least 1")
-        self.neighbours = int(neighbours)
-        self.shrink = float(shrink)
+        self.neighbours = neighbours
+        self.shrink = shrink
         self.similarity = similarity
-        self.bm25_k1 = float(bm25_k1)
-        self.bm25_b = float(bm25_b)
-        self.seed = int(seed)  # deterministic; kept so every model takes a seed
+        self.bm25_k1 = bm25_k1
+        self.bm25_b = bm25_b
+        self.seed = seed  # deterministic; kept so every model takes a seed
+        self.check_params()
         self.weights: sp.csr_matrix | None = None
 
-    def get_params(self) -> dict[str, Any]:
-        return {
-            "neighbours": self.neighbours,
-            "shrink": self.shrink,
-            "similarity": self.similarity,
-            "bm25_k1": self.bm25_k1,
-            "bm25_b": self.bm25_b,
-            "seed": self.seed,
-        }
-
+    @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> ItemKNN:
         matrix = sp.csr_matrix(user_items, dtype=np.float32)
         if self.similarity == "bm25":

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, require_fitted, top_n
+from .base import Model, checked_fit, require_fitted, top_n
 
 
 class MostPopular(Model):
@@ -25,15 +23,15 @@ class MostPopular(Model):
 
     name = "pop"
     weighting = "binary"
+    learned = ("counts",)
 
     def __init__(self, seed: int = 42) -> None:
-        self.seed = int(seed)  # deterministic; kept so every model takes a seed
+        self.seed = seed  # deterministic; kept so every model takes a seed
+        self.check_params()
         self.counts: np.ndarray | None = None
         self.n_users = 0
 
-    def get_params(self) -> dict[str, Any]:
-        return {"seed": self.seed}
-
+    @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> MostPopular:
         matrix = sp.csr_matrix(user_items)
         matrix.eliminate_zeros()
