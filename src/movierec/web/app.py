@@ -12,25 +12,33 @@ off (ReDoc is left out: its bundle loads a logo from its makers' CDN).
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+import fastapi_offline
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from fastapi_offline import FastAPIOffline
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_core import PydanticCustomError
+from starlette.types import ASGIApp
 
 from .. import __version__
 from ..analysis import rating_distribution, stats
-from ..errors import MovieRecError, TitleError
+from ..errors import TitleError
 from ..recommender import Movie, Recommender, Scored
+from .body import MAX_BODY_BYTES, MAX_JSON_DEPTH, BodyLimit, JsonBodyRoute, shown
+from .errors import install_error_handlers, readable
+from .headers import PAGE_POLICY, SecurityHeaders, docs_policy
 from .schemas import (
+    MAX_LIKED,
+    MAX_MOVIE_ID,
     MAX_N,
+    MAX_QUERY_CHARS,
     Health,
     MovieInfo,
     Problem,
@@ -40,92 +48,85 @@ from .schemas import (
     StatsOut,
 )
 
-MAX_BODY_BYTES = 64 * 1024
-MovieIdPath = Annotated[int, PathParam(description="a MovieLens movie_id")]
-CountQuery = Annotated[int, Query(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}")]
+__all__ = ["MAX_BODY_BYTES", "STATIC_DIR", "create_app", "readable"]
+
 STATIC_DIR = Path(__file__).parent / "static"
-log = logging.getLogger("movierec.web")
-
-# The page loads only its own files; inline scripts and other hosts are refused by the browser.
-PAGE_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
+SWAGGER_DIR = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, shipped offline
+CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"  # C0 and C1: a regex, and the schema's pattern
+_CONTROL = re.compile(CONTROL_CHARACTERS)
+_DECIMAL = re.compile(r"-?[0-9]+")
 
 
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, counting what actually arrives (so a
-    chunked body without Content-Length is caught too); the app sees the body replayed."""
-
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"the request body is over {self.limit // 1024} KiB; send fewer liked movies"
-        response = JSONResponse({"detail": detail}, status_code=413)
-        await response(scope, receive, send)
+def _printable(query: str) -> str:
+    """A search query without control characters (they match no title and garble logs)."""
+    found = _CONTROL.search(query)
+    if found:
+        raise PydanticCustomError(
+            "control_character",
+            "must not hold control characters (found U+{code}); search with plain text",
+            {"code": f"{ord(found.group()):04X}"},
+        )
+    return query
 
 
-def _where(location: Sequence[Any]) -> str:
-    """``("body", "liked", 3)`` → ``liked[3]``; ``("query", "n")`` → ``n``."""
-    out = ""
-    for part in location[1:] if location and location[0] in ("body", "query", "path") else location:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
-    return out
+def _decimal(value: Any) -> Any:
+    """An integer in a URL is written in ASCII digits: ``5.0``, ``+5``, `` 5`` and ``5_0`` (which
+    pydantic would read as 50) are refused, not read."""
+    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+        raise PydanticCustomError(
+            "int_parsing",
+            'input should be a valid integer, written in digits (not "{sent}")',
+            {"sent": shown(value, 24)},
+        )
+    return value
 
 
-def readable(errors: Sequence[Any]) -> str:
-    """One line a person can act on, from pydantic's validation errors."""
-    parts = []
-    for error in errors[:5]:
-        kind, where = error.get("type", ""), _where(error.get("loc", ()))
-        if kind == "json_invalid":
-            reason = (error.get("ctx") or {}).get("error", "JSON decode error")
-            at = error.get("loc", ())[-1:]
-            where_in = f" at character {at[0]}" if at and isinstance(at[0], int) else ""
-            parts.append(f"the request body is not valid JSON ({reason}{where_in})")
-        elif kind == "missing" and not where:
-            parts.append("a JSON request body is required")
-        else:
-            message = str(error.get("msg", "is invalid"))
-            parts.append(f"{where or 'request body'}: {message[:1].lower()}{message[1:]}")
-    if len(errors) > 5:
-        parts.append(f"and {len(errors) - 5} more problems")
-    return "; ".join(parts)
+MovieIdPath = Annotated[
+    int,
+    PathParam(ge=1, le=MAX_MOVIE_ID, description=f"a MovieLens movie_id, 1 to {MAX_MOVIE_ID}"),
+    BeforeValidator(_decimal),
+]
+CountQuery = Annotated[
+    int,
+    Query(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}"),
+    BeforeValidator(_decimal),
+]
+TitleQuery = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=MAX_QUERY_CHARS,
+        description=f"part of a title, 1 to {MAX_QUERY_CHARS} characters, no control characters",
+        json_schema_extra={"pattern": f"^[^{CONTROL_CHARACTERS[1:-1]}]*$"},
+    ),
+    AfterValidator(_printable),
+]
+
+
+def only_known_query_parameters(request: Request) -> None:
+    """Refuse a query parameter the route does not take, or one given twice, as a request body
+    refuses unknown fields: ``?m=5`` must not quietly mean the default ``n``."""
+    route = request.scope.get("route")
+    params = route.dependant.query_params if isinstance(route, APIRoute) else []
+    known = {param.alias for param in params}
+    names = [name for name, _ in request.query_params.multi_items()]
+    for name in names:
+        if name not in known:
+            takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+            raise HTTPException(
+                422, f'unknown query parameter "{shown(name)}" for {request.url.path}; {takes}'
+            )
+        if names.count(name) > 1:
+            times = names.count(name)
+            raise HTTPException(422, f"query parameter {name} is given {times} times; give it once")
+
+
+class SecureFastAPI(FastAPI):
+    """FastAPI with :class:`SecurityHeaders` outside everything, Starlette's last-resort error
+    handler included, so that even a 500 carries the headers."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def _scored(item: Scored) -> dict[str, Any]:
@@ -136,31 +137,39 @@ def _scored(item: Scored) -> dict[str, Any]:
     return out
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No movie has that movie_id"},
-    422: {
-        "model": Problem,
-        "description": "Malformed parameters or body, or a movie the model "
-        "cannot use (no kept ratings)",
-    },
+INVALID = {
+    "model": Problem,
+    "description": (
+        "A malformed request: a body that is not JSON (wrong Content-Type, invalid UTF-8, a "
+        f"syntax error, with its line and column; nesting deeper than {MAX_JSON_DEPTH}), a "
+        'field of the wrong JSON type (nothing is coerced: `"5"` is not `5`, `0` is not '
+        "`false`), out of its bounds or unknown, an unknown or repeated query parameter; or a "
+        "movie the model cannot use (no kept ratings)"
+    ),
 }
-BODY_ERRORS = {**ERRORS, 413: {"model": Problem, "description": "A request body over 64 KiB"}}
+UNKNOWN_MOVIE = {"model": Problem, "description": "No movie has that movie_id"}
+TOO_LARGE = {"model": Problem, "description": f"A request body over {MAX_BODY_BYTES // 1024} KiB"}
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {422: INVALID}
+MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {404: UNKNOWN_MOVIE, 422: INVALID}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {404: UNKNOWN_MOVIE, 413: TOO_LARGE, 422: INVALID}
 
 
 def create_app(recommender: Recommender) -> FastAPI:
     """A FastAPI app serving ``recommender``: the page at ``/``, the JSON API under ``/api``,
     its documentation at ``/docs`` (Swagger UI), all without network access."""
-    app = FastAPIOffline(
+    app = SecureFastAPI(
         title="movierec",
         version=__version__,
         description=(
             "Movie recommendations from MovieLens. Movies are named by their MovieLens "
-            f"`movie_id` (find them with `/api/movies/search`). Counts `n` run from 1 to {MAX_N}; "
-            "errors are JSON objects with a `detail` message."
+            f"`movie_id` (find them with `/api/movies/search`). Counts `n` run from 1 to {MAX_N}, "
+            f"`liked` holds 1 to {MAX_LIKED} movie_ids. Requests are strict: bodies are UTF-8 "
+            "JSON sent as `application/json`, of the documented types (nothing is coerced) with "
+            "no unknown fields, and query strings hold only the documented parameters, once. "
+            "Errors are JSON objects with a one-line `detail` message."
         ),
-        static_url="/docs-assets",
-        redoc_url=None,
-        swagger_ui_parameters={"validatorUrl": None},  # never send the schema to swagger.io
+        docs_url=None,
+        redoc_url=None,  # ReDoc's bundle loads a logo from its makers' CDN
     )
     dataset = recommender.dataset
     min_rating = recommender.settings.min_rating
@@ -190,66 +199,54 @@ def create_app(recommender: Recommender) -> FastAPI:
             raise HTTPException(status_code=404, detail=str(exc)) from None
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": readable(exc.errors())}, status_code=422)
-
-    @app.exception_handler(MovieRecError)
-    async def movierec_error(request: Request, exc: MovieRecError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def server_error(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error in %s %s", request.method, request.url.path)
-        return JSONResponse(
-            {"detail": "internal server error; the request was not completed"}, status_code=500
-        )
+    install_error_handlers(app)
+    api = APIRouter(
+        prefix="/api",
+        route_class=JsonBodyRoute,
+        dependencies=[Depends(only_known_query_parameters)],
+    )
 
     # Handlers are `async def` although they compute: each answer takes about a millisecond of
     # NumPy, far less than handing it to a worker thread and back costs on a busy 2-core machine.
     # They return JSON directly; `response_model` documents the shape (the tests check it).
 
-    @app.get(
-        "/api/movies/search",
+    @api.get(
+        "/movies/search",
         tags=["movies"],
         summary="Search movies by title",
         response_model=list[MovieInfo],
-        responses=ERRORS,
+        responses=QUERY_ERRORS,
     )
-    async def search(
-        q: Annotated[str, Query(min_length=1, max_length=200, description="part of a title")],
-        n: CountQuery = 10,
-    ) -> JSONResponse:
+    async def search(q: TitleQuery, n: CountQuery = 10) -> JSONResponse:
         """Movies whose titles match `q` (partial, accent- and typo-tolerant), best first;
         `ratings` 0 marks a movie the model cannot use as a favourite."""
         return JSONResponse([info(movie) for movie in recommender.search(q, n)])
 
-    @app.get(
-        "/api/movies/{movie_id}",
+    @api.get(
+        "/movies/{movie_id}",
         tags=["movies"],
         summary="One movie",
         response_model=MovieInfo,
-        responses=ERRORS,
+        responses=MOVIE_ERRORS,
     )
     async def movie(movie_id: MovieIdPath) -> JSONResponse:
         """One movie by its `movie_id`."""
         return JSONResponse(info(known(movie_id)))
 
-    @app.get(
-        "/api/movies/{movie_id}/similar",
+    @api.get(
+        "/movies/{movie_id}/similar",
         tags=["movies"],
         summary="Movies similar to one movie",
         response_model=list[ScoredMovie],
-        responses=ERRORS,
+        responses=MOVIE_ERRORS,
     )
     async def similar(movie_id: MovieIdPath, n: CountQuery = 10) -> JSONResponse:
         """The `n` movies most similar to one movie (cosine of the model's item factors)."""
         known(movie_id)
         return JSONResponse([_scored(item) for item in recommender.similar(movie_id, n)])
 
-    @app.post(
-        "/api/recommend",
+    @api.post(
+        "/recommend",
         tags=["recommendations"],
         summary="Recommendations for someone's favourite movies",
         response_model=list[ScoredMovie],
@@ -263,8 +260,8 @@ def create_app(recommender: Recommender) -> FastAPI:
         results = recommender.recommend(body.liked, body.n, body.explain)
         return JSONResponse([_scored(item) for item in results])
 
-    @app.post(
-        "/api/score",
+    @api.post(
+        "/score",
         tags=["recommendations"],
         summary="Score one movie for someone's favourite movies",
         response_model=ScoredMovie,
@@ -276,33 +273,51 @@ def create_app(recommender: Recommender) -> FastAPI:
             known(movie_id)
         return JSONResponse(_scored(recommender.score(body.liked, body.movie_id)))
 
-    @app.get(
-        "/api/popular",
+    @api.get(
+        "/popular",
         tags=["movies"],
         summary="The most rated movies",
         response_model=list[MovieInfo],
-        responses={422: ERRORS[422]},
+        responses=QUERY_ERRORS,
     )
     async def popular(n: CountQuery = 20) -> JSONResponse:
         """The `n` movies with the most kept ratings (`ratings`), most first."""
         return JSONResponse([info(movie) for movie, _ in recommender.popular(n)])
 
-    @app.get("/api/stats", tags=["dataset"], summary="Dataset statistics")
+    @api.get("/stats", tags=["dataset"], summary="Dataset statistics", responses=QUERY_ERRORS)
     async def dataset_stats() -> StatsOut:
         """Ratings, users and movies before and after the min-rating filter, and ratings per
         star value."""
         return summary
 
+    app.include_router(api)
+
     @app.get("/healthz", tags=["service"], summary="Health check")
     async def healthz() -> Health:
-        """Liveness: the model is loaded and answering."""
+        """Liveness: the model is loaded and answering (query parameters are ignored)."""
         return Health(dataset=dataset.name, movies=len(recommender.items))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
-        headers = {"Content-Security-Policy": PAGE_POLICY}
-        return FileResponse(STATIC_DIR / "index.html", headers=headers)
+        return FileResponse(
+            STATIC_DIR / "index.html", headers={"Content-Security-Policy": PAGE_POLICY}
+        )
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        html = get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title="movierec - Swagger UI",
+            swagger_js_url=f"{root}/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs-assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs-assets/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None},  # never send the schema to swagger.io
+        )
+        html.headers["Content-Security-Policy"] = docs_policy(bytes(html.body).decode())
+        return html
 
     return app

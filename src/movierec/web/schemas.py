@@ -1,4 +1,9 @@
-"""Request and response bodies of the JSON API (pydantic), which /docs documents."""
+"""Request and response bodies of the JSON API (pydantic), which /docs documents.
+
+Request bodies are strict: JSON types are taken as they are (``"5"`` and ``true`` are not the
+integer 5 or 1, ``0`` is not ``false``, ``5.0`` is not an integer), unknown fields are refused
+(a misspelt ``"explain"`` would otherwise be ignored without a word), and every number and list
+has bounds that the error message names."""
 
 from __future__ import annotations
 
@@ -8,8 +13,21 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_N = 100
 MAX_LIKED = 500
+MAX_QUERY_CHARS = 200
+# The largest integer every JSON client keeps exact (JavaScript's Number.MAX_SAFE_INTEGER, and
+# OpenAPI bounds are written as doubles); MovieLens ids are below 300,000.
+MAX_MOVIE_ID = 2**53 - 1
 
-MovieId = Annotated[int, Field(strict=True, description="a MovieLens movie_id", examples=[1])]
+MovieId = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=1,
+        le=MAX_MOVIE_ID,
+        description=f"a MovieLens movie_id, 1 to {MAX_MOVIE_ID}",
+        examples=[1],
+    ),
+]
 Count = Annotated[int, Field(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}")]
 
 
@@ -40,7 +58,7 @@ class ScoredMovie(MovieOut):
 class RecommendRequest(BaseModel):
     """Favourite movies in, recommendations out (the favourites never come back)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     liked: Annotated[list[MovieId], Field(min_length=1, max_length=MAX_LIKED)] = Field(
         description=f"movie_ids of favourite movies, 1 to {MAX_LIKED}", examples=[[1, 260, 2571]]
@@ -52,7 +70,7 @@ class RecommendRequest(BaseModel):
 class ScoreRequest(BaseModel):
     """Favourite movies and one movie to score for someone who likes them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     liked: Annotated[list[MovieId], Field(min_length=1, max_length=MAX_LIKED)] = Field(
         description=f"movie_ids of favourite movies, 1 to {MAX_LIKED}", examples=[[1, 260]]

@@ -1,0 +1,204 @@
+"""Security and caching headers on every response: each route of the app (found by walking its
+routes, so a new one cannot be missed), static files, /docs, and every kind of error."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Response
+from fastapi.routing import APIRoute
+from starlette.routing import Mount, Route
+
+from movierec import Recommender
+from movierec.web.app import create_app
+from movierec.web.headers import ASSET_CACHE, DEFAULT_POLICY, PAGE_POLICY
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+
+LIKED = [1, 260, 2571]
+# A request each route answers with 200; a route missing here fails test_every_route_is_covered.
+BODIES = {"/api/recommend": {"liked": LIKED}, "/api/score": {"liked": LIKED, "movie_id": 608}}
+QUERIES = {"/api/movies/search": {"q": "toy"}}
+PATH_VALUES = {"movie_id": "1"}
+
+
+@pytest.fixture(scope="module")
+def app(small_recommender: Recommender) -> FastAPI:
+    return create_app(small_recommender)
+
+
+@pytest.fixture(scope="module")
+def client(app: FastAPI) -> Iterator[Any]:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def walk(routes: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(full path, route) for every route and mount, inside included routers too (FastAPI 0.165
+    keeps an included router as one entry; earlier versions copy its routes into the app)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from walk(included.routes, prefix + route.include_context.prefix)
+        else:
+            yield prefix + route.path, route
+
+
+def route_requests(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, url, httpx keyword arguments) for one 200 request to every route and mount."""
+    requests = []
+    for path, route in walk(app.routes):
+        if isinstance(route, Mount):
+            directory = route.app.directory  # type: ignore[attr-defined]
+            first = sorted(file.name for file in Path(directory).iterdir())[0]
+            requests.append(("GET", f"{path}/{first}", {}))
+        elif isinstance(route, (APIRoute, Route)):
+            url = re.sub(r"{(\w+)}", lambda m: PATH_VALUES[m.group(1)], path)
+            method = sorted(route.methods or {"GET"})[0]
+            if method == "HEAD":
+                method = "GET"
+            kwargs: dict[str, Any] = {}
+            if method == "POST":
+                kwargs["json"] = BODIES[path]
+            if path in QUERIES:
+                kwargs["params"] = QUERIES[path]
+            requests.append((method, url, kwargs))
+        else:
+            raise AssertionError(f"a route of an unknown kind: {route!r}")
+    return requests
+
+
+def assert_secure(response: Any) -> None:
+    headers = response.headers
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "cache-control" in headers
+    assert "server" not in headers
+
+
+def test_every_route_is_covered(app: FastAPI) -> None:
+    urls = {url for _, url, _ in route_requests(app)}
+    assert {"/", "/docs", "/openapi.json", "/healthz", "/api/recommend", "/api/score"} <= urls
+    assert any(url.startswith("/static/") for url in urls)
+    assert any(url.startswith("/docs-assets/") for url in urls)
+    assert len(urls) == len(list(walk(app.routes)))
+
+
+def test_every_route_answers_with_the_security_headers(app: FastAPI, client: Any) -> None:
+    for method, url, kwargs in route_requests(app):
+        response = client.request(method, url, **kwargs)
+        assert response.status_code == 200, (method, url, response.text[:200])
+        assert_secure(response)
+
+
+@pytest.mark.parametrize(
+    "method, url, kwargs, status",
+    [
+        ("GET", "/api/movies/999999999", {}, 404),
+        ("GET", "/nothing", {}, 404),
+        ("GET", "/static/nothing.js", {}, 404),
+        ("DELETE", "/api/recommend", {}, 405),
+        ("GET", "/api/popular", {"params": {"n": 0}}, 422),
+        ("GET", "/api/popular", {"params": {"x": 1}}, 422),
+        (
+            "POST",
+            "/api/recommend",
+            {"content": b"{", "headers": {"Content-Type": "application/json"}},
+            422,
+        ),
+        ("POST", "/api/recommend", {"content": b"x" * 70_000}, 413),
+    ],
+)
+def test_errors_carry_the_security_headers_and_are_never_cached(
+    client: Any, method: str, url: str, kwargs: dict[str, Any], status: int
+) -> None:
+    response = client.request(method, url, **kwargs)
+    assert response.status_code == status
+    assert_secure(response)
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["content-security-policy"] == DEFAULT_POLICY
+
+
+def test_an_unexpected_500_carries_the_security_headers(
+    client: Any, small_recommender: Recommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(small_recommender, "popular", broken)
+    response = client.get("/api/popular")
+    assert response.status_code == 500
+    assert_secure(response)
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "url, cache",
+    [
+        ("/api/popular", "no-store"),
+        ("/api/stats", "no-store"),
+        ("/api/movies/1", "no-store"),
+        ("/healthz", "no-store"),
+        ("/", "no-cache"),
+        ("/docs", "no-cache"),
+        ("/openapi.json", "no-cache"),
+        ("/static/app.js", ASSET_CACHE),
+        ("/static/style.css", ASSET_CACHE),
+        ("/docs-assets/swagger-ui-bundle.js", ASSET_CACHE),
+    ],
+)
+def test_cache_control_suits_the_route(client: Any, url: str, cache: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 200 and response.headers["cache-control"] == cache
+
+
+def test_posted_answers_are_never_stored(client: Any) -> None:
+    response = client.post("/api/recommend", json={"liked": LIKED})
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+
+
+def test_page_runs_only_its_own_files(client: Any) -> None:
+    policy = client.get("/").headers["content-security-policy"]
+    assert policy == PAGE_POLICY
+    assert "script-src 'self';" in policy and "unsafe-inline" not in policy
+
+
+def test_docs_allow_exactly_their_inline_script(client: Any) -> None:
+    response = client.get("/docs")
+    policy = response.headers["content-security-policy"]
+    scripts = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    assert len(scripts) == 1 and "SwaggerUIBundle" in scripts[0]
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    script_src = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+    assert script_src.split() == ["script-src", "'self'", f"'sha256-{digest}'"]
+    assert "frame-ancestors 'none'" in policy and "connect-src 'self'" in policy
+
+
+def test_json_and_assets_may_run_nothing(client: Any) -> None:
+    for url in ("/api/popular", "/static/app.js", "/openapi.json"):
+        assert client.get(url).headers["content-security-policy"] == DEFAULT_POLICY
+
+
+def test_a_server_header_set_inside_the_app_is_removed(small_recommender: Recommender) -> None:
+    from fastapi.testclient import TestClient
+
+    app = create_app(small_recommender)
+
+    @app.get("/leaky")
+    def leaky() -> Response:
+        return Response("x", headers={"Server": "leaky/1.0"})
+
+    with TestClient(app) as test_client:
+        response = test_client.get("/leaky")
+    assert response.status_code == 200 and "server" not in response.headers
+    assert_secure(response)
