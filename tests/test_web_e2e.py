@@ -108,6 +108,17 @@ def test_server_refuses_a_chunked_oversized_body_and_keeps_serving(server: str) 
     assert response.status_code == 200 and len(response.json()) == 10
 
 
+@pytest.mark.parametrize("path", ["/", "/api/popular?n=1", "/static/app.js", "/docs", "/nothing"])
+def test_server_sends_security_headers_and_no_server_header(server: str, path: str) -> None:
+    response = httpx.get(f"{server}{path}")
+    assert "server" not in response.headers  # uvicorn's `server: uvicorn` is switched off
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"]
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
@@ -255,4 +266,5 @@ def test_api_docs_render_offline(browser: Any, server: str, tmp_path: Path) -> N
     expect(visit.page.get_by_role("button", name="Try it out")).to_be_visible()
     visit.shot(tmp_path, "docs")
     assert visit.outside == []
+    assert not [e for e in visit.errors if "Content Security Policy" in e], visit.errors
     visit.close()

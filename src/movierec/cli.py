@@ -523,7 +523,14 @@ def serve(
         f"Serving {rec.dataset.name} at http://{host}:{port}/ (API docs at /docs); Ctrl+C stops",
         stderr=True,
     )
-    uvicorn.run(web_app, host=host, port=port, access_log=access_log, log_level="info")
+    uvicorn.run(
+        web_app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level="info",
+        server_header=False,  # say nothing about the server software
+    )
 
 
 ProtocolOpt = Annotated[
