@@ -116,6 +116,21 @@ def test_evaluate_bad_input_is_one_line_and_exit_2(capsys, args, message):
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("als:factors=abc", "factors must be a whole number from 1 to 4096, got 'abc'"),
+        ("als:alpha=NaN", "alpha must be a finite number > 0, got nan"),
+        ("itemknn:neighbours=0", "neighbours must be a whole number from 1 to 1000000, got 0"),
+    ],
+)
+def test_evaluate_with_a_bad_model_parameter_is_one_line_and_exit_2(capsys, spec, message):
+    code, _, err = run(capsys, "evaluate", *SMALL, "--models", spec)
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_latest_split_without_timestamps_fails_clearly(capsys, tmp_path):
     from conftest import write_dat_dataset
 

@@ -248,6 +248,41 @@ def test_an_unknown_parameter_is_refused_everywhere(model: str) -> None:
         MODELS[model](wings=2)
 
 
+class Trusting(Model):
+    """A model whose ``__init__`` checks nothing (like a test double): only the base checks."""
+
+    name = "trusting"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> Trusting:
+        return self
+
+    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
+        return np.zeros((len(user_indices), user_items.shape[1]))
+
+    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
+        return np.zeros(user_items.shape)
+
+    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def set_state(self, arrays: dict[str, np.ndarray]) -> Trusting:
+        return self
+
+
+def test_make_model_checks_even_a_model_whose_init_does_not(monkeypatch) -> None:
+    monkeypatch.setitem(MODELS, "trusting", Trusting)
+    assert Trusting(seed=-1).seed == -1
+    with pytest.raises(ParameterError, match="^seed must be a whole number from 0"):
+        make_model("trusting", seed=-1)
+    assert make_model("trusting", seed=np.int64(3)).get_params() == {"seed": 3}
+
+
 def test_a_long_value_is_cut_in_the_message() -> None:
     with pytest.raises(ParameterError) as caught:
         make_model("itemknn", similarity="x" * 10_000)
@@ -573,3 +608,29 @@ def test_a_saved_preset_holds_normalized_values(monkeypatch, tmp_path: Path) -> 
     save_user_preset("mine", {"model": "als", "factors": np.int64(32), "alpha": 2})
     saved = json.loads((tmp_path / "presets.json").read_text())["presets"]["mine"]
     assert saved == {"model": "als", "weighting": "rating", "factors": 32, "alpha": 2.0}
+
+
+# ---- the command line ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (["--factors", "0"], "factors must be a whole number from 1 to 4096, got 0"),
+        (["--factors", "-5"], "factors must be a whole number from 1 to 4096, got -5"),
+        (["--iterations", "-3"], "iterations must be a whole number from 1 to 100000, got -3"),
+        (["--regularization", "nan"], "regularization must be a finite number ≥ 0, got nan"),
+        (["--alpha", "0"], "alpha must be a finite number > 0, got 0.0"),
+        (["--seed", "-1"], "seed must be a whole number from 0 to 4294967295, got -1"),
+    ],
+)
+def test_train_with_a_bad_hyperparameter_saves_nothing_and_says_one_line(
+    option: list[str], message: str, capsys, tmp_path: Path
+) -> None:
+    from movierec.cli import main
+
+    out = tmp_path / "model"
+    args = ["train", "--dataset", "ml-latest-small", "--preset", "als-sparse", "--out", str(out)]
+    code = main([*args, *option])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
