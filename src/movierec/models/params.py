@@ -88,12 +88,14 @@ class Whole(Constraint):
         return f"a whole number from {self.low} to {self.high}"
 
     def normalized(self, value: object) -> int:
-        integral = isinstance(value, Integral) or (
-            isinstance(value, Real) and math.isfinite(value) and float(value).is_integer()
-        )
-        if _is_bool(value) or not integral:
+        if _is_bool(value) or not isinstance(value, Real):
             raise ValueError(value)
-        number = int(value)  # type: ignore[call-overload]
+        if isinstance(value, Integral):
+            number = int(value)
+        elif float(value).is_integer():  # not for a fraction, NaN or an infinity
+            number = int(float(value))
+        else:
+            raise ValueError(value)
         if not self.low <= number <= self.high:
             raise ValueError(value)
         return number
