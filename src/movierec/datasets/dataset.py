@@ -112,11 +112,13 @@ def _fingerprint(columns: Mapping[str, np.ndarray]) -> str:
     """Identifies the exact ratings. Ids are hashed as int32 when they fit, so fingerprints (and
     the models that record them) stay those of movierec versions that stored ids as int32."""
     digest = hashlib.blake2b(digest_size=8)
+    step = 1 << 22  # in blocks: no full-size copy of a 25M-row column
     for key in ("user_id", "movie_id", "rating"):
         column = columns[key]
-        if column.dtype.kind == "i" and (not column.size or _fits_int32(column)):
-            column = column.astype(np.int32, copy=False)
-        digest.update(np.ascontiguousarray(column).tobytes())
+        narrow = column.dtype.kind == "i" and (not column.size or _fits_int32(column))
+        for start in range(0, max(len(column), 1), step):
+            block = column[start : start + step]
+            digest.update(np.ascontiguousarray(block.astype(np.int32) if narrow else block))
     return digest.hexdigest()
 
 
