@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_dat_dataset
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from movierec.errors import MovieRecError
+from movierec.catalogue import Catalogue
+from movierec.datasets.dataset import Dataset
+from movierec.datasets.parse import read_movies, read_ratings
+from movierec.errors import DataError, MovieRecError
 from movierec.interactions import Interactions, Vocabulary
 
-ids = st.lists(st.integers(min_value=-(2**31), max_value=2**31 - 1), min_size=1, max_size=200)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+ids = st.lists(
+    st.one_of(st.integers(-5, 50), st.integers(INT64_MIN, INT64_MAX)), min_size=1, max_size=200
+)
 
 
 @given(ids)
@@ -80,3 +89,98 @@ def test_weightings() -> None:
     assert bm25[0, 1] > bm25[0, 0] >= 0
     with pytest.raises(MovieRecError, match="weighting"):
         Interactions.from_ratings(frame, weighting="log")
+
+
+# ---- ids beyond int32, end to end --------------------------------------------------------------
+
+
+def test_vocabulary_ids_are_int64_whatever_integer_type_they_come_in() -> None:
+    assert Vocabulary(np.array([1, 2], dtype=np.int32)).ids.dtype == np.int64
+    assert Vocabulary.from_ids(np.array([], dtype=np.float64)).ids.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.array([2, 1]),  # unsorted: searchsorted would find the wrong index
+        np.array([1, 1]),  # repeated
+        np.array([1.0, 2.5]),  # floats would be truncated
+        np.array([1, 2**63], dtype=np.uint64),  # would wrap to a negative id
+        np.array([[1, 2]]),
+    ],
+)
+def test_vocabulary_refuses_ids_it_could_not_keep_exactly(ids: np.ndarray) -> None:
+    with pytest.raises(ValueError):
+        Vocabulary(ids)
+
+
+@pytest.mark.parametrize("probe", [2**63, 2**64 + 1, -(2**63) - 1, 2**100])
+def test_ids_beyond_int64_are_simply_unknown(probe: int) -> None:
+    vocab = Vocabulary.from_ids(np.array([1, INT64_MAX], dtype=np.int64))
+    assert vocab.find(probe) is None and probe not in vocab
+
+
+def test_users_beyond_int32_stay_apart() -> None:
+    # 2**32 + 1 and 1 are one user once cast to int32.
+    frame = pd.DataFrame(
+        {"user_id": [1, 2**32 + 1, INT64_MAX], "movie_id": [5, 5, 2**40], "rating": [4, 5, 3]}
+    )
+    inter = Interactions.from_ratings(frame)
+    assert inter.users.ids.tolist() == [1, 2**32 + 1, INT64_MAX]
+    assert inter.items.ids.tolist() == [5, 2**40]
+    assert inter.matrix.toarray().tolist() == [[4.0, 0.0], [5.0, 0.0], [0.0, 3.0]]
+
+
+def test_a_pair_rated_twice_is_an_error_not_a_sum() -> None:
+    frame = pd.DataFrame({"user_id": [1, 1, 2], "movie_id": [5, 5, 5], "rating": [4, 5, 3]})
+    with pytest.raises(DataError, match="user 1, movie 5"):
+        Interactions.from_ratings(frame)
+    # a repeat dropped by the min-rating filter does not matter
+    assert Interactions.from_ratings(frame.assign(rating=[1, 5, 3])).nnz == 2
+
+
+def test_large_ids_survive_parse_interactions_and_the_saved_catalogue(tmp_path: Path) -> None:
+    big_user, big_movie = 2**32 + 1, 99_999_999_999
+    folder = write_dat_dataset(
+        tmp_path,
+        ["1::1::5", f"{big_user}::{big_movie}::4", f"{INT64_MAX}::{INT64_MAX}::3"],
+        movies=["1::Toy Story (1995)::Comedy", f"{big_movie}::Big (1988)::", f"{INT64_MAX}::Max::"],
+    )
+    columns = read_ratings(folder / "ratings.dat", "dat")
+    dataset = Dataset("ml-1m", columns, read_movies(folder / "movies.dat", "dat"), "f", folder)
+    inter = Interactions.from_ratings(dataset.ratings)
+    assert inter.users.ids.tolist() == [1, big_user, INT64_MAX]
+    assert inter.items.ids.tolist() == [1, big_movie, INT64_MAX]
+    catalogue = Catalogue.from_dataset(dataset)
+    catalogue.save(tmp_path / "catalogue.json")
+    loaded = Catalogue.load(tmp_path / "catalogue.json")
+    assert loaded.movie_ids.dtype == np.int64
+    assert loaded.movie_ids.tolist() == [1, big_movie, INT64_MAX]
+    assert loaded.movie(big_movie).title == "Big (1988)"
+    assert loaded.titles_index.resolve("Big") == big_movie
+    assert loaded.most_popular()[0].tolist() == [1, big_movie, INT64_MAX]
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("movie_id", [1.5]),  # would be truncated to 1
+        ("movie_id", [True]),
+        ("movie_id", ["1"]),
+        ("movie_id", [2**63]),  # outside int64
+        ("movie_id", [7, 7]),  # listed twice
+        ("title", [3]),
+        ("count", [None]),
+    ],
+)
+def test_a_tampered_catalogue_is_refused(tmp_path: Path, column: str, values: list) -> None:
+    import json
+
+    data = {"movie_id": [7], "title": ["A"], "genres": [""], "year": [0], "count": [1]}
+    data = {key: value * len(values) for key, value in data.items()}
+    data[column] = values
+    if column != "movie_id":
+        data["movie_id"] = list(range(len(values)))
+    (tmp_path / "catalogue.json").write_text(json.dumps(data))
+    with pytest.raises((ValueError, TypeError)):
+        Catalogue.load(tmp_path / "catalogue.json")

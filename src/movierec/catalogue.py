@@ -125,16 +125,43 @@ class Catalogue:
 
     @classmethod
     def load(cls, path: Path) -> Catalogue:
-        """Read what :meth:`save` wrote; ValueError/KeyError/TypeError when it is malformed."""
+        """Read what :meth:`save` wrote; ValueError/KeyError/TypeError when it is malformed.
+
+        JSON integers are exact, so int64 ids round-trip; a column of the wrong type (a float or
+        a string id, a number as a title), ids outside int64 or listed twice, or columns of
+        different lengths are refused rather than rounded, wrapped or silently dropped."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise TypeError("a catalogue is a JSON object of columns")
         catalogue = cls(
-            np.asarray(data["movie_id"], dtype=np.int64),
-            [str(t) for t in data["title"]],
-            [str(g) for g in data["genres"]],
-            np.asarray(data["year"], dtype=np.int64),
-            np.asarray(data["count"], dtype=np.int64),
+            _integers(data, "movie_id"),
+            _strings(data, "title"),
+            _strings(data, "genres"),
+            _integers(data, "year"),
+            _integers(data, "count"),
         )
         sizes = {len(catalogue.titles), len(catalogue.genres), len(catalogue.years)}
         if sizes | {len(catalogue.counts)} != {len(catalogue.movie_ids)}:
             raise ValueError("catalogue columns differ in length")
+        if len(np.unique(catalogue.movie_ids)) != len(catalogue.movie_ids):
+            raise ValueError("catalogue lists a movie_id twice")
         return catalogue
+
+
+def _column(data: dict[str, Any], key: str, kind: type) -> list[Any]:
+    values = data[key]
+    if not isinstance(values, list) or not all(type(v) is kind for v in values):
+        raise TypeError(f"catalogue column {key!r} must be a list of {kind.__name__}")
+    return values
+
+
+def _integers(data: dict[str, Any], key: str) -> np.ndarray:
+    """A column of JSON integers as int64 (bools and floats refused, never truncated)."""
+    try:
+        return np.array(_column(data, key, int), dtype=np.int64)
+    except OverflowError:
+        raise ValueError(f"catalogue column {key!r} holds a number outside int64") from None
+
+
+def _strings(data: dict[str, Any], key: str) -> list[str]:
+    return _column(data, key, str)

@@ -12,19 +12,22 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import MovieRecError
+from .errors import DataError, MovieRecError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 WEIGHTINGS = ("rating", "binary", "bm25")
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
 @dataclass(frozen=True)
 class Vocabulary:
     """A bijection between raw ids and contiguous indices ``0..len-1``.
 
-    ``ids`` is sorted and unique: index ``i`` stands for raw id ``ids[i]``.
+    ``ids`` is int64, sorted and unique: index ``i`` stands for raw id ``ids[i]``. Integer ids
+    of a narrower type are widened; anything else (floats, uint64, unsorted or repeated ids) is
+    a ValueError, so no id is ever rounded, wrapped or looked up in the wrong place.
 
     >>> vocab = Vocabulary.from_ids(np.array([30, 10, 20, 10]))
     >>> vocab.index_of(np.array([20, 30])).tolist(), vocab.id_of(np.array([0])).tolist()
@@ -32,6 +35,18 @@ class Vocabulary:
     """
 
     ids: np.ndarray
+
+    def __post_init__(self) -> None:
+        ids = np.asarray(self.ids)
+        if ids.ndim != 1:
+            raise ValueError(f"vocabulary ids must be one-dimensional, not of shape {ids.shape}")
+        if ids.dtype != np.int64:
+            if len(ids) and not np.can_cast(ids.dtype, np.int64, casting="safe"):
+                raise ValueError(f"vocabulary ids must be integers within int64, not {ids.dtype}")
+            ids = ids.astype(np.int64)
+        if len(ids) > 1 and not np.all(ids[1:] > ids[:-1]):
+            raise ValueError("vocabulary ids must be sorted and unique")
+        object.__setattr__(self, "ids", ids)
 
     @classmethod
     def from_ids(cls, raw_ids: np.ndarray) -> Vocabulary:
@@ -45,6 +60,8 @@ class Vocabulary:
 
     def find(self, raw_id: int) -> int | None:
         """The index of one raw id, or None when the id is not in the vocabulary."""
+        if isinstance(raw_id, (int, np.integer)) and not _INT64_MIN <= raw_id <= _INT64_MAX:
+            return None  # no int64 id can equal it (and searchsorted would overflow)
         position = int(np.searchsorted(self.ids, raw_id))
         if position < len(self.ids) and self.ids[position] == raw_id:
             return position
@@ -93,6 +110,18 @@ def confidence(values: np.ndarray, weighting: str) -> np.ndarray:
     return values.astype(np.float32)
 
 
+def _repeated_pair(user_ids: np.ndarray, movie_ids: np.ndarray) -> DataError:
+    pairs = np.column_stack([user_ids, movie_ids])
+    unique, counts = np.unique(pairs, axis=0, return_counts=True)
+    user_id, movie_id = unique[np.argmax(counts > 1)].tolist()
+    repeated = int((counts > 1).sum())
+    pairs_are = "pair is" if repeated == 1 else "pairs are"
+    return DataError(
+        f"{repeated:,} (user, movie) {pairs_are} rated more than once (e.g. user {user_id}, "
+        f"movie {movie_id}); MovieLens rates each movie once per user: fix the ratings file"
+    )
+
+
 @dataclass(frozen=True)
 class Interactions:
     """The kept ratings as a users × items CSR matrix of confidences, with both vocabularies.
@@ -112,7 +141,8 @@ class Interactions:
     def from_ratings(
         cls, ratings: pd.DataFrame, min_rating: float = 3, weighting: str = "rating"
     ) -> Interactions:
-        """Keep ratings ≥ ``min_rating`` and index them.
+        """Keep ratings ≥ ``min_rating`` and index them; a (user, movie) pair kept twice is a
+        DataError (their confidences would otherwise add up unseen).
 
         >>> import pandas as pd
         >>> frame = pd.DataFrame({"user_id": [7, 7, 9], "movie_id": [1, 2, 1], "rating": [5, 2, 3]})
@@ -131,6 +161,8 @@ class Interactions:
         values = confidence(kept["rating"].to_numpy(), weighting)
         matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(users), len(items)))
         matrix.sum_duplicates()
+        if matrix.nnz != len(values):  # a repeated rating would silently add up
+            raise _repeated_pair(user_ids, movie_ids)
         if weighting == "bm25":
             matrix = bm25_weight(matrix)
         return cls(users, items, matrix.astype(np.float32), float(min_rating), weighting)
