@@ -25,7 +25,7 @@ FitMethod = TypeVar("FitMethod", bound=Callable[..., Any])
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 HUGE_INPUT = 1e6
 """Above this, an input value (a rating, a play count) is the likely cause of a non-finite fit:
-float32 sums of squares and products of values this large overflow."""
+float32 arithmetic on such values loses all precision or overflows."""
 
 
 class Model(ABC):
@@ -70,7 +70,8 @@ class Model(ABC):
         """``params`` checked against :attr:`constraints` and normalized (``int``, ``float``,
         ``bool``): ParameterError for a bad value, MovieRecError for an unknown name."""
         constraints = {name: cls.constraints[name] for name in cls.parameters}
-        return validate(cls.name, constraints, params, cls.parameters)
+        defaults = {k: v for k, v in cls.parameters.items() if v is not inspect.Parameter.empty}
+        return validate(cls.name, constraints, params, defaults)
 
     def get_params(self) -> dict[str, Any]:
         """Every hyperparameter, as ``__init__`` takes them: ``type(m)(**m.get_params())`` is

@@ -50,7 +50,8 @@ class ParameterError(MovieRecError):
         self.value = value
         self.rule = rule
         self.example = example
-        self.way_out = way_out or f"use e.g. {parameter}={example!r} (the default)"
+        default = f"use e.g. {parameter}={example!r} (the default)"
+        self.way_out = way_out or (default if example is not None else "see the model's docstring")
         super().__init__(f"{parameter} must be {rule}, got {shown(value)}; {self.way_out}")
 
     def rephrased(self, way_out: str) -> ParameterError:
