@@ -95,6 +95,36 @@ def test_metrics_at_several_k_come_from_one_ranking():
     assert values["map"][2, 0] == pytest.approx(0.5)
 
 
+def test_each_k_has_its_own_ideal_dcg_and_map_denominator():
+    # hits [0, 1, 0, 1], |T| = 3, K = 1, 2, 4 at once (as `evaluate --plot` measures them).
+    # IDCG@K sums min(|T|, K) discounts: @1 one, @2 two, @4 three — never the largest K's.
+    # @1: no hit → ndcg 0, map 0
+    # @2: DCG = 1/log2(3); IDCG = 1 + 1/log2(3); AP = P@2 / min(3, 2) = (1/2) / 2
+    # @4: DCG = 1/log2(3) + 1/log2(5); IDCG = 1 + 1/log2(3) + 1/log2(4); AP = (1/2 + 2/4) / 3
+    d2, d3, d4 = 1 / math.log2(3), 1 / math.log2(4), 1 / math.log2(5)
+    values = ranking_metrics(np.array([[0, 1, 0, 1]], dtype=bool), np.array([3]), [1, 2, 4])
+    assert values["ndcg"][:, 0].tolist() == pytest.approx(
+        [0.0, d2 / (1 + d2), (d2 + d4) / (1 + d2 + d3)]
+    )
+    assert values["map"][:, 0].tolist() == pytest.approx([0.0, 0.25, 1 / 3])
+    assert values["recall"][:, 0].tolist() == pytest.approx([0.0, 1 / 3, 2 / 3])
+    assert values["mrr"][:, 0].tolist() == pytest.approx([0.0, 0.5, 0.5])
+
+
+def test_metrics_at_several_k_equal_metrics_at_each_k_alone():
+    rng = np.random.default_rng(11)
+    hits = rng.random((40, 20)) < 0.3
+    n_relevant = rng.integers(1, 25, 40)
+    together = ranking_metrics(hits, n_relevant, [1, 3, 5, 10, 20])
+    for row, k in enumerate([1, 3, 5, 10, 20]):
+        alone = ranking_metrics(hits[:, :k], n_relevant, [k])
+        for name in alone:
+            assert together[name][row].tolist() == pytest.approx(alone[name][0].tolist()), (
+                name,
+                k,
+            )
+
+
 def test_known_items_are_never_recommended():
     scores = np.array([[5.0, 4.0, 3.0, 2.0, 1.0, 0.0]])
     assert top_k(scores, rows([0, 2]), 3).tolist() == [[1, 3, 4]]
@@ -214,6 +244,22 @@ def test_metrics_match_the_per_user_reference_and_stay_in_unit_interval(problem)
     expected = reference_metrics(scores, known, relevant, k)
     for name, value in expected.items():
         assert result[(name, k)] == pytest.approx(value, abs=1e-9), name
+
+
+@settings(max_examples=100, deadline=None)
+@given(ranking_problems(), st.lists(st.integers(1, 17), min_size=2, max_size=5, unique=True))
+def test_every_k_of_one_run_matches_the_reference_at_that_k(problem, ks):
+    # evaluate --plot measures extra K alongside the reported one: each must be exact.
+    scores, known, relevant, _ = problem
+    counts = np.arange(scores.shape[1])
+    result = evaluate_scores(scores, sp.csr_matrix(known), sp.csr_matrix(relevant), ks, counts)
+    for k in ks:
+        expected = reference_metrics(scores, known, relevant, k)
+        for name, value in expected.items():
+            assert result[(name, k)] == pytest.approx(value, abs=1e-9), (name, k, ks)
+        alone = evaluate_scores(scores, sp.csr_matrix(known), sp.csr_matrix(relevant), [k], counts)
+        for name in ("coverage", "popularity_bias"):
+            assert result[(name, k)] == pytest.approx(alone[(name, k)], abs=1e-12), (name, k)
 
 
 @settings(max_examples=50, deadline=None)
