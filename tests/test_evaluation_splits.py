@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -262,6 +264,34 @@ def test_timestamps_line_up_with_matrix_entries(small):
         user_id = int(data.interactions.users.ids[rows[entry]])
         movie_id = int(data.interactions.items.ids[matrix.indices[entry]])
         assert data.timestamps[entry] == lookup[(user_id, movie_id)]
+
+
+def test_latest_split_keeps_users_beyond_int32_apart():
+    # Users 1 and 2**32 + 1 were one user when ids were int32. Each rates four movies (one id
+    # beyond int32 too); the newest goes to test, the next newest to validation, per user.
+    from movierec.datasets import Dataset
+
+    big_user, big_movie = 2**32 + 1, 2**40
+    order = {1: [10, 20, 30, big_movie], big_user: [big_movie, 30, 20, 10]}  # oldest first
+    rows = [(u, m, 5.0, t) for u, movies in order.items() for t, m in enumerate(movies)]
+    columns = {
+        name: np.array(values, dtype=dtype)
+        for name, values, dtype in zip(
+            ("user_id", "movie_id", "rating", "timestamp"),
+            zip(*rows),
+            (np.int64, np.int64, np.float32, np.int64),
+        )
+    }
+    dataset = Dataset("ml-latest-small", columns, pd.DataFrame, "test", Path("."))
+    protocol = get_protocol("loo-latest")
+    data = protocol.prepare(dataset)
+    assert data.interactions.users.ids.tolist() == [1, big_user]
+    split = protocol.splits(data, seed=0)[0]
+    items, users = data.interactions.items, data.interactions.users
+    for part, position in (("test", -1), ("valid", -2)):
+        coo = split.target(part).tocoo()
+        got = dict(zip(users.id_of(coo.row).tolist(), items.id_of(coo.col).tolist()))
+        assert got == {user: movies[position] for user, movies in order.items()}, part
 
 
 def test_datasets_without_timestamps_have_none(small):
