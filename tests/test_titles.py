@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from movierec.errors import TitleError
 from movierec.titles import TitleIndex, canonical
@@ -81,3 +83,44 @@ def test_search_prefers_prefix_then_popularity(index: TitleIndex) -> None:
 def test_canonical_moves_articles_and_drops_year() -> None:
     assert canonical("Matrix, The (1999)") == canonical("the matrix")
     assert canonical("Man Bites Dog (C'est arrivé près de chez vous)") != ""
+
+
+# ---- titles straight from a data file, and whatever a person types ----------------------------
+
+
+def test_titles_with_control_characters_stay_one_line_in_messages() -> None:
+    hostile = TitleIndex(
+        [99_999_999_999, 2], ["Evil\n\x1b[31mRed (1999)", "Evil\rTwin (1999)"], [1, 1]
+    )
+    with pytest.raises(TitleError) as info:
+        hostile.resolve("Evil")
+    message = str(info.value)
+    assert message.isprintable() and "\\x1b[31m" in message and "matches 2 movies" in message
+    assert hostile.resolve("Evil\n\x1b[31mRed (1999)") == 99_999_999_999  # exact still works
+
+
+def test_a_long_query_is_cut_in_the_message(index: TitleIndex) -> None:
+    with pytest.raises(TitleError) as info:
+        index.resolve("q" * 100_000)
+    assert len(str(info.value)) < 400
+
+
+titles = st.one_of(
+    st.text(max_size=25),
+    st.sampled_from(["", " ", "()", "(1995)", ", The", "(a.k.a. )", "\x00", "[/x]", "\u0301"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(titles, min_size=1, max_size=8), titles, st.integers(0, 12))
+def test_any_titles_and_query_resolve_or_raise_title_error(
+    names: list[str], query: str, n: int
+) -> None:
+    movie_ids = list(range(2**40, 2**40 + len(names)))  # ids beyond int32 come back exactly
+    hostile = TitleIndex(movie_ids, names, list(range(len(names))))
+    try:
+        assert hostile.resolve(query) in movie_ids
+    except TitleError as error:
+        assert str(error).isprintable()
+    found = hostile.search(query, n)
+    assert set(found) <= set(movie_ids) and len(found) <= n

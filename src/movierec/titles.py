@@ -49,6 +49,17 @@ FUZZY_MARGIN = 4.0  # how far ahead of the runner-up a fuzzy match must be
 SEARCH_MIN_SCORE = 75.0  # rapidfuzz WRatio below which search drops a candidate
 
 
+def _shown(title: str, limit: int = 100) -> str:
+    """A title (from a data file) fit for a one-line message: control characters escaped."""
+    title = title if len(title) <= limit else title[:limit] + "…"
+    return title if title.isprintable() else repr(title)[1:-1]
+
+
+def _quoted(query: str, limit: int = 80) -> str:
+    """What someone typed, quoted and escaped for a message, and cut when long."""
+    return repr(query if len(query) <= limit else query[:limit] + "…")
+
+
 def _fold(text: str) -> str:
     if text.isascii():
         return text.casefold()
@@ -136,10 +147,10 @@ class TitleIndex:
 
     def _ambiguous(self, query: str, positions: list[int]) -> TitleError:
         ranked = sorted(positions, key=lambda p: -self._popularity[p])
-        listed = "; ".join(self.titles[p] for p in ranked[:8])
+        listed = "; ".join(_shown(self.titles[p]) for p in ranked[:8])
         more = f" and {len(ranked) - 8} more" if len(ranked) > 8 else ""
         return TitleError(
-            f"{query!r} matches {len(ranked)} movies: {listed}{more}; "
+            f"{_quoted(query)} matches {len(ranked)} movies: {listed}{more}; "
             "give the full title with its year"
         )
 
@@ -192,9 +203,9 @@ class TitleIndex:
                 return int(self.movie_ids[tied[0]])
             if best_score >= FUZZY_ACCEPT:
                 raise self._ambiguous(query, list(dict.fromkeys(tied)))
-        suggestions = "; ".join(dict.fromkeys(self.titles[p] for _, p in candidates[:5]))
+        suggestions = "; ".join(dict.fromkeys(_shown(self.titles[p]) for _, p in candidates[:5]))
         hint = f"; did you mean: {suggestions}" if suggestions else ""
-        raise TitleError(f"no movie titled {query!r}{hint}? Try `movierec search`")
+        raise TitleError(f"no movie titled {_quoted(query)}{hint}? Try `movierec search`")
 
     def search(self, query: str, n: int = 10) -> list[int]:
         """Up to ``n`` ``movie_id``s matching a partial or misspelt title, best first."""
