@@ -189,26 +189,14 @@ def check_ids(directory: Path, arrays: dict[str, np.ndarray], meta: dict[str, An
             raise ModelError(f"the model at {directory} is corrupt ({problem}); {RETRAIN}")
 
 
-def nonfinite_array(arrays: dict[str, np.ndarray]) -> str | None:
-    """The name of the first floating-point array holding NaN or Inf (checked in chunks, so
-    memory stays flat), or None."""
-    for key, array in arrays.items():
-        if array.dtype.kind not in "fc":
-            continue
-        flat = array.reshape(-1)
-        step = 1 << 22
-        for start in range(0, flat.size, step):
-            if not np.isfinite(flat[start : start + step]).all():
-                return key
-    return None
-
-
 def check_finite(directory: Path, arrays: dict[str, np.ndarray]) -> None:
     """Refuse a saved model holding NaN or Inf in any model array."""
-    key = nonfinite_array(arrays)
-    if key is not None:
+    from .models.base import non_finite
+
+    broken = non_finite(arrays)
+    if broken:
         raise ModelError(
-            f"the model at {directory} holds NaN or infinite values in {key}; {RETRAIN}"
+            f"the model at {directory} holds NaN or infinite values in {broken[0]}; {RETRAIN}"
         )
 
 

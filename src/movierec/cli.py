@@ -325,6 +325,7 @@ def train(
     """Train a model (a preset, with any hyperparameters overridden) and save it for --model."""
     from .atomic import check_replaceable
     from .bundle import is_model_folder
+    from .models.params import ParameterError
     from .recommender import Recommender, Settings, default_preset
 
     check_replaceable(out, is_model_folder, "movierec model")  # before any slow work
@@ -337,11 +338,20 @@ def train(
         "seed": seed,
         "min_rating": min_rating,
     }
+
+    def checked(name: str) -> Settings:
+        try:
+            return Settings.preset(name, **overrides).check(use_gpu=gpu)
+        except ParameterError as exc:
+            if overrides.get(exc.parameter) is None:
+                raise
+            flag = f"--{exc.parameter.replace('_', '-')}"
+            raise exc.rephrased(f"pass e.g. {flag} {exc.example}") from None
+
     if preset is not None:  # an unknown preset or a bad value fails before any loading
-        Settings.preset(preset, **overrides).check(use_gpu=gpu)
+        checked(preset)
     ds = _dataset(dataset, data_dir, min_rating)
-    settings = Settings.preset(preset or default_preset(ds, min_rating), **overrides)
-    settings.check(use_gpu=gpu)
+    settings = checked(preset or default_preset(ds, min_rating))
     started = time.perf_counter()
     rec = Recommender.train(ds, settings, show_progress=sys.stderr.isatty(), use_gpu=gpu)
     seconds = time.perf_counter() - started

@@ -72,20 +72,21 @@ class Settings:
     @classmethod
     def preset(cls, name: str = "default", **overrides: Any) -> Settings:
         """Settings of a named preset (``config.PRESETS``, or one saved by ``movierec tune
-        --save-preset``) with overrides applied; overrides that are None are ignored."""
-        from .presets import all_presets
+        --save-preset``), checked, with overrides applied; overrides that are None are ignored.
+        ``min_rating`` and ``weighting`` overrides set the filter and the weighting; the rest
+        are hyperparameters."""
+        from .presets import get_preset
 
-        presets = all_presets()
-        try:
-            params = dict(presets[name])
-        except KeyError:
-            names = ", ".join(presets)
-            raise MovieRecError(f"unknown preset {name!r}; choose one of {names}") from None
-        params.update({k: v for k, v in overrides.items() if v is not None})
-        model = str(params.pop("model"))
-        weighting = str(params.pop("weighting", "rating"))
-        min_rating = float(params.pop("min_rating", config.MIN_RATING))
-        return cls(model=model, params=params, min_rating=min_rating, weighting=weighting)
+        chosen = get_preset(name)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        min_rating = given.pop("min_rating", chosen.min_rating)
+        weighting = given.pop("weighting", chosen.weighting)
+        return cls(
+            model=chosen.model,
+            params={**chosen.params, **given},
+            min_rating=config.MIN_RATING if min_rating is None else float(min_rating),
+            weighting=str(weighting),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -171,12 +172,6 @@ class Recommender:
         if use_gpu:
             params["use_gpu"] = True
         model = make_model(settings.model, **params).fit(interactions.matrix, show_progress)
-        broken = bundle.nonfinite_array(model.state())
-        if broken is not None:
-            raise MovieRecError(
-                f"training {settings.model} produced NaN or infinite values ({broken}); check "
-                "the ratings for huge values, or raise --regularization"
-            )
         return cls(dataset, model, interactions.users, interactions.items, settings, interactions)
 
     @cached_property
