@@ -413,7 +413,7 @@ def movies_file(draw, layout: str) -> tuple[bytes, list[tuple[int, str, str]]]:
         if draw(st.booleans()):
             title += f" ({draw(st.integers(1000, 9999))})"
         if layout == "100k":
-            flags = draw(st.lists(st.sampled_from("01"), min_size=19, max_size=19))
+            flags = list(f"{draw(st.integers(0, 2**19 - 1)):019b}")
             genres = "|".join(g for g, f in zip(GENRES_100K, flags) if f == "1")
             line = "|".join([str(movie_id), title, "01-Jan-1995", "", "http://x", *flags])
         else:
@@ -532,3 +532,29 @@ def test_large_ids_are_counted_apart_through_the_command_line(capsys, tmp_path: 
     out = capsys.readouterr().out
     assert code == 0
     assert json.loads(out)["users"] == 3
+
+
+@pytest.mark.parametrize("movie_id", ["²", "abc", "", "1.5", "-2", str(2**64), "1"])  # "1": twice
+def test_a_broken_movies_file_is_exit_2_and_one_line(capsys, tmp_path: Path, movie_id: str) -> None:
+    from movierec.cli import main
+
+    write_dat_dataset(tmp_path, ["1::1::5"], movies=["1::Toy Story (1995)::", f"{movie_id}::B::"])
+    code = main(["search", "Toy", "-d", "ml-1m", "--data-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "movies.dat line 2" in err
+
+
+def test_a_movie_id_beyond_int32_is_found_through_the_command_line(capsys, tmp_path: Path) -> None:
+    import json
+
+    from movierec.cli import main
+
+    big = 99_999_999_999
+    write_dat_dataset(
+        tmp_path, ["1::1::5", f"2::{big}::4"], movies=["1::Toy Story (1995)::", f"{big}::Big::"]
+    )
+    code = main(["search", "Big", "-d", "ml-1m", "--data-dir", str(tmp_path), "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)[0]["movie_id"] == big
