@@ -350,11 +350,16 @@ class Recommender:
         import pandas as pd
 
         ratings = dataset.ratings
-        user_id = int(ratings["user_id"].max()) + 1
+        user_ids = ratings["user_id"].to_numpy()
+        user_id = int(user_ids.max()) + 1
+        if user_id > np.iinfo(np.int64).max:  # the largest id is taken: use the smallest free one
+            taken = np.unique(user_ids)
+            gaps = np.flatnonzero(taken != np.arange(len(taken)))
+            user_id = int(gaps[0]) if len(gaps) else len(taken)
         new_rows = pd.DataFrame(
             {
-                "user_id": np.full(len(movie_ids), user_id, dtype=np.int32),
-                "movie_id": np.array(movie_ids, dtype=np.int32),
+                "user_id": np.full(len(movie_ids), user_id, dtype=np.int64),
+                "movie_id": np.array(movie_ids, dtype=np.int64),
                 "rating": np.full(len(movie_ids), float(ratings["rating"].max()), dtype=np.float32),
             }
         )
@@ -435,8 +440,10 @@ def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> s
     ``config.LARGE_CATALOGUE_PRESET`` when more than ``config.DENSE_ITEMS_LIMIT`` movies have kept
     ratings — there a dense movies × movies matrix costs too much memory and time (8,452 movies:
     286 MB and 13 s)."""
-    kept = dataset.column("rating") >= min_rating
-    movies = np.count_nonzero(np.bincount(dataset.column("movie_id")[kept]))
+    kept_ids = dataset.column("movie_id")[dataset.column("rating") >= min_rating]
+    # bincount is fastest, but its memory follows the largest id (ids run to 2⁶³ - 1).
+    small = kept_ids.size == 0 or (kept_ids.min() >= 0 and kept_ids.max() < 1 << 24)
+    movies = np.count_nonzero(np.bincount(kept_ids)) if small else len(np.unique(kept_ids))
     return "default" if movies <= config.DENSE_ITEMS_LIMIT else config.LARGE_CATALOGUE_PRESET
 
 

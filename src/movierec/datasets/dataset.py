@@ -27,7 +27,7 @@ _CACHE_VERSION = 2
 class Dataset:
     """A MovieLens dataset as loaded: every rating, and the movies' titles, genres and years.
 
-    ``ratings`` has columns ``user_id`` (int32), ``movie_id`` (int32), ``rating`` (float32) and,
+    ``ratings`` has columns ``user_id`` (int64), ``movie_id`` (int64), ``rating`` (float32) and,
     only where the files carry it, ``timestamp`` (int64). ``movies`` is indexed by ``movie_id``
     with ``title``, ``genres`` (``|``-joined) and ``year`` (0 when unknown). ``fingerprint``
     identifies the exact ratings, so a saved model can refuse other data.
