@@ -135,3 +135,15 @@ def test_fetch_reports_a_local_copy(capsys, tmp_path: Path) -> None:
     code = main(["fetch", "ml-1m", "--data-dir", str(tmp_path / "data"), "--json"])
     out = capsys.readouterr().out
     assert code == 0 and str(tmp_path / "data" / "ml-1m") in out
+
+
+@pytest.mark.parametrize("variable", ["MOVIEREC_CACHE_DIR", "MOVIEREC_DATA_DIR"])
+def test_a_file_where_a_folder_should_be_is_named(
+    capsys, tmp_path: Path, monkeypatch, variable: str
+) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    monkeypatch.setenv(variable, str(a_file))
+    code, err = run(capsys, "stats", "-d", "ml-100k")
+    assert code == 2 and err.count("\n") == 1
+    assert f"{a_file} is" in err and "not a folder" in err

@@ -161,3 +161,22 @@ def test_a_disk_error_is_one_line_and_exit_1(capsys, monkeypatch) -> None:
     code, _, err = run(capsys, "stats", "-d", "ml-latest-small")
     assert (code, err.count("\n")) == (1, 1)
     assert "No space left on device (/tmp/x)" in err
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["table", "json"])
+def test_undecodable_argument_bytes_are_shown_not_crashed_on(capsys, as_json: bool) -> None:
+    """Bytes of an argument that are not UTF-8 arrive as lone surrogates (PEP 383)."""
+    query = b"To\xffy".decode("utf-8", "surrogateescape")
+    code, out, err = run(
+        capsys,
+        "search",
+        query,
+        "-d",
+        "ml-latest-small",
+        "-n",
+        "2",
+        *(["--json"] if as_json else []),
+    )
+    assert code == 0, err
+    out.encode("utf-8")  # writable to any UTF-8 terminal
+    assert not re.search(r"[\ud800-\udfff]", out)

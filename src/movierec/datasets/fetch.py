@@ -22,10 +22,17 @@ def cache_root() -> Path:
     """The per-user cache folder (``MOVIEREC_CACHE_DIR`` overrides it)."""
     override = os.environ.get(config.CACHE_DIR_ENV)
     if override:
-        return Path(override).expanduser()
-    import platformdirs
+        root = Path(override).expanduser()
+    else:
+        import platformdirs
 
-    return Path(platformdirs.user_cache_dir("movierec"))
+        root = Path(platformdirs.user_cache_dir("movierec"))
+    if root.exists() and not root.is_dir():
+        raise DataError(
+            f"the cache dir {root} is a file, not a folder; set {config.CACHE_DIR_ENV} to a "
+            "folder movierec may write"
+        )
+    return root
 
 
 def data_dir_from(data_dir: str | Path | None) -> Path | None:
@@ -35,8 +42,9 @@ def data_dir_from(data_dir: str | Path | None) -> Path | None:
         return None
     path = Path(chosen).expanduser()
     if not path.is_dir():
+        what = "is not a folder" if path.exists() else "does not exist"
         raise DataError(
-            f"data dir {path} does not exist; pass a folder holding <dataset>/ folders "
+            f"data dir {path} {what}; pass a folder holding <dataset>/ folders "
             f"in GroupLens' layout, or unset {config.DATA_DIR_ENV}"
         )
     return path
