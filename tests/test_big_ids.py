@@ -11,7 +11,7 @@ from conftest import write_dat_dataset
 
 from movierec import Recommender, load_dataset
 from movierec.cli import main
-from movierec.recommender import Settings, default_preset
+from movierec.settings import Settings, default_preset
 
 BIG_USER = 2**63 - 1
 BIG_MOVIE = 99_999_999_999

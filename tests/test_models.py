@@ -339,7 +339,7 @@ def test_bpr_has_a_bias_column_fixed_at_one_for_users(matrix) -> None:
 # ---- presets -------------------------------------------------------------------------------
 @pytest.mark.parametrize("preset", list(config.PRESETS))
 def test_every_preset_builds_its_model(preset: str) -> None:
-    from movierec.recommender import Settings
+    from movierec.settings import Settings
 
     settings = Settings.preset(preset)
     model = make_model(settings.model, **settings.params)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from movierec import Dataset, ModelError, MovieRecError, Recommender, Settings, TitleError
-from movierec.recommender import cached_recommender, model_cache_dir
+from movierec.model_cache import cached_recommender, model_cache_dir
 
 FAVOURITES = [
     "Toy Story (1995)",

@@ -25,10 +25,10 @@ _EXPORTS = {
     "MovieRecError": ".errors",
     "Recommender": ".recommender",
     "Scored": ".recommender",
-    "Settings": ".recommender",
+    "Settings": ".settings",
     "TitleError": ".errors",
     "Vocabulary": ".interactions",
-    "cached_recommender": ".recommender",
+    "cached_recommender": ".model_cache",
     "load_dataset": ".datasets",
     "movie_counts": ".analysis",
     "popular": ".analysis",
@@ -75,4 +75,6 @@ if TYPE_CHECKING:
     from .datasets import REGISTRY, Dataset, load_dataset
     from .errors import DataError, ModelError, MovieRecError, TitleError
     from .interactions import Interactions, Vocabulary
-    from .recommender import Recommender, Scored, Settings, cached_recommender
+    from .model_cache import cached_recommender
+    from .recommender import Recommender, Scored
+    from .settings import Settings

@@ -19,6 +19,7 @@ from .atomic import only_names, replace_folder
 from .errors import ModelError
 
 if TYPE_CHECKING:
+    from .datasets import Dataset
     from .recommender import Recommender
 
 FORMAT_VERSION = 1
@@ -225,3 +226,50 @@ def check_answers(directory: Path, model: Any, n_users: int, n_items: int) -> No
             f"the model at {directory} is corrupt (its arrays do not match its {n_users:,} users "
             f"and {n_items:,} movies); {RETRAIN}"
         )
+
+
+def read(directory: Path, dataset: Dataset) -> Recommender:
+    """The recommender saved in ``directory``, for ``dataset``, after every check above;
+    ModelError naming the first problem otherwise."""
+    from .catalogue import Catalogue
+    from .interactions import Vocabulary
+    from .models import MODELS, make_model
+    from .recommender import Recommender
+    from .settings import Settings
+
+    meta = read_meta(directory)
+    saved = meta["dataset"]
+    if saved["name"] != dataset.name or saved["fingerprint"] != dataset.fingerprint:
+        raise ModelError(
+            f"the model at {directory} was trained on {saved['name']} "
+            f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
+            f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
+        )
+    settings = Settings(**meta["settings"])
+    if settings.model not in MODELS:
+        raise ModelError(f"unknown model {settings.model!r} in {directory}; {RETRAIN}")
+    arrays = read_arrays(directory)
+    check_ids(directory, arrays, meta)
+    users = Vocabulary(arrays.pop("user_ids").astype(np.int64, copy=False))
+    items = Vocabulary(arrays.pop("item_ids").astype(np.int64, copy=False))
+    check_finite(directory, arrays)
+    try:
+        model = make_model(settings.model, **settings.params).set_state(
+            {k.removeprefix("model."): v for k, v in arrays.items()}
+        )
+        # Models saved before the catalogue was saved with them rebuild it from the dataset.
+        catalogue_path = directory / CATALOGUE_FILE
+        catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else None
+    except Exception as exc:
+        raise ModelError(
+            f"the model at {directory} is corrupt ({reason_of(exc)}); {RETRAIN}"
+        ) from None
+    check_answers(directory, model, len(users), len(items))
+    if catalogue is not None and not np.all(np.isin(items.ids, catalogue.movie_ids)):
+        raise ModelError(
+            f"the model at {directory} is corrupt (its catalogue lacks some of its movies); "
+            f"{RETRAIN}"
+        )
+    return Recommender(
+        dataset, model, users, items, settings, None, catalogue, meta["favourite_weight"]
+    )

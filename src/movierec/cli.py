@@ -117,13 +117,9 @@ def _recommender(
 ) -> Any:
     """The saved model (``--model``), the cached default one, or a default one trained now —
     after ``titles`` are checked, so a typo fails before a training run."""
-    from .recommender import (
-        Recommender,
-        cached_recommender,
-        default_settings,
-        model_cache_dir,
-        resolve_movies,
-    )
+    from .model_cache import cached_recommender, model_cache_dir
+    from .recommender import Recommender, resolve_movies
+    from .settings import default_settings
 
     if model is not None:
         return Recommender.load(model, dataset)
@@ -326,7 +322,8 @@ def train(
     from .atomic import check_replaceable
     from .bundle import is_model_folder
     from .models.params import ParameterError
-    from .recommender import Recommender, Settings, default_preset
+    from .recommender import Recommender
+    from .settings import Settings, default_preset
 
     check_replaceable(out, is_model_folder, "movierec model")  # before any slow work
     overrides = {
@@ -465,8 +462,10 @@ def report(
     """Write an HTML report with charts of the data and the model (no network needed to view)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .recommender import Recommender, cached_recommender, default_settings
+    from .model_cache import cached_recommender
+    from .recommender import Recommender
     from .report import build_report, prepare_output, read_evaluation
+    from .settings import default_settings
 
     # Fail fast, before any slow work, and leave nothing behind when the results are bad.
     evaluation = read_evaluation(eval_file) if eval_file is not None else None

@@ -11,7 +11,8 @@ from .analysis import popular, stats
 from .console import clean
 from .console import markup_safe as safe
 from .datasets import Dataset
-from .recommender import Recommender, default_settings
+from .recommender import Recommender
+from .settings import default_settings
 
 
 def run_demo(

@@ -7,14 +7,8 @@ recommendations, and saves/loads itself without pickle.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import math
-import shutil
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,10 +18,12 @@ import scipy.sparse as sp
 
 from . import bundle, config
 from .catalogue import Catalogue, Movie
-from .datasets import Dataset, cache_root
+from .datasets import Dataset
 from .errors import ModelError, MovieRecError, TitleError
 from .interactions import Interactions, Vocabulary
-from .models import MODELS, Model, make_model, top_n
+from .models import Model, make_model, top_n
+from .models.base import FactorModel
+from .settings import Settings, default_settings
 from .titles import TitleIndex
 
 if TYPE_CHECKING:
@@ -58,61 +54,6 @@ class Scored:
         if self.because is not None:
             out["because"] = list(self.because)
         return out
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything that decides a trained model: the filter, the weighting and the model."""
-
-    model: str = "als"
-    params: dict[str, Any] = field(default_factory=dict)
-    min_rating: float = config.MIN_RATING
-    weighting: str = "rating"
-
-    @classmethod
-    def preset(cls, name: str = "default", **overrides: Any) -> Settings:
-        """Settings of a named preset (``config.PRESETS``, or one saved by ``movierec tune
-        --save-preset``), checked, with overrides applied; overrides that are None are ignored.
-        ``min_rating`` and ``weighting`` overrides set the filter and the weighting; the rest
-        are hyperparameters."""
-        from .presets import get_preset
-
-        chosen = get_preset(name)
-        given = {k: v for k, v in overrides.items() if v is not None}
-        min_rating = given.pop("min_rating", chosen.min_rating)
-        weighting = given.pop("weighting", chosen.weighting)
-        return cls(
-            model=chosen.model,
-            params={**chosen.params, **given},
-            min_rating=config.MIN_RATING if min_rating is None else float(min_rating),
-            weighting=str(weighting),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "params": self.params,
-            "min_rating": self.min_rating,
-            "weighting": self.weighting,
-        }
-
-    def check(self, use_gpu: bool = False) -> Settings:
-        """Refuse unknown models, weightings and out-of-range hyperparameters now (MovieRecError
-        naming the value and the way out), before any data loads; returns self."""
-        from .interactions import WEIGHTINGS
-
-        if self.weighting not in WEIGHTINGS:
-            raise MovieRecError(
-                f"unknown weighting {str(self.weighting)[:40]!r}; choose one of "
-                f"{', '.join(WEIGHTINGS)}"
-            )
-        if not math.isfinite(self.min_rating):
-            raise MovieRecError(f"min_rating must be a finite number, got {self.min_rating}")
-        make_model(self.model, **self.params, **({"use_gpu": True} if use_gpu else {}))
-        return self
-
-    def key(self) -> str:
-        return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _check_n(n: int) -> int:
@@ -260,6 +201,25 @@ class Recommender:
         ids, counts = self.catalogue.most_popular(_check_n(n))
         return [(m, int(c)) for m, c in zip(self._movies(ids), counts)]
 
+    # ---- the model's item vectors (for maps and reports) -----------------------------------
+    @property
+    def has_item_vectors(self) -> bool:
+        """Whether the model represents movies as vectors (matrix factorization: ALS, iALS,
+        BPR); EASE, ItemKNN and MostPopular do not."""
+        return isinstance(self.model, FactorModel) and self.model.item_factors is not None
+
+    def item_vectors(self, movie_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The model's vectors of these movies (len(movie_ids) × factors, float64, a copy);
+        MovieRecError when the model has none, TitleError for a movie it does not know."""
+        if not isinstance(self.model, FactorModel) or self.model.item_factors is None:
+            raise MovieRecError(
+                f"the {self.settings.model} model has no item vectors; use a factor model "
+                "(e.g. --preset als-tuned)"
+            )
+        indices = [self._item_index(self.movie(int(m))) for m in movie_ids]
+        rows = self.model.item_factors[np.asarray(indices, dtype=np.int64)]
+        return np.asarray(rows, dtype=np.float64)
+
     # ---- the model's answers --------------------------------------------------------------
     def similar(self, ref: MovieRef, n: int = 10) -> list[Scored]:
         """The ``n`` movies most similar to one movie (never the movie itself)."""
@@ -393,63 +353,9 @@ class Recommender:
 
     @classmethod
     def load(cls, directory: str | Path, dataset: Dataset) -> Recommender:
-        """Load a saved recommender for ``dataset``; ModelError if it is corrupt, from a newer
-        movierec, or was trained on other data."""
-        directory = Path(directory)
-        meta = bundle.read_meta(directory)
-        saved = meta["dataset"]
-        if saved["name"] != dataset.name or saved["fingerprint"] != dataset.fingerprint:
-            raise ModelError(
-                f"the model at {directory} was trained on {saved['name']} "
-                f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
-                f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
-            )
-        settings = Settings(**meta["settings"])
-        if settings.model not in MODELS:
-            raise ModelError(f"unknown model {settings.model!r} in {directory}; {bundle.RETRAIN}")
-        arrays = bundle.read_arrays(directory)
-        bundle.check_ids(directory, arrays, meta)
-        users = Vocabulary(arrays.pop("user_ids").astype(np.int64, copy=False))
-        items = Vocabulary(arrays.pop("item_ids").astype(np.int64, copy=False))
-        bundle.check_finite(directory, arrays)
-        try:
-            model = make_model(settings.model, **settings.params).set_state(
-                {k.removeprefix("model."): v for k, v in arrays.items()}
-            )
-            # Models saved before the catalogue was saved with them rebuild it from the dataset.
-            catalogue_path = directory / bundle.CATALOGUE_FILE
-            catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else None
-        except Exception as exc:
-            reason = bundle.reason_of(exc)
-            raise ModelError(
-                f"the model at {directory} is corrupt ({reason}); {bundle.RETRAIN}"
-            ) from None
-        bundle.check_answers(directory, model, len(users), len(items))
-        if catalogue is not None and not np.all(np.isin(items.ids, catalogue.movie_ids)):
-            raise ModelError(
-                f"the model at {directory} is corrupt (its catalogue lacks some of its movies); "
-                f"{bundle.RETRAIN}"
-            )
-        return cls(
-            dataset, model, users, items, settings, None, catalogue, meta["favourite_weight"]
-        )
-
-
-def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> str:
-    """The preset movierec uses when none is named: ``default`` (EASE-based, best on ML-1M), or
-    ``config.LARGE_CATALOGUE_PRESET`` when more than ``config.DENSE_ITEMS_LIMIT`` movies have kept
-    ratings — there a dense movies × movies matrix costs too much memory and time (8,452 movies:
-    286 MB and 13 s)."""
-    kept_ids = dataset.column("movie_id")[dataset.column("rating") >= min_rating]
-    # bincount is fastest, but its memory follows the largest id (ids run to 2⁶³ - 1).
-    small = kept_ids.size == 0 or (kept_ids.min() >= 0 and kept_ids.max() < 1 << 24)
-    movies = np.count_nonzero(np.bincount(kept_ids)) if small else len(np.unique(kept_ids))
-    return "default" if movies <= config.DENSE_ITEMS_LIMIT else config.LARGE_CATALOGUE_PRESET
-
-
-def default_settings(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Settings:
-    """Settings of :func:`default_preset`."""
-    return Settings.preset(default_preset(dataset, min_rating), min_rating=min_rating)
+        """Load a saved recommender for ``dataset`` (see :func:`movierec.bundle.read`);
+        ModelError if it is corrupt, from a newer movierec, or was trained on other data."""
+        return bundle.read(Path(directory), dataset)
 
 
 def resolve_movies(
@@ -466,32 +372,3 @@ def resolve_movies(
         else:
             raise TitleError(f"no movie has id {ref} in {dataset.name}")
     return out
-
-
-def model_cache_dir(dataset: Dataset, settings: Settings) -> Path:
-    """Where the trained model for this dataset and these settings is cached."""
-    return cache_root() / "models" / f"{dataset.name}-{dataset.fingerprint}-{settings.key()}"
-
-
-def cached_recommender(
-    dataset: Dataset, settings: Settings | None = None, show_progress: bool = False
-) -> Recommender:
-    """Load the cached model for these settings, or train and cache it."""
-    settings = settings or default_settings(dataset)
-    directory = model_cache_dir(dataset, settings)
-    if directory.exists():
-        try:
-            recommender = Recommender.load(directory, dataset)
-        except ModelError:
-            # The folder is movierec's own cache entry (named by dataset and settings).
-            print(f"movierec: retraining over the broken cached model {directory}", file=sys.stderr)
-            shutil.rmtree(directory, ignore_errors=True)
-        else:
-            if not (directory / bundle.CATALOGUE_FILE).is_file():  # cached by an older movierec
-                with contextlib.suppress(OSError):
-                    recommender.catalogue.save(directory / bundle.CATALOGUE_FILE)
-            return recommender
-    recommender = Recommender.train(dataset, settings, show_progress)
-    with contextlib.suppress(OSError, MovieRecError):  # an unwritable cache only costs speed
-        recommender.save(directory)
-    return recommender
