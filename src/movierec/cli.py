@@ -95,11 +95,9 @@ LikeOpt = Annotated[
 
 
 def _check_n(n: int) -> None:
-    if n <= 0 or n > MAX_N:
-        raise MovieRecError(f"-n must be from 1 to {MAX_N:,}, got {n}")
+    from .recommender import check_n
 
-
-MAX_N = 10_000
+    check_n(n, "-n")
 
 
 def _dataset(dataset: str | None, data_dir: Path | None, min_rating: float | None = None) -> Any:
