@@ -1,5 +1,9 @@
 """The course notebook's story, end to end: load, look, add yourself, train, score, similar,
-recommend — with the model's indices mapped back to movies correctly."""
+recommend — with the model's indices mapped back to movies correctly.
+
+Each step computes plain data; :func:`run_demo` prints each part (when given a console) as soon
+as it is known, so the data shows before the model trains.
+"""
 
 from __future__ import annotations
 
@@ -7,106 +11,99 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .analysis import popular, stats
+from .analysis import Stats, popular, stats
 from .console import clean
 from .console import markup_safe as safe
 from .datasets import Dataset
 from .recommender import Recommender
 from .settings import default_settings
 
+STEP_NAMES = {
+    "stats_and_popular": "stats and popular",
+    "add_user_and_train": "add the user and train",
+    "score_similar_recommend": "score, similar, recommend",
+}
 
-def run_demo(
-    dataset: Dataset,
-    favourites: Sequence[str],
-    n: int = 10,
-    min_rating: float = 3,
-    show: Any = None,
-) -> dict[str, Any]:
-    """Run the story on ``dataset``; print it to a rich console ``show`` when given; return
-    every result (and the seconds each step took) as plain data."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
 
-    def lap(step: str) -> None:
-        nonlocal clock
+class _Clock:
+    """Seconds spent in each named step."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
         now = time.perf_counter()
-        timings[step] = round(now - clock, 4)
-        clock = now
+        self.timings[step] = round(now - self._last, 4)
+        self._last = now
 
-    def say(text: str) -> None:
-        if show is not None:
-            show.print(text)
 
-    summary = stats(dataset, min_rating)
-    top = popular(dataset, 30, min_rating)
-    lap("stats_and_popular")
-    say(
+def _show_data(show: Any, dataset: Dataset, summary: Stats, top: Any, min_rating: float) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    show.print(
         f"[bold]1. The data[/bold] — {safe(dataset.name)}: {summary.ratings_total:,} ratings, "
         f"{summary.ratings_kept:,} kept at rating ≥ {min_rating:g} ({summary.kept_ratio:.2%}); "
         f"{summary.users:,} users, {summary.movies:,} movies."
     )
-    if show is not None:
-        from rich.table import Table
-        from rich.text import Text
+    table = Table(title="2. The 30 most popular movies", title_justify="left", box=None)
+    table.add_column("#", justify="right")
+    table.add_column("title")
+    table.add_column("kept ratings", justify="right")
+    for rank, row in enumerate(top.itertuples(), start=1):
+        table.add_row(str(rank), Text(clean(row.title)), f"{row.count:,}")
+    show.print(table)
 
-        table = Table(title="2. The 30 most popular movies", title_justify="left", box=None)
-        table.add_column("#", justify="right")
-        table.add_column("title")
-        table.add_column("kept ratings", justify="right")
-        for rank, row in enumerate(top.itertuples(), start=1):
-            table.add_row(str(rank), Text(clean(row.title)), f"{row.count:,}")
-        show.print(table)
 
-    settings = default_settings(dataset, min_rating)
-    model, user_id = Recommender.train_with_user(dataset, favourites, settings)
-    lap("add_user_and_train")
-    liked = [model.movie(title) for title in favourites]
-    liked_ids = [m.movie_id for m in liked]
-    say("[bold]3. You[/bold], a new user who loves: " + "; ".join(safe(m.title) for m in liked))
-    say(
-        f"   Added as user {user_id} and trained {settings.model} "
+def _show_model(show: Any, story: dict[str, Any], settings_model: str, timings: dict) -> None:
+    user_id, n = story["new_user_id"], len(story["similar"])
+    show.print(
+        "[bold]3. You[/bold], a new user who loves: "
+        + "; ".join(safe(m["title"]) for m in story["favourites"])
+    )
+    show.print(
+        f"   Added as user {user_id} and trained {settings_model} "
         f"({timings['add_user_and_train']:.2f} s), as the notebook does."
     )
+    score = story["score"]
+    show.print(
+        f"[bold]4. Preference score[/bold] for {safe(score['title'])}: "
+        f"{score['trained_in']:.4f} (as user {user_id}), {score['folded_in']:.4f} "
+        "(folded in from your five, no retraining)"
+    )
+    show.print(
+        f"[bold]5. Similar to {safe(story['favourites'][0]['title'])}[/bold]: "
+        + "; ".join(safe(s["title"]) for s in story["similar"])
+    )
+    show.print("[bold]6. Recommended for you[/bold] (with reasons):")
+    for rank, r in enumerate(story["recommended"], start=1):
+        because = ", ".join(safe(b) for b in r.get("because", ()))
+        show.print(f"   {rank:2d}. {safe(r['title'])}  [dim]because you liked {because}[/dim]")
+    show.print(
+        f"   Your trained-in recommendations (as user {user_id}) agree with the folded-in ones "
+        f"on {story['overlap']} of the top {n}."
+    )
 
+
+def _model_story(
+    dataset: Dataset, favourites: Sequence[str], n: int, min_rating: float, clock: _Clock
+) -> tuple[dict[str, Any], str]:
+    """Steps 3–6: add the user, train, score, similar, recommend (trained in and folded in)."""
+    settings = default_settings(dataset, min_rating)
+    model, user_id = Recommender.train_with_user(dataset, favourites, settings)
+    clock.lap("add_user_and_train")
+    liked = [model.movie(title) for title in favourites]
+    liked_ids = [m.movie_id for m in liked]
     probe = model.similar(liked[0].movie_id, 1)[0].movie
     user_score = model.score_for_user(user_id, probe.movie_id)
     fold_score = model.score(liked_ids, probe.movie_id)
     similar = model.similar(liked[0].movie_id, n)
     retrained_recs = model.recommend_for_user(user_id, n)
     folded_recs = model.recommend(liked_ids, n, explain=True)
-    lap("score_similar_recommend")
-    overlap = len(
-        {r.movie.movie_id for r in retrained_recs} & {r.movie.movie_id for r in folded_recs}
-    )
-
-    say(
-        f"[bold]4. Preference score[/bold] for {safe(probe.title)}: {user_score.score:.4f} "
-        f"(as user {user_id}), {fold_score.score:.4f} (folded in from your five, no retraining)"
-    )
-    say(
-        f"[bold]5. Similar to {safe(liked[0].title)}[/bold]: "
-        + "; ".join(safe(s.movie.title) for s in similar)
-    )
-    say("[bold]6. Recommended for you[/bold] (with reasons):")
-    for rank, r in enumerate(folded_recs, start=1):
-        say(
-            f"   {rank:2d}. {safe(r.movie.title)}  "
-            f"[dim]because you liked {', '.join(safe(b) for b in r.because or ())}[/dim]"
-        )
-    say(
-        f"   Your trained-in recommendations (as user {user_id}) agree with the folded-in ones "
-        f"on {overlap} of the top {n}."
-    )
-    steps = {
-        "stats_and_popular": "stats and popular",
-        "add_user_and_train": "add the user and train",
-        "score_similar_recommend": "score, similar, recommend",
-    }
-    spent = "; ".join(f"{steps[step]} {seconds:.2f} s" for step, seconds in timings.items())
-    say(f"[dim]Timings: {spent}[/dim]")
-    return {
-        "stats": summary.to_dict(),
-        "popular": top[["movie_id", "title", "count"]].to_dict("records"),
+    clock.lap("score_similar_recommend")
+    overlap = {r.movie.movie_id for r in retrained_recs} & {r.movie.movie_id for r in folded_recs}
+    story = {
         "favourites": [m.to_dict() for m in liked],
         "new_user_id": user_id,
         "score": {
@@ -118,6 +115,34 @@ def run_demo(
         "similar": [s.to_dict() for s in similar],
         "recommended": [r.to_dict() for r in folded_recs],
         "recommended_trained_in": [r.to_dict() for r in retrained_recs],
-        "overlap": overlap,
-        "timings": timings,
+        "overlap": len(overlap),
+    }
+    return story, settings.model
+
+
+def run_demo(
+    dataset: Dataset,
+    favourites: Sequence[str],
+    n: int = 10,
+    min_rating: float = 3,
+    show: Any = None,
+) -> dict[str, Any]:
+    """Run the story on ``dataset``; print it to a rich console ``show`` when given; return
+    every result (and the seconds each step took) as plain data."""
+    clock = _Clock()
+    summary = stats(dataset, min_rating)
+    top = popular(dataset, 30, min_rating)
+    clock.lap("stats_and_popular")
+    if show is not None:
+        _show_data(show, dataset, summary, top, min_rating)
+    story, model_name = _model_story(dataset, favourites, n, min_rating, clock)
+    if show is not None:
+        _show_model(show, story, model_name, clock.timings)
+        spent = "; ".join(f"{STEP_NAMES[k]} {v:.2f} s" for k, v in clock.timings.items())
+        show.print(f"[dim]Timings: {spent}[/dim]")
+    return {
+        "stats": summary.to_dict(),
+        "popular": top[["movie_id", "title", "count"]].to_dict("records"),
+        **story,
+        "timings": clock.timings,
     }
