@@ -100,18 +100,16 @@ def write(recommender: Recommender, directory: str | Path) -> Path:
             "n_items": len(recommender.items),
             "favourite_weight": recommender.favourite_weight,
         }
-        small = {}
+        small: dict[str, np.ndarray] = {
+            "user_ids": recommender.users.ids,
+            "item_ids": recommender.items.ids,
+        }
         for key, array in recommender.model.state().items():
             if array.nbytes >= MMAP_BYTES:
                 np.save(staging / f"model.{key}.npy", np.ascontiguousarray(array))
             else:
                 small[f"model.{key}"] = array
-        np.savez(
-            staging / ARRAYS_FILE,
-            user_ids=recommender.users.ids,
-            item_ids=recommender.items.ids,
-            **small,
-        )
+        np.savez(staging / ARRAYS_FILE, **small)  # type: ignore[arg-type]  # numpy's stub
         recommender.catalogue.save(staging / CATALOGUE_FILE)
         # meta.json last: a folder with it is complete.
         (staging / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")

@@ -205,18 +205,16 @@ def search(
     _check_n(n)
     catalogue = Catalogue.from_dataset(_dataset(dataset, data_dir, min_rating), min_rating)
     movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
-    results = [
-        {"movie_id": m.movie_id, "title": m.title, "genres": list(m.genres)}
-        for m in movies
-        if m is not None
-    ]
+    found = [m for m in movies if m is not None]
     if as_json:
-        emit_json(results)
+        emit_json(
+            [{"movie_id": m.movie_id, "title": m.title, "genres": list(m.genres)} for m in found]
+        )
         return
     table(
         f"Movies matching {clean(query, 60)!r}",
         ["movie_id", "title", "genres"],
-        [[r["movie_id"], r["title"], ", ".join(r["genres"])] for r in results],
+        [[m.movie_id, m.title, ", ".join(m.genres)] for m in found],
     )
 
 

@@ -158,7 +158,7 @@ class Recommender:
             return self.catalogue.movie(self.titles.resolve(ref))  # type: ignore[return-value]
         raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
 
-    def _movies(self, movie_ids: Sequence[int]) -> list[Movie]:
+    def _movies(self, movie_ids: Sequence[int] | np.ndarray) -> list[Movie]:
         return [self.movie(int(m)) for m in movie_ids]
 
     def _item_index(self, movie: Movie) -> int:
