@@ -15,31 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from .datasets.title_format import ARTICLES, article_first, split_year
 from .errors import TitleError
 
-_ARTICLES = (
-    "the",
-    "a",
-    "an",
-    "les",
-    "la",
-    "le",
-    "l'",
-    "il",
-    "das",
-    "der",
-    "die",
-    "el",
-    "los",
-    "las",
-    "det",
-    "den",
-    "lo",
-    "une",
-    "un",
-)
-_TRAILING_ARTICLE = re.compile(r"^(.*), (" + "|".join(re.escape(a) for a in _ARTICLES) + r")$")
-_YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
 _PARENS = re.compile(r"\(([^()]*)\)")
 _NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
@@ -67,21 +45,9 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def split_year(text: str) -> tuple[str, int | None]:
-    """``"Toy Story (1995)"`` → ``("Toy Story", 1995)``."""
-    match = _YEAR.search(text)
-    if match is None:
-        return text.strip(), None
-    return text[: match.start()].strip(), int(match.group(1))
-
-
 def canonical(text: str) -> str:
     """A comparison key: no accents, case, punctuation or year; leading article restored."""
-    text = _fold(split_year(text)[0]).strip()
-    match = _TRAILING_ARTICLE.match(text)
-    if match:
-        rest, article = match.groups()
-        text = f"{article}{rest}" if article.endswith("'") else f"{article} {rest}"
+    text = article_first(_fold(split_year(text)[0]).strip())
     text = _NON_WORD.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -100,7 +66,7 @@ def title_keys(title: str) -> set[str]:
             keys.add(canonical(alternate))
     for key in list(keys):  # "Matrix" finds "Matrix, The" too
         first, _, rest = key.partition(" ")
-        if first in _ARTICLES and rest:
+        if first in ARTICLES and rest:
             keys.add(rest)
     keys.discard("")
     return keys

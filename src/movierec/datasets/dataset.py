@@ -118,7 +118,7 @@ def _fingerprint(columns: Mapping[str, np.ndarray]) -> str:
         narrow = column.dtype.kind == "i" and (not column.size or _fits_int32(column))
         for start in range(0, max(len(column), 1), step):
             block = column[start : start + step]
-            digest.update(np.ascontiguousarray(block.astype(np.int32) if narrow else block))
+            digest.update(np.ascontiguousarray(block.astype(np.int32) if narrow else block).data)
     return digest.hexdigest()
 
 
@@ -186,6 +186,7 @@ def _write_cached(
             path,
             lambda out: np.savez(
                 out,
+                allow_pickle=False,
                 fingerprint=np.array(fingerprint),
                 source_sha256=np.array(source_digest),
                 **columns,

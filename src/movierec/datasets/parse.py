@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .title_format import split_year
 
-RATING_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
 ID_MAX = int(np.iinfo(np.int64).max)
 _UNIT_SEP = b"\x1f"  # stands in for '::' so pandas' fast C engine can split the lines
 _BOM = b"\xef\xbb\xbf"
@@ -40,7 +40,6 @@ _TEXT_NEWLINE = re.compile(r"\r\n|\r|\n")  # the same, for decoded text (not str
 _WHOLE = re.compile(rb"[+-]?[0-9]+")  # ASCII only: str.isdigit() takes '²', int() takes '٣'
 _DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
 _NOT_SPACE = re.compile(rb"\S")
-_YEAR = re.compile(r"\(([0-9]{4})\)\s*$")
 _CHUNK_LINES_BYTES = 1 << 20  # about 40,000 ratings lines: under a second line by line
 
 # ml-100k's u.item genre flags, in file order (u.genre).
@@ -149,15 +148,21 @@ def whole_number(token: bytes | str) -> int | None:
     return int(token) if _WHOLE.fullmatch(token) else None
 
 
-def _id_problem(name: str, token: bytes) -> tuple[str, int | None]:
+def _id(path: Path, line_number: int, name: str, token: bytes, line: bytes | str) -> int:
+    """The id ``token`` spells; a DataError naming the line when it is not one."""
     value = whole_number(token)
     if value is None:
-        return f"{name} {_excerpt(token)} is not a whole number", None
+        raise _line_error(
+            path, line_number, f"{name} {_excerpt(token)} is not a whole number", line
+        )
     if value < 0:
-        return f"{name} {value} is negative (ids are 0 or more)", None
+        raise _line_error(
+            path, line_number, f"{name} {value} is negative (ids are 0 or more)", line
+        )
     if value > ID_MAX:
-        return f"{name} {token.decode()} is larger than {ID_MAX:,}", None
-    return "", value
+        reason = f"{name} {token.decode()} is larger than {ID_MAX:,}"
+        raise _line_error(path, line_number, reason, line)
+    return value
 
 
 # ---- ratings ---------------------------------------------------------------------------------
@@ -296,10 +301,7 @@ def _read_ratings_by_line(
             raise _line_error(path, line_number, reason, line)
         expected = len(fields)
         for column, name in enumerate(("user id", "movie id")):
-            problem, value = _id_problem(name, fields[column])
-            if problem:
-                raise _line_error(path, line_number, problem, line)
-            values[column].append(value)  # type: ignore[arg-type]
+            values[column].append(_id(path, line_number, name, fields[column], line))
         values[2].append(_rating(path, line_number, fields[2], line))
         if expected == 4:
             stamp = whole_number(fields[3])
@@ -307,7 +309,7 @@ def _read_ratings_by_line(
                 reason = f"timestamp {_excerpt(fields[3])} is not a whole number that fits int64"
                 raise _line_error(path, line_number, reason, line)
             values[3].append(stamp)
-    columns = {
+    columns: dict[str, np.ndarray] = {
         "user_id": np.array(values[0], dtype=np.int64),
         "movie_id": np.array(values[1], dtype=np.int64),
         "rating": np.array(values[2], dtype=np.float64).astype(np.float32),
@@ -342,11 +344,6 @@ def _decode(raw: bytes) -> str:
         return raw.decode("latin-1")  # ml-1m's movies.dat is ISO-8859-1
 
 
-def _year(title: str) -> int:
-    match = _YEAR.search(title)
-    return int(match.group(1)) if match else 0
-
-
 def read_movies(path: Path, layout: str) -> pd.DataFrame:
     """Read a movies file into a frame indexed by ``movie_id`` (int64, each id once) with
     ``title``, ``genres`` (a ``|``-joined string) and ``year`` (0 when the title carries none).
@@ -371,17 +368,10 @@ def read_movies(path: Path, layout: str) -> pd.DataFrame:
         {
             "title": list(titles),
             "genres": [g if g != "(no genres listed)" else "" for g in genres],
-            "year": np.array([_year(t) for t in titles], dtype=np.int32),
+            "year": np.array([split_year(t)[1] or 0 for t in titles], dtype=np.int32),
         },
         index=pd.Index(np.array(movie_ids, dtype=np.int64), name="movie_id"),
     )
-
-
-def _movie_id(path: Path, line_number: int, token: str, line: str) -> int:
-    problem, value = _id_problem("movie id", token.encode("utf-8", "surrogateescape"))
-    if problem:
-        raise _line_error(path, line_number, problem, line)
-    return value  # type: ignore[return-value]
 
 
 def _movies_lines(path: Path, raw: bytes, layout: str) -> list[tuple[int, int, str, str]]:
@@ -397,7 +387,9 @@ def _movies_lines(path: Path, raw: bytes, layout: str) -> list[tuple[int, int, s
         if len(fields) != n_fields:
             reason = f"{len(fields)} fields where {n_fields} were expected ({form})"
             raise _line_error(path, line_number, reason, line)
-        movie_id = _movie_id(path, line_number, fields[0], line)
+        movie_id = _id(
+            path, line_number, "movie id", fields[0].encode("utf-8", "surrogateescape"), line
+        )
         if layout == "dat":
             rows.append((line_number, movie_id, fields[1], fields[2]))
             continue
@@ -437,7 +429,13 @@ def _movies_csv(path: Path, raw: bytes) -> list[tuple[int, int, str, str]]:
             if len(record) != len(header):
                 reason = f"{len(record)} fields where the header has {len(header)}"
                 raise _line_error(path, start, reason, ",".join(record))
-            movie_id = _movie_id(path, start, record[where[0]], ",".join(record))
+            movie_id = _id(
+                path,
+                start,
+                "movie id",
+                record[where[0]].encode("utf-8", "surrogateescape"),
+                ",".join(record),
+            )
             rows.append((start, movie_id, record[where[1]], record[where[2]]))
     except csv.Error as exc:
         reason = f"not valid CSV ({exc})"

@@ -24,6 +24,7 @@ from matplotlib.transforms import Bbox
 from .. import analysis, config
 from ..atomic import write_atomically
 from ..datasets import Dataset
+from ..datasets.title_format import article_first, split_year
 from ..errors import MovieRecError
 from ..recommender import Recommender
 from .results import EvaluationResults
@@ -58,8 +59,6 @@ TAB10 = [  # matplotlib's tab10
     "#17becf",
 ]
 DROPPED_COLOUR = "#b0b0b0"
-_ARTICLE = re.compile(r"^(.*), (The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El|Los|Las)$")
-_YEAR = re.compile(r"\s*\(\d{4}\)\s*$")
 _ALTERNATE = re.compile(r"\s*\([^()]*\)")
 
 
@@ -84,13 +83,9 @@ def display_title(title: str, max_length: int = 42, year: bool = True) -> str:
     """A MovieLens title as people write it: "Matrix, The (1999)" → "The Matrix (1999)",
     alternate titles in parentheses dropped ("Seven (a.k.a. Se7en)" → "Seven"), shortened with
     an ellipsis past ``max_length`` characters."""
-    match = _YEAR.search(title)
-    name, suffix = (title[: match.start()], match.group().strip()) if match else (title, "")
-    name = _ALTERNATE.sub("", name).strip() or name
-    article = _ARTICLE.match(name)
-    if article:
-        rest, word = article.groups()
-        name = f"{word}{rest}" if word.endswith("'") else f"{word} {rest}"
+    name, release = split_year(title)
+    suffix = f"({release:04d})" if release is not None else ""
+    name = article_first(_ALTERNATE.sub("", name).strip() or name)
     room = max_length - (len(suffix) + 1 if year and suffix else 0)
     if len(name) > room:
         name = name[: room - 1].rstrip(" :,-") + "…"
