@@ -110,6 +110,17 @@ def confidence(values: np.ndarray, weighting: str) -> np.ndarray:
     return values.astype(np.float32)
 
 
+def favourite_confidence(top_rating: float, weighting: str) -> float:
+    """The confidence a new user's favourite movie gets when folded in: the highest rating in
+    the data, read through :func:`confidence` like every kept rating (1 under ``"binary"``; the
+    rating itself under ``"rating"`` and ``"bm25"``, whose weights need the whole matrix).
+
+    >>> favourite_confidence(5.0, "rating"), favourite_confidence(5.0, "binary")
+    (5.0, 1.0)
+    """
+    return float(confidence(np.array([top_rating]), weighting)[0])
+
+
 def _repeated_pair(user_ids: np.ndarray, movie_ids: np.ndarray) -> DataError:
     pairs = np.column_stack([user_ids, movie_ids])
     unique, counts = np.unique(pairs, axis=0, return_counts=True)
@@ -178,23 +189,3 @@ class Interactions:
     @property
     def nnz(self) -> int:
         return int(self.matrix.nnz)
-
-    def item_counts(self) -> np.ndarray:
-        """How many users kept each item (popularity), indexed by item index."""
-        return np.bincount(self.matrix.indices, minlength=self.n_items)
-
-    def user_row(
-        self, item_indices: np.ndarray, weights: np.ndarray | None = None
-    ) -> sp.csr_matrix:
-        """A one-row matrix for a new user who liked ``item_indices`` (confidence ``weights``)."""
-        item_indices = np.asarray(item_indices, dtype=np.int32)
-        if weights is None:
-            weights = np.full(len(item_indices), self.default_confidence(), dtype=np.float32)
-        return sp.csr_matrix(
-            (np.asarray(weights, np.float32), (np.zeros(len(item_indices), int), item_indices)),
-            shape=(1, self.n_items),
-        )
-
-    def default_confidence(self) -> float:
-        """The confidence a favourite movie gets: the top of the kept scale."""
-        return 1.0 if self.weighting == "binary" else float(self.matrix.data.max())
