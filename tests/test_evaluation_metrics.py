@@ -18,7 +18,7 @@ from movierec.evaluation.metrics import (
     hits_matrix,
     popularity_percentiles,
     ranking_metrics,
-    top_k,
+    top_n,
 )
 
 
@@ -127,19 +127,19 @@ def test_metrics_at_several_k_equal_metrics_at_each_k_alone():
 
 def test_known_items_are_never_recommended():
     scores = np.array([[5.0, 4.0, 3.0, 2.0, 1.0, 0.0]])
-    assert top_k(scores, rows([0, 2]), 3).tolist() == [[1, 3, 4]]
+    assert top_n(scores, 3, exclude=rows([0, 2])).tolist() == [[1, 3, 4]]
 
 
 def test_ties_go_to_the_lower_item_index():
     scores = np.array([[1.0, 2.0, 2.0, 2.0, 0.0, 2.0]])
-    assert top_k(scores, rows([]), 3).tolist() == [[1, 2, 3]]
+    assert top_n(scores, 3, exclude=rows([])).tolist() == [[1, 2, 3]]
 
 
 def test_empty_slots_when_fewer_items_remain_than_k():
     # Only items 4 and 5 are unmasked; K = 4 leaves two empty slots, and precision still / K.
     scores = np.array([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6]])
     known = rows([0, 1, 2, 3])
-    assert top_k(scores, known, 4).tolist() == [[5, 4, NO_ITEM, NO_ITEM]]
+    assert top_n(scores, 4, exclude=known).tolist() == [[5, 4, NO_ITEM, NO_ITEM]]
     result = evaluate_scores(scores, known, rows([4]), [4], item_counts=np.ones(6))
     assert result[("precision", 4)] == pytest.approx(1 / 4)
     assert result[("recall", 4)] == 1.0
@@ -148,7 +148,7 @@ def test_empty_slots_when_fewer_items_remain_than_k():
 
 def test_k_longer_than_the_catalog_pads_with_empty_slots():
     scores = np.array([[0.3, 0.2, 0.1]])
-    assert top_k(scores, rows([], n_items=3), 5).tolist() == [[0, 1, 2, NO_ITEM, NO_ITEM]]
+    assert top_n(scores, 5, exclude=rows([], n_items=3)).tolist() == [[0, 1, 2, NO_ITEM, NO_ITEM]]
 
 
 def test_coverage_and_popularity_bias_by_hand():
@@ -266,7 +266,7 @@ def test_every_k_of_one_run_matches_the_reference_at_that_k(problem, ks):
 @given(ranking_problems())
 def test_recommendations_never_contain_known_items(problem):
     scores, known, _, k = problem
-    recommended = top_k(scores, sp.csr_matrix(known), k)
+    recommended = top_n(scores, k, exclude=sp.csr_matrix(known))
     for user, items in enumerate(recommended):
         items = items[items != NO_ITEM]
         assert not known[user, items].any()

@@ -8,6 +8,8 @@ from io import BytesIO
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from movierec import config
 from movierec.errors import MovieRecError
@@ -17,10 +19,12 @@ from movierec.models import (
     EASE,
     IALS,
     MODELS,
+    NO_ITEM,
     ItemKNN,
     Model,
     MostPopular,
     make_model,
+    top_n,
 )
 
 N_USERS, N_ITEMS, CLUSTER_ITEMS = 40, 24, 12
@@ -182,6 +186,64 @@ def test_contributions_sum_to_the_fold_in_score(name: str, matrix) -> None:
     np.testing.assert_allclose(
         parts.sum(axis=0), model.fold_in_scores(row)[0], rtol=1e-4, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("name", SEEDED)
+def test_derived_values_are_forgotten_by_fit_and_set_state(name: str, matrix) -> None:
+    model = FACTORIES[name](3).fit(matrix)
+    model.similar_items(0, 5)  # caches the normalized item vectors
+    other = FACTORIES[name](4).fit(two_clusters(1))
+    expected = other.similar_items(0, 5)
+    restored = model.set_state(other.state())
+    np.testing.assert_array_equal(restored.similar_items(0, 5)[0], expected[0])
+    np.testing.assert_allclose(restored.similar_items(0, 5)[1], expected[1], rtol=1e-6)
+    refitted = model.fit(matrix)
+    fresh = FACTORIES[name](3).fit(matrix)
+    row = new_user([1])
+    np.testing.assert_allclose(refitted.fold_in_scores(row), fresh.fold_in_scores(row), rtol=1e-5)
+    np.testing.assert_allclose(refitted.similar_items(0, 5)[1], fresh.similar_items(0, 5)[1])
+
+
+def test_bpr_item_vectors_leave_the_bias_out(matrix) -> None:
+    model = FACTORIES["bpr"](3).fit(matrix)
+    np.testing.assert_array_equal(model.item_vectors(), model.item_factors[:, :-1])
+
+
+# ---- the one ranking -------------------------------------------------------------------------
+def test_top_n_breaks_ties_towards_the_lower_item_index() -> None:
+    scores = np.array([1.0, 2.0, 2.0, 2.0, 0.0, 2.0])
+    assert top_n(scores, 3).tolist() == [1, 2, 3]
+    assert top_n(scores, 3, exclude=[2]).tolist() == [1, 3, 5]
+
+
+def test_top_n_never_returns_excluded_nan_or_infinite_scores() -> None:
+    scores = np.array([np.nan, 0.1, np.inf, -np.inf, 0.3, 0.2])
+    assert top_n(scores, 10, exclude=np.array([5])).tolist() == [4, 1]
+    assert top_n(scores, 0).tolist() == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 12),
+    st.integers(0, 14),
+    st.integers(0, 2**32 - 1),
+)
+def test_top_n_of_one_row_is_that_row_of_a_block(users: int, items: int, n: int, seed: int) -> None:
+    """Serving ranks one row, evaluation a block: the same items, in the same order."""
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 3, size=(users, items)).astype(np.float32)  # ties everywhere
+    scores[rng.random((users, items)) < 0.1] = np.nan
+    excluded = sp.csr_matrix(rng.random((users, items)) < 0.3)
+    block = top_n(scores, n, exclude=excluded)
+    assert block.shape == (users, n)
+    for user in range(users):
+        row = top_n(scores[user], n, exclude=excluded[user].indices)
+        assert block[user].tolist() == row.tolist() + [NO_ITEM] * (n - len(row))
+        # the rule itself: by score descending, then index ascending, skipping what cannot count
+        allowed = [i for i in range(items) if i not in excluded[user].indices]
+        allowed = [i for i in allowed if np.isfinite(scores[user, i])]
+        assert row.tolist() == sorted(allowed, key=lambda i: (-scores[user, i], i))[:n]
 
 
 # ---- model by model --------------------------------------------------------------------------

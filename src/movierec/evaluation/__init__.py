@@ -8,7 +8,14 @@
 {'model': 'default', 'metric': 'precision', 'k': 10, 'mean': ..., 'std': 0.0}
 """
 
-from .metrics import METRICS, MetricAccumulator, evaluate_scores, ranking_metrics, top_k
+from .metrics import (
+    METRIC_LABELS,
+    METRICS,
+    SHORT_METRIC_LABELS,
+    MetricAccumulator,
+    evaluate_scores,
+    ranking_metrics,
+)
 from .protocols import PROTOCOLS, PreparedData, Protocol, get_protocol, k_core
 from .runner import Evaluation, ModelSpec, evaluate, parse_model_spec, parse_model_specs
 from .splits import (
@@ -21,7 +28,9 @@ from .splits import (
 
 __all__ = [
     "METRICS",
+    "METRIC_LABELS",
     "PROTOCOLS",
+    "SHORT_METRIC_LABELS",
     "Evaluation",
     "MetricAccumulator",
     "ModelSpec",
@@ -39,5 +48,4 @@ __all__ = [
     "ranking_metrics",
     "ratio_split",
     "strong_generalization_split",
-    "top_k",
 ]

@@ -2,8 +2,10 @@
 
 Each user's scores for every item are ranked after masking the items the user already has
 (train, and at test time validation too); the K best unmasked items are the recommendations
-``R_u`` (best first, ``r = 1..K``) and ``T_u`` are the user's held-out items. ``rel_r`` is 1 when
-the item at rank ``r`` is in ``T_u``. Per-user metrics (averaged over users with ``T_u`` non-empty):
+``R_u`` (best first, ``r = 1..K``), picked by :func:`movierec.models.top_n`, the very ranking the
+recommender serves (ties to the lower item index; NaN and infinite scores never recommended).
+``T_u`` are the user's held-out items; ``rel_r`` is 1 when the item at rank ``r`` is in ``T_u``.
+Per-user metrics (averaged over users with ``T_u`` non-empty):
 
 - **precision@K** = |R_u ∩ T_u| / K. Always K, even when |T_u| < K (``implicit``'s
   ``precision_at_k`` divides by min(K, |T_u|), which is not precision).
@@ -33,62 +35,36 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import rankdata
 
+from ..models.ranking import NO_ITEM, top_n
+
 RANKING_METRICS = ("precision", "recall", "ndcg", "map", "hit", "mrr")
 CATALOG_METRICS = ("coverage", "popularity_bias")
 METRICS = RANKING_METRICS + CATALOG_METRICS
 
-NO_ITEM = -1
-"""Marks a top-K slot left empty because the user has fewer than K unmasked items."""
-
-
-def top_k(scores: np.ndarray, known: sp.csr_matrix, k: int) -> np.ndarray:
-    """The ``k`` best unmasked items per row, best first: (users × k) int64 item indices.
-
-    ``scores`` is users × items (any float dtype, not modified); ``known`` (users × items, CSR)
-    marks the items to mask. Slots beyond a user's unmasked items hold :data:`NO_ITEM`. Ties
-    are broken towards the lower item index, at the K-th place too.
-    """
-    n_users, n_items = scores.shape
-    wanted, k = int(k), int(min(k, n_items))
-    masked = np.array(scores, dtype=np.result_type(scores.dtype, np.float32), copy=True)
-    masked[np.isnan(masked)] = -np.inf
-    known = sp.csr_matrix(known)
-    rows = np.repeat(np.arange(n_users), np.diff(known.indptr))
-    masked[rows, known.indices] = -np.inf
-    if k < n_items:
-        candidates = _top_k_unordered(masked, k)
-    else:
-        candidates = np.broadcast_to(np.arange(n_items), (n_users, n_items))
-    candidate_scores = np.take_along_axis(masked, candidates, axis=1)
-    # sort by score descending, then item index ascending, so ties do not depend on partitioning
-    order = np.lexsort((candidates, -candidate_scores), axis=1)
-    best = np.take_along_axis(candidates, order, axis=1).astype(np.int64)
-    best[~np.isfinite(np.take_along_axis(candidate_scores, order, axis=1))] = NO_ITEM
-    if wanted > k:  # a catalog shorter than K: the missing slots stay empty
-        best = np.hstack([best, np.full((n_users, wanted - k), NO_ITEM, dtype=np.int64)])
-    return best
-
-
-def _top_k_unordered(masked: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the item indices of the ``k`` highest scores, in no particular order (users × k).
-
-    ``argpartition`` alone picks arbitrarily among items tied with the k-th score; rows where
-    such a tie straddles the cut are redone so that the tied items with the lowest indices win,
-    and the result depends on the scores alone."""
-    n_items = masked.shape[1]
-    candidates = np.argpartition(masked, n_items - k, axis=1)[:, n_items - k :]
-    candidate_scores = np.take_along_axis(masked, candidates, axis=1)
-    kth = candidate_scores.min(axis=1, keepdims=True)
-    tied_everywhere = (masked == kth).sum(axis=1)
-    tied_chosen = (candidate_scores == kth).sum(axis=1)
-    straddling = np.flatnonzero(tied_everywhere > tied_chosen)
-    if len(straddling):
-        rows, thresholds = masked[straddling], kth[straddling]
-        tied = rows == thresholds
-        needed = k - (rows > thresholds).sum(axis=1, keepdims=True)
-        chosen = (rows > thresholds) | (tied & (np.cumsum(tied, axis=1) <= needed))
-        candidates[straddling] = np.nonzero(chosen)[1].reshape(len(straddling), k)
-    return candidates
+METRIC_LABELS = {
+    "precision": "Precision",
+    "recall": "Recall",
+    "ndcg": "NDCG",
+    "map": "MAP",
+    "hit": "Hit rate",
+    "mrr": "MRR",
+    "coverage": "Coverage",
+    "popularity_bias": "Popularity bias",
+    "fit_seconds": "Fit time (s)",
+}
+"""Each metric's name for people, and ``fit_seconds`` (the runner's timing row) too."""
+SHORT_METRIC_LABELS = {
+    "precision": "P",
+    "recall": "R",
+    "ndcg": "NDCG",
+    "map": "MAP",
+    "hit": "Hit",
+    "mrr": "MRR",
+    "coverage": "Cov",
+    "popularity_bias": "PopBias",
+    "fit_seconds": "fit s",
+}
+"""The same names where a table column is narrow (the terminal)."""
 
 
 def hits_matrix(recommended: np.ndarray, relevant: sp.csr_matrix) -> np.ndarray:
@@ -174,7 +150,7 @@ class MetricAccumulator:
     def add(self, scores: np.ndarray, known: sp.csr_matrix, relevant: sp.csr_matrix) -> None:
         """One batch: ``scores``, ``known`` and ``relevant`` are all (batch users × items); every
         user in the batch must have at least one relevant item."""
-        recommended = top_k(scores, known, self.ks[-1])
+        recommended = top_n(scores, self.ks[-1], exclude=known)
         relevant = sp.csr_matrix(relevant)
         per_user = ranking_metrics(
             hits_matrix(recommended, relevant), np.diff(relevant.indptr), self.ks

@@ -12,13 +12,14 @@ from typing import Any
 
 from ..errors import MovieRecError
 from .als import ALS
-from .base import Model, top_n
+from .base import Model
 from .bpr import BPR
 from .ease import EASE
 from .ials import IALS
 from .itemknn import ItemKNN
 from .params import ParameterError, unknown_parameter
 from .popular import MostPopular
+from .ranking import NO_ITEM, top_n
 
 MODELS: dict[str, type[Model]] = {
     model.name: model for model in (ALS, IALS, EASE, ItemKNN, BPR, MostPopular)
@@ -55,6 +56,7 @@ __all__ = [
     "MODELS",
     "Model",
     "MostPopular",
+    "NO_ITEM",
     "ParameterError",
     "make_model",
     "top_n",

@@ -7,6 +7,8 @@ explanations are exact NumPy on the learned factors, so a saved model serves wit
 from __future__ import annotations
 
 import contextlib
+import functools
+from abc import abstractmethod
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,34 @@ from .base import FactorModel, checked_fit
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch
 
 
-class ALS(FactorModel):
+class LeastSquaresFactorModel(FactorModel):
+    """A factor model whose user factors, for fixed item factors ``y``, solve one linear
+    system ``A x = Σ_j w_j y_j`` over the liked items ``j``: fold-in is exact, and a score
+    ``y_iᵀ x`` splits exactly into one part per liked item (:meth:`contributions`)."""
+
+    @abstractmethod
+    def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One user's ``A`` (factors × factors) and weights ``w`` (one per liked item)."""
+
+    @functools.cached_property
+    def _gram(self) -> np.ndarray:
+        """``YᵀY`` of the item factors (float64)."""
+        return self._items64.T @ self._items64
+
+    def _fold_in_row(self, liked: np.ndarray, values: np.ndarray) -> np.ndarray:
+        a, weights = self._system(liked, values)
+        return np.linalg.solve(a, self._items64[liked].T @ weights)
+
+    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
+        """Exact split of a folded-in user's scores: ``score_i = Σ_j w_j · y_iᵀ A⁻¹ y_j``."""
+        row = sp.csr_matrix(user_items)
+        a, weights = self._system(row.indices, row.data)
+        items = self._items64
+        solved = np.linalg.solve(a, items[row.indices].T)  # A⁻¹ y_j, one column per liked item
+        return (items[np.asarray(item_indices)] @ solved * weights).T
+
+
+class ALS(LeastSquaresFactorModel):
     """Weighted matrix factorization: confidence ``c = alpha · value``, preference 1 for liked.
 
     Parameters mirror ``implicit.als.AlternatingLeastSquares``; ``seed`` makes fits repeatable.
@@ -99,59 +128,12 @@ class ALS(FactorModel):
             model = model.to_cpu()
         self.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
-        self._cache: dict[str, np.ndarray] = {}
         return self
 
-    def _items64(self) -> np.ndarray:
-        """Item factors in float64, for exact solves (cached: they change only in fit)."""
-        cache = self.__dict__.setdefault("_cache", {})
-        if "items64" not in cache:
-            cache["items64"] = self._factors()[1].astype(np.float64)
-        return cache["items64"]
-
-    def _gram(self) -> np.ndarray:
-        cache = self.__dict__.setdefault("_cache", {})
-        if "gram" not in cache:
-            items = self._items64()
-            cache["gram"] = items.T @ items
-        return cache["gram"]
-
-    def _system(
-        self, row_items: np.ndarray, row_values: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The normal equations ``A x = b`` of one user's least-squares problem."""
-        liked = self._items64()[row_items]
-        confidences = self.alpha * row_values.astype(np.float64)
-        a = self._gram() + self.regularization * np.eye(self.factors)
-        a += (liked.T * (confidences - 1.0)) @ liked
-        b = liked.T @ confidences
-        return a, b
-
-    def fold_in_factors(self, user_items: sp.csr_matrix) -> np.ndarray:
-        """Solve each row's user factors exactly from the fixed item factors (no retraining)."""
-        user_items = sp.csr_matrix(user_items)
-        out = np.zeros((user_items.shape[0], self.factors), dtype=np.float64)
-        for row in range(user_items.shape[0]):
-            start, end = user_items.indptr[row], user_items.indptr[row + 1]
-            if start == end:
-                continue
-            a, b = self._system(user_items.indices[start:end], user_items.data[start:end])
-            out[row] = np.linalg.solve(a, b)
-        return out
-
-    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
-        users, items = self._factors()
-        return users[np.asarray(user_indices)] @ items.T
-
-    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
-        return self.fold_in_factors(user_items) @ self._items64().T
-
-    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
-        """Exact split of a folded-in user's scores: ``score_i = Σ_j c_j · y_iᵀ A⁻¹ y_j``."""
-        row = sp.csr_matrix(user_items)
-        liked, values = row.indices, row.data
-        a, _ = self._system(liked, values)
-        item_factors = self._items64()
-        solved = np.linalg.solve(a, item_factors[liked].T)  # A⁻¹ y_j, one column per liked item
-        weights = self.alpha * values.astype(np.float64)
-        return (item_factors[np.asarray(item_indices)] @ solved * weights).T
+    def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hu et al.'s normal equations: ``A = YᵀY + λI + Σ_j (c_j − 1) y_j y_jᵀ``, ``w = c``."""
+        chosen = self._items64[liked]
+        confidences = self.alpha * values.astype(np.float64)
+        a = self._gram + self.regularization * np.eye(self.factors)
+        a += (chosen.T * (confidences - 1.0)) @ chosen
+        return a, confidences

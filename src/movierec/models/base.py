@@ -2,6 +2,10 @@
 
 Models see only matrix indices (``user_index``, ``item_index``); the recommender converts ids.
 Every ``user_items`` argument is a users × items CSR matrix of confidences.
+
+Values a model derives from its learned arrays (normalized factors, a Gram matrix) are
+``functools.cached_property`` attributes: computed on first use, forgotten by every ``fit``
+and ``set_state`` (:meth:`Model.forget_derived`), the one cache models have.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ import scipy.sparse as sp
 
 from ..errors import ModelError, MovieRecError
 from .params import SEED, Constraint, validate
+from .ranking import top_n
 
 ModelT = TypeVar("ModelT", bound="Model")
 FitMethod = TypeVar("FitMethod", bound=Callable[..., Any])
+Learned = TypeVar("Learned")
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 HUGE_INPUT = 1e6
@@ -48,9 +54,20 @@ class Model(ABC):
     """The attributes ``fit`` sets (None before), discarded when they come out non-finite."""
     divergence_hint: ClassVar[str] = "check the input"
     """What to change when a fit diverges; formatted with :meth:`get_params`."""
+    derived: ClassVar[tuple[str, ...]] = ()
+    """The ``cached_property`` names of the class (set for each subclass; do not declare)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls.derived = tuple(
+            name
+            for klass in cls.__mro__
+            for name, value in vars(klass).items()
+            if isinstance(value, functools.cached_property)
+        )
+        if "set_state" in cls.__dict__:  # restored arrays make what was derived stale
+            # setattr: assigning to a method is refused by mypy
+            setattr(cls, "set_state", _forgetting_derived(cls.__dict__["set_state"]))  # noqa: B010
         cls.parameters = MappingProxyType(_init_defaults(cls))
         missing = [name for name in cls.parameters if name not in cls.constraints]
         stray = [name for name in cls.__dict__.get("constraints", {}) if name not in cls.parameters]
@@ -128,7 +145,13 @@ class Model(ABC):
 
     @abstractmethod
     def set_state(self, arrays: dict[str, np.ndarray]) -> Model:
-        """Restore learned arrays saved by :meth:`state`; returns self."""
+        """Restore learned arrays saved by :meth:`state`; returns self. What was derived from
+        the arrays before is forgotten first (every subclass's ``set_state`` is wrapped so)."""
+
+    def forget_derived(self) -> None:
+        """Drop every cached value derived from the learned arrays (:attr:`derived`)."""
+        for name in self.derived:
+            self.__dict__.pop(name, None)
 
     def check_state(self: ModelT) -> ModelT:
         """Refuse learned arrays holding NaN or infinity (ModelError), e.g. a tampered saved
@@ -143,6 +166,15 @@ class Model(ABC):
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
+
+
+def _forgetting_derived(set_state: Callable[..., Model]) -> Callable[..., Model]:
+    @functools.wraps(set_state)
+    def restoring(self: Model, arrays: dict[str, np.ndarray]) -> Model:
+        self.forget_derived()
+        return set_state(self, arrays)
+
+    return restoring
 
 
 def _init_defaults(cls: type) -> dict[str, Any]:
@@ -182,15 +214,18 @@ def _largest_input(model: Model, user_items: sp.csr_matrix) -> float:
 def checked_fit(fit: FitMethod) -> FitMethod:
     """Wraps a model's ``fit``: the hyperparameters are checked first and the input for values
     float32 cannot hold; learned arrays that come out NaN or infinite are discarded and refused
-    with the likely cause, so they are never served or saved."""
+    with the likely cause, so they are never served or saved. Derived values are forgotten."""
 
     @functools.wraps(fit)
     def checked(self: Model, user_items: sp.csr_matrix, show_progress: bool = False) -> Model:
         self.check_params()
         largest = _largest_input(self, user_items)
         # Overflow on the way is caught below by its result, in one line instead of warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            fit(self, user_items, show_progress)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                fit(self, user_items, show_progress)
+        finally:
+            self.forget_derived()
         bad = non_finite(self.state())
         if bad:
             for attribute in self.learned:
@@ -210,25 +245,13 @@ def checked_fit(fit: FitMethod) -> FitMethod:
     return cast(FitMethod, checked)
 
 
-def top_n(scores: np.ndarray, n: int, exclude: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the ``n`` highest scores, best first, skipping ``exclude``."""
-    scores = np.asarray(scores, dtype=np.float64).copy()
-    if exclude is not None and len(exclude):
-        scores[np.asarray(exclude)] = -np.inf
-    n = min(n, int(np.isfinite(scores).sum()))
-    if n <= 0:
-        return np.empty(0, dtype=np.int64)
-    best = np.argpartition(-scores, n - 1)[:n]
-    return best[np.argsort(-scores[best], kind="stable")]
-
-
 def normalized_rows(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length (zero rows stay zero)."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.maximum(norms, 1e-12)
 
 
-def require_fitted(value: np.ndarray | None) -> np.ndarray:
+def require_fitted(value: Learned | None) -> Learned:
     """The learned array, or the error that says to fit first."""
     if value is None:
         raise MovieRecError("the model is not trained yet; call fit() first")
@@ -277,44 +300,94 @@ def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0)
 
 
 class FactorModel(Model):
-    """What matrix-factorization models share: ``user_factors`` (users × factors) and
-    ``item_factors`` (items × factors), their saved state, and similar items by the cosine of
-    the item factors (normalized once and cached in ``_cache``)."""
+    """Matrix factorization: ``user_factors`` (users × :attr:`width`) and ``item_factors``
+    (items × :attr:`width`), a score is their dot product. Subclasses give each fold-in user's
+    factors (:meth:`_fold_in_row`); similar items are by the cosine of :meth:`item_vectors`.
+
+    With ``item_bias`` (BPR) the last item column is a bias and the users' last column is
+    fixed at 1, so a score stays one dot product; :meth:`item_vectors` leaves the bias out.
+    """
 
     learned: ClassVar[tuple[str, ...]] = ("user_factors", "item_factors")
+    item_bias: ClassVar[bool] = False
     factors: int
     user_factors: np.ndarray | None
     item_factors: np.ndarray | None
 
+    @property
+    def width(self) -> int:
+        """Columns of the learned factors: ``factors``, plus one with ``item_bias``."""
+        return self.factors + int(self.item_bias)
+
     def _factors(self) -> tuple[np.ndarray, np.ndarray]:
         """The learned user and item factors, or the error that says to fit first."""
         return require_fitted(self.user_factors), require_fitted(self.item_factors)
+
+    def item_vectors(self) -> np.ndarray:
+        """The items' latent vectors (items × ``factors``, float32): the item factors without
+        a bias column, what similarity (and a map of the catalogue) should use."""
+        items = self._factors()[1]
+        return items[:, :-1] if self.item_bias else items
+
+    @functools.cached_property
+    def _items64(self) -> np.ndarray:
+        """The item factors in float64, for exact solves and fold-in scores."""
+        return self._factors()[1].astype(np.float64)
+
+    @functools.cached_property
+    def _unit_items(self) -> np.ndarray:
+        return normalized_rows(self.item_vectors())
+
+    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
+        users, items = self._factors()
+        return users[np.asarray(user_indices)] @ items.T
+
+    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
+        return self.fold_in_factors(user_items) @ self._items64.T
+
+    def fold_in_factors(self, user_items: sp.csr_matrix) -> np.ndarray:
+        """Each row's user factors (rows × :attr:`width`, float64) with the item factors fixed:
+        no retraining. A row without liked items gets :meth:`_blank_user`."""
+        user_items = sp.csr_matrix(user_items)
+        out = np.tile(self._blank_user(), (user_items.shape[0], 1))
+        for row in range(user_items.shape[0]):
+            start, end = user_items.indptr[row], user_items.indptr[row + 1]
+            if start < end:
+                liked, values = user_items.indices[start:end], user_items.data[start:end]
+                out[row] = self._fold_in_row(liked, values)
+        return out
+
+    def _blank_user(self) -> np.ndarray:
+        """The factors of a user who liked nothing: zeros (and the bias column's 1)."""
+        blank = np.zeros(self.width)
+        if self.item_bias:
+            blank[-1] = 1.0
+        return blank
+
+    @abstractmethod
+    def _fold_in_row(self, liked: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """One user's factors (:attr:`width`,) from their liked item indices and values (at
+        least one)."""
+
+    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` items whose vectors point most nearly the same way (never the item)."""
+        unit = self._unit_items
+        similarity = unit @ unit[item_index]
+        best = top_n(similarity, n, exclude=[item_index])
+        return best, similarity[best]
+
+    def item_similarity(self, item_a: int, item_b: int) -> float:
+        unit = self._unit_items
+        return float(unit[item_a] @ unit[item_b])
 
     def state(self) -> dict[str, np.ndarray]:
         users, items = self._factors()
         return {"user_factors": users, "item_factors": items}
 
     def set_state(self, arrays: dict[str, np.ndarray]) -> FactorModel:
-        self.user_factors = np.asarray(arrays["user_factors"], dtype=np.float32)
-        self.item_factors = np.asarray(arrays["item_factors"], dtype=np.float32)
-        if self.item_factors.shape[1] != self.factors:
+        users = np.asarray(arrays["user_factors"], dtype=np.float32)
+        items = np.asarray(arrays["item_factors"], dtype=np.float32)
+        if any(factors.ndim != 2 or factors.shape[1] != self.width for factors in (users, items)):
             raise MovieRecError("the saved factors do not match the saved settings; retrain")
-        self._cache: dict[str, np.ndarray] = {}
+        self.user_factors, self.item_factors = users, items
         return self
-
-    def _normalized_items(self) -> np.ndarray:
-        cache = self.__dict__.setdefault("_cache", {})
-        if "normalized" not in cache:
-            cache["normalized"] = normalized_rows(self._factors()[1])
-        return cache["normalized"]
-
-    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``n`` items whose factors point most nearly the same way (never the item)."""
-        normalized = self._normalized_items()
-        similarity = normalized @ normalized[item_index]
-        best = top_n(similarity, n, exclude=np.array([item_index]))
-        return best, similarity[best]
-
-    def item_similarity(self, item_a: int, item_b: int) -> float:
-        normalized = self._normalized_items()
-        return float(normalized[item_a] @ normalized[item_b])

@@ -13,12 +13,11 @@ import contextlib
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import MovieRecError
-from .base import Model, checked_fit, normalized_rows, require_fitted, top_n
+from .base import FactorModel, checked_fit
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Whole
 
 
-class BPR(Model):
+class BPR(FactorModel):
     """Matrix factorization trained on sampled (user, liked, not-liked) triples.
 
     ``num_threads=1`` (the default) makes fits repeatable bit for bit from ``seed``; more threads
@@ -41,7 +40,7 @@ class BPR(Model):
         "seed": SEED,
         "num_threads": Whole(0, 1024),
     }
-    learned = ("user_factors", "item_factors")
+    item_bias = True
     divergence_hint = (
         "lower learning_rate (now {learning_rate:g}) "
         "or raise regularization (now {regularization:g})"
@@ -65,7 +64,6 @@ class BPR(Model):
         self.check_params()
         self.user_factors: np.ndarray | None = None
         self.item_factors: np.ndarray | None = None
-        self._normalized: np.ndarray | None = None
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> BPR:
@@ -90,30 +88,17 @@ class BPR(Model):
                 model.fit(binary, show_progress=show_progress)
         self.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
-        self._normalized = None
         return self
 
-    def _factors(self) -> tuple[np.ndarray, np.ndarray]:
-        return require_fitted(self.user_factors), require_fitted(self.item_factors)
-
-    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
-        users, items = self._factors()
-        return users[np.asarray(user_indices)] @ items.T
-
-    def fold_in_factors(self, user_items: sp.csr_matrix) -> np.ndarray:
-        """Each row's user factors (rows × factors+1, last column 1) with items fixed."""
-        user_items = sp.csr_matrix(user_items)
-        items = self._factors()[1].astype(np.float64)
-        vectors, bias = items[:, :-1], items[:, -1]
-        out = np.zeros((user_items.shape[0], items.shape[1]))
-        out[:, -1] = 1.0
-        for row in range(user_items.shape[0]):
-            liked = user_items.indices[user_items.indptr[row] : user_items.indptr[row + 1]]
-            if len(liked) == 0 or len(liked) == len(items):
-                continue
-            others = np.setdiff1d(np.arange(len(items)), liked)
-            out[row, :-1] = self._fold_in_one(vectors, bias, liked, others)
-        return out
+    def _fold_in_row(self, liked: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The user's factors (last column 1) for the liked items, whatever their values."""
+        items = self._items64
+        if len(liked) == len(items):  # nothing to rank below the liked items
+            return self._blank_user()
+        others = np.setdiff1d(np.arange(len(items)), liked)
+        user = self._blank_user()
+        user[:-1] = self._fold_in_one(items[:, :-1], items[:, -1], liked, others)
+        return user
 
     def _fold_in_one(
         self, vectors: np.ndarray, bias: np.ndarray, liked: np.ndarray, others: np.ndarray
@@ -134,31 +119,3 @@ class BPR(Model):
 
         result = minimize(loss_and_gradient, start, jac=True, method="L-BFGS-B")
         return result.x
-
-    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
-        return self.fold_in_factors(user_items) @ self._factors()[1].T.astype(np.float64)
-
-    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Cosine of item factors (without the bias column)."""
-        if self._normalized is None:
-            self._normalized = normalized_rows(self._factors()[1][:, :-1])
-        similarity = self._normalized @ self._normalized[item_index]
-        best = top_n(similarity, n, exclude=np.array([item_index]))
-        return best, similarity[best]
-
-    def item_similarity(self, item_a: int, item_b: int) -> float:
-        if self._normalized is None:
-            self._normalized = normalized_rows(self._factors()[1][:, :-1])
-        return float(self._normalized[item_a] @ self._normalized[item_b])
-
-    def state(self) -> dict[str, np.ndarray]:
-        users, items = self._factors()
-        return {"user_factors": users, "item_factors": items}
-
-    def set_state(self, arrays: dict[str, np.ndarray]) -> BPR:
-        users = np.asarray(arrays["user_factors"], dtype=np.float32)
-        items = np.asarray(arrays["item_factors"], dtype=np.float32)
-        if items.shape[1] != self.factors + 1 or users.shape[1] != self.factors + 1:
-            raise MovieRecError("the saved factors do not match the saved settings; retrain")
-        self.user_factors, self.item_factors, self._normalized = users, items, None
-        return self

@@ -22,8 +22,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, checked_fit, gram, require_fitted, symmetrize_lower, top_n
+from .base import Model, checked_fit, gram, require_fitted, symmetrize_lower
 from .params import REGULARIZATION, SEED, Number, Whole
+from .ranking import top_n
 
 MAX_ITEMS = 20_000
 """Above this many items the dense items × items matrices outgrow a laptop's memory."""

@@ -21,10 +21,14 @@ Items get pseudo-users the same way. Dividing the loss by ``α0`` maps it onto `
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 
-from .base import FactorModel, checked_fit
+from ..errors import MovieRecError
+from .als import LeastSquaresFactorModel
+from .base import checked_fit
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Whole
 
 
@@ -50,7 +54,7 @@ def _with_identity_rows(factors: np.ndarray) -> np.ndarray:
     return np.vstack([factors, np.eye(factors.shape[1], dtype=factors.dtype)])
 
 
-class IALS(FactorModel):
+class IALS(LeastSquaresFactorModel):
     """iALS (binary or weighted) with frequency-scaled regularization and an unobserved weight.
 
     >>> import scipy.sparse as sp
@@ -96,7 +100,6 @@ class IALS(FactorModel):
         self.check_params()
         self.user_factors: np.ndarray | None = None
         self.item_factors: np.ndarray | None = None
-        self._cache: dict[str, np.ndarray] = {}
 
     def _penalty(self, counts: np.ndarray, n_other: int) -> np.ndarray:
         """λ_u in ``implicit``'s units (the loss divided by α0)."""
@@ -107,7 +110,6 @@ class IALS(FactorModel):
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> IALS:
         import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
-        from implicit.cpu import _als
         from threadpoolctl import threadpool_limits
 
         weights = sp.csr_matrix(user_items, dtype=np.float32)
@@ -126,59 +128,36 @@ class IALS(FactorModel):
         items = (rng.standard_normal((n_items, self.factors)) * std).astype(np.float32)
         # implicit parallelizes over rows itself; a multithreaded BLAS underneath only thrashes.
         with threadpool_limits(limits=1, user_api="blas"):
+            solve = _conjugate_gradient_solver(self.cg_steps)
             for _ in range(self.iterations):
-                _als.least_squares_cg(
-                    user_side, users, _with_identity_rows(items), 0.0, cg_steps=self.cg_steps
-                )
-                _als.least_squares_cg(
-                    item_side, items, _with_identity_rows(users), 0.0, cg_steps=self.cg_steps
-                )
+                solve(user_side, users, _with_identity_rows(items), 0.0, num_threads=0)
+                solve(item_side, items, _with_identity_rows(users), 0.0, num_threads=0)
         self.user_factors, self.item_factors = users, items
-        self._cache = {}
         return self
 
-    def _gram(self) -> np.ndarray:
-        if "gram" not in self._cache:
-            items = self._factors()[1].astype(np.float64)
-            self._cache["gram"] = items.T @ items
-        return self._cache["gram"]
-
     def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One user's normal equations ``A x = b`` (implicit's units, as in training);
-        ``b = Σ_j b_j y_j`` with the per-item weights ``b_j`` returned in place of ``b``."""
-        items = self._factors()[1].astype(np.float64)
-        chosen = items[liked]
+        """One user's normal equations in implicit's units, as in training:
+        ``A = YᵀY + λ_u I + Σ_j (w_j/α0) y_j y_jᵀ`` and weights ``1 + w_j/α0``."""
+        chosen = self._items64[liked]
         weights = np.abs(values.astype(np.float64)) / self.unobserved_weight
-        penalty = float(self._penalty(np.array([len(liked)]), items.shape[0])[0])
-        a = self._gram() + penalty * np.eye(self.factors)
+        penalty = float(self._penalty(np.array([len(liked)]), len(self._items64))[0])
+        a = self._gram + penalty * np.eye(self.factors)
         a += (chosen.T * weights) @ chosen
         return a, 1.0 + weights
 
-    def fold_in_factors(self, user_items: sp.csr_matrix) -> np.ndarray:
-        """Each row's exact user factors from the fixed item factors (rows × factors)."""
-        user_items = sp.csr_matrix(user_items)
-        items = self._factors()[1].astype(np.float64)
-        out = np.zeros((user_items.shape[0], self.factors))
-        for row in range(user_items.shape[0]):
-            start, end = user_items.indptr[row], user_items.indptr[row + 1]
-            if start == end:
-                continue
-            liked = user_items.indices[start:end]
-            a, b_weights = self._system(liked, user_items.data[start:end])
-            out[row] = np.linalg.solve(a, items[liked].T @ b_weights)
-        return out
 
-    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
-        users, items = self._factors()
-        return users[np.asarray(user_indices)] @ items.T
+def _conjugate_gradient_solver(cg_steps: int) -> Any:
+    """implicit's native conjugate-gradient least-squares step, ``solve(Cui, X, Y, λ,
+    num_threads=…)``, updating ``X`` in place, through its public ALS class (the same kernel
+    ``AlternatingLeastSquares.fit`` runs)."""
+    from implicit.cpu.als import AlternatingLeastSquares
 
-    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
-        return self.fold_in_factors(user_items) @ self._factors()[1].T.astype(np.float64)
-
-    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
-        """Exact split of the fold-in scores: ``score_i = Σ_j b_j · y_iᵀ A⁻¹ y_j``."""
-        row = sp.csr_matrix(user_items)
-        items = self._factors()[1].astype(np.float64)
-        a, b_weights = self._system(row.indices, row.data)
-        solved = np.linalg.solve(a, items[row.indices].T)  # A⁻¹ y_j, one column per liked item
-        return (items[np.asarray(item_indices)] @ solved * b_weights).T
+    model = AlternatingLeastSquares(use_native=True, use_cg=True)
+    model.cg_steps = cg_steps
+    solver = getattr(model, "solver", None)
+    if solver is None:
+        raise MovieRecError(
+            "iALS needs the conjugate-gradient solver of implicit 0.7 "
+            "(AlternatingLeastSquares.solver); pip install 'implicit>=0.7.2,<0.8'"
+        )
+    return solver

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import MovieRecError
 from ..interactions import bm25_weight
-from .base import Model, checked_fit, cosine_similarity_from_gram, gram, top_n
+from .base import Model, checked_fit, cosine_similarity_from_gram, gram, require_fitted
 from .params import SEED, Number, OneOf, Whole
+from .ranking import top_n
 
 SIMILARITIES = ("cosine", "bm25")
 
@@ -87,9 +87,7 @@ class ItemKNN(Model):
         return self
 
     def _weights(self) -> sp.csr_matrix:
-        if self.weights is None:
-            raise MovieRecError("the model is not trained yet; call fit() first")
-        return self.weights
+        return require_fitted(self.weights)
 
     def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
         return self.fold_in_scores(user_items)

@@ -6,7 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, checked_fit, require_fitted, top_n
+from .base import Model, checked_fit, require_fitted
+from .ranking import top_n
 
 
 class MostPopular(Model):
