@@ -20,7 +20,7 @@ from . import bundle, config
 from .catalogue import Catalogue, Movie
 from .datasets import Dataset
 from .errors import ModelError, MovieRecError, TitleError
-from .interactions import Interactions, Vocabulary
+from .interactions import Interactions, Vocabulary, favourite_confidence
 from .models import Model, make_model, top_n
 from .models.base import FactorModel
 from .settings import Settings, default_settings
@@ -185,13 +185,10 @@ class Recommender:
 
     @cached_property
     def favourite_weight(self) -> float:
-        """The weight a liked movie gets in a fold-in."""
-        # A favourite counts as the best rating a user can give (5 stars, as in the notebook).
-        return (
-            1.0
-            if self.settings.weighting == "binary"
-            else float(self.dataset.column("rating").max())
-        )
+        """The weight a liked movie gets in a fold-in: the best rating in the data (5 stars, as
+        in the notebook), read through the weighting like every kept rating."""
+        top_rating = float(self.dataset.column("rating").max())
+        return favourite_confidence(top_rating, self.settings.weighting)
 
     def search(self, query: str, n: int = 10) -> list[Movie]:
         """Movies whose titles match ``query`` (partial, accent- and typo-tolerant)."""
