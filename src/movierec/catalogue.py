@@ -1,4 +1,8 @@
-"""The movies a recommender speaks of: ids, titles, genres, years and kept-rating counts.
+"""The movies a recommender speaks of: ids, titles, genres, years and popularity.
+
+A movie's popularity is its number of kept ratings (ratings ≥ ``min_rating``): the one
+quantity the statistics, the ``popular`` answers, the web's ``ratings`` and title tie-breaks
+all use.
 
 A :class:`Catalogue` is built once from a dataset and saved beside a trained model, so a saved
 model answers in titles without parsing the movies file or importing pandas.
@@ -40,41 +44,46 @@ class Movie:
         }
 
 
-def by_popularity(ids: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(ids, counts)`` reordered most counted first, ties by lower id."""
-    order = np.lexsort((ids, -counts))
-    return ids[order], counts[order]
+def by_popularity(ids: np.ndarray, popularity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(ids, popularity)`` reordered most popular first, ties by lower id."""
+    order = np.lexsort((ids, -popularity))
+    return ids[order], popularity[order]
 
 
-def kept_counts(
+def popularity_of(
     movie_ids: np.ndarray, ratings: np.ndarray, min_rating: float = config.MIN_RATING
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(movie_ids, counts)`` of ratings ≥ ``min_rating``: most first, ties by lower id."""
+    """The popularity of each movie given one ``(movie_id, rating)`` pair per rating:
+    ``(movie_ids, popularity)``, most popular first, ties by lower id; a movie with no rating
+    ≥ ``min_rating`` is left out."""
     return by_popularity(*np.unique(movie_ids[ratings >= min_rating], return_counts=True))
 
 
 @dataclass(frozen=True, eq=False)
 class Catalogue:
-    """Every movie of a dataset, in its movies file's order, with its kept-rating count."""
+    """Every movie of a dataset, in its movies file's order, with its popularity (0 for a movie
+    with no kept rating)."""
 
     movie_ids: np.ndarray
     titles: list[str]
     genres: list[str]  # "|"-joined, "" when none
     years: np.ndarray  # 0 when unknown
-    counts: np.ndarray  # ratings ≥ min_rating
+    popularity: np.ndarray  # kept ratings (≥ min_rating), saved as the column "count"
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, min_rating: float = config.MIN_RATING) -> Catalogue:
         movies = dataset.movies
         movie_ids = movies.index.to_numpy().astype(np.int64)
-        ids, counts = kept_counts(dataset.column("movie_id"), dataset.column("rating"), min_rating)
-        count_of = dict(zip(ids.tolist(), counts.tolist()))
+        ids, popularity = popularity_of(
+            dataset.column("movie_id"), dataset.column("rating"), min_rating
+        )
+        popularity_by_id = dict(zip(ids.tolist(), popularity.tolist()))
         return cls(
             movie_ids,
             [str(t) for t in movies["title"]],
             [str(g) for g in movies["genres"]],
             movies["year"].to_numpy().astype(np.int64),
-            np.array([count_of.get(m, 0) for m in movie_ids.tolist()], dtype=np.int64),
+            np.array([popularity_by_id.get(m, 0) for m in movie_ids.tolist()], dtype=np.int64),
         )
 
     @cached_property
@@ -84,7 +93,7 @@ class Catalogue:
     @cached_property
     def titles_index(self) -> TitleIndex:
         """Title resolution and search over these movies; popularity breaks ties."""
-        return TitleIndex(self.movie_ids, self.titles, self.counts)
+        return TitleIndex(self.movie_ids, self.titles, self.popularity)
 
     @cached_property
     def _made(self) -> dict[int, Movie]:
@@ -106,10 +115,11 @@ class Catalogue:
         return made
 
     def most_popular(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """``(movie_ids, counts)`` of movies with kept ratings, most first (ties: lower id)."""
-        rated = self.counts > 0
-        ids, counts = by_popularity(self.movie_ids[rated], self.counts[rated])
-        return ids[:n], counts[:n]
+        """``(movie_ids, popularity)`` of the ``n`` most popular movies (all with kept ratings
+        when ``n`` is None), most first, ties by lower id."""
+        rated = self.popularity > 0
+        ids, popularity = by_popularity(self.movie_ids[rated], self.popularity[rated])
+        return ids[:n], popularity[:n]
 
     def save(self, path: Path) -> None:
         """Write as columnar JSON (no pickle), atomically."""
@@ -118,7 +128,7 @@ class Catalogue:
             "title": self.titles,
             "genres": self.genres,
             "year": self.years.tolist(),
-            "count": self.counts.tolist(),
+            "count": self.popularity.tolist(),
         }
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         write_atomically(path, lambda out: out.write(text))
@@ -141,7 +151,7 @@ class Catalogue:
             _integers(data, "count"),
         )
         sizes = {len(catalogue.titles), len(catalogue.genres), len(catalogue.years)}
-        if sizes | {len(catalogue.counts)} != {len(catalogue.movie_ids)}:
+        if sizes | {len(catalogue.popularity)} != {len(catalogue.movie_ids)}:
             raise ValueError("catalogue columns differ in length")
         if len(np.unique(catalogue.movie_ids)) != len(catalogue.movie_ids):
             raise ValueError("catalogue lists a movie_id twice")

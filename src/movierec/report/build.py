@@ -5,16 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from .. import __version__, analysis, config
 from ..atomic import claim_folder
 from ..datasets import Dataset
-from ..recommender import Recommender, Settings
+from ..recommender import Recommender
 from . import charts, html
 from .results import EvaluationResults
+from .taste_map import factor_model, vector_size
 
 StepCallback = Callable[[str, int, int], None]
 """Told ``(what is being done, steps done, steps in all)`` before each step."""
@@ -49,7 +52,7 @@ def prepare_output(out: str | Path) -> Path:
 def _stats_rows(dataset: Dataset, min_rating: float) -> list[list[object]]:
     summary = analysis.stats(dataset, min_rating)
     per_user = analysis.user_counts(dataset, min_rating)
-    per_movie = analysis.movie_counts(dataset, min_rating)
+    per_movie = analysis.popularity(dataset, min_rating)
     all_per_user = dataset.ratings.groupby("user_id").size()
     all_per_movie = dataset.ratings.groupby("movie_id").size()
     density_all = summary.ratings_total / max(summary.users_total * summary.movies_total, 1)
@@ -88,100 +91,152 @@ def _model_rows(recommender: Recommender) -> list[list[object]]:
     return rows
 
 
-def factor_model(recommender: Recommender) -> Recommender:
-    """The recommender itself when its model has item factors; otherwise (EASE, ItemKNN) an
-    ALS model trained on the same interactions, so the taste map can still be drawn."""
-    if getattr(recommender.model, "item_factors", None) is not None:
-        return recommender
-    settings = Settings(model="als", params={}, min_rating=recommender.settings.min_rating)
-    return Recommender.train(recommender.dataset, settings)
+def _ratings_section(dataset: Dataset, min_rating: float) -> html.Section:
+    summary = analysis.stats(dataset, min_rating)
+    distribution = analysis.rating_distribution(dataset, min_rating)
+    lowest, highest = distribution.index.min(), distribution.index.max()
+    return html.Section(
+        "ratings",
+        "Ratings before and after the filter",
+        f"Ratings run from {lowest:g} to {highest:g} stars. Keeping those ≥ {min_rating:g} "
+        f"keeps {summary.ratings_kept:,} of {summary.ratings_total:,} "
+        f"({summary.kept_ratio:.1%}); "
+        'what is left is read as "liked", the implicit feedback ALS learns from.',
+        "ratings_distribution.png",
+        f"Bar chart of ratings per star value: grey bars before the filter, blue bars after "
+        f"keeping ratings of {min_rating:g} stars or more.",
+    )
+
+
+def _long_tail_section(dataset: Dataset, min_rating: float) -> html.Section:
+    curve = analysis.long_tail(dataset, min_rating)
+    top20 = analysis.top_share(curve, 0.2)
+    half = float(np.interp(0.5, curve["rating_share"], curve["movie_share"]))
+    return html.Section(
+        "long-tail",
+        "The long tail of popularity",
+        f"Rank the movies by kept ratings: the top 20% of them hold {top20:.0%} of the kept "
+        f"ratings, and half of all kept ratings go to just {half:.1%} of the movies. A "
+        "recommender that only echoes popularity looks good on paper; the tail is where "
+        "personal taste shows.",
+        "long_tail.png",
+        f"Cumulative share of kept ratings against the share of movies, most popular first; "
+        f"the top 20% of movies hold {top20:.0%}.",
+    )
+
+
+def _top_movies_section(dataset: Dataset, min_rating: float) -> html.Section:
+    top = analysis.popular(dataset, 1, min_rating)
+    return html.Section(
+        "top-movies",
+        "The 30 most popular movies",
+        f"Movies with the most kept ratings; {top['title'].iloc[0]} leads with "
+        f"{int(top['count'].iloc[0]):,}.",
+        "top_movies.png",
+        "Horizontal bar chart of the 30 movies with the most kept ratings, most popular on top.",
+    )
+
+
+def _genres_section(dataset: Dataset, min_rating: float) -> html.Section:
+    genres = analysis.genre_counts(dataset, min_rating)
+    return html.Section(
+        "genres",
+        "Ratings per genre",
+        f"Kept ratings per genre. A movie has up to several genres and its ratings count for "
+        f"each, so the bars add up to more than the ratings. {genres.index[0]} and "
+        f"{genres.index[1]} lead.",
+        "genres.png",
+        f"Horizontal bar chart of kept ratings per genre, from {genres.index[0]} down to "
+        f"{genres.index[-1]}.",
+    )
+
+
+def _users_section(dataset: Dataset, min_rating: float) -> html.Section:
+    per_user = analysis.user_counts(dataset, min_rating)
+    return html.Section(
+        "users",
+        "Ratings per user",
+        f"Most users rate a few dozen movies and a few rate hundreds or thousands: the "
+        f"median user has {np.median(per_user):,.0f} kept ratings, the most active "
+        f"{int(per_user.max()):,}. The x axis is logarithmic.",
+        "ratings_per_user.png",
+        "Histogram of kept ratings per user on a logarithmic axis, with the median marked.",
+    )
+
+
+def _taste_map_section(recommender: Recommender, map_model: Recommender) -> html.Section:
+    borrowed = (
+        f" The {recommender.settings.model} model has no low-dimensional factors, so this map "
+        "comes from an ALS model (implicit's, 64 factors) trained on the same ratings for the "
+        "purpose."
+        if map_model is not recommender
+        else ""
+    )
+    return html.Section(
+        "factor-map",
+        "The model's taste map",
+        f"Each movie's {vector_size(map_model)} ALS item factors, scaled to unit length (the "
+        "space `similar` uses for ALS) and projected onto their first two principal components "
+        "(PCA), for the most popular movies. Movies close together are liked by the same "
+        "people. Colour shows a main genre: of the nine most common genres, the movie's rarest."
+        + borrowed,
+        "factor_map.png",
+        "Scatter plot of movies on the first two principal components of their ALS factors, "
+        "coloured by main genre, with some well-known titles labelled.",
+    )
 
 
 def _sections(
     dataset: Dataset, recommender: Recommender, map_model: Recommender, min_rating: float
 ) -> list[html.Section]:
-    summary = analysis.stats(dataset, min_rating)
-    distribution = analysis.rating_distribution(dataset, min_rating)
-    curve = analysis.long_tail(dataset, min_rating)
-    top20 = analysis.top_share(curve, 0.2)
-    half = float(np.interp(0.5, curve["rating_share"], curve["movie_share"]))
-    top = analysis.popular(dataset, 1, min_rating)
-    genres = analysis.genre_counts(dataset, min_rating)
-    per_user = analysis.user_counts(dataset, min_rating)
-    factors = map_model.model.item_factors  # type: ignore[attr-defined]
-    n_factors = factors.shape[1]
-    borrowed = map_model is not recommender
-    lowest, highest = distribution.index.min(), distribution.index.max()
+    """The page's sections, one per chart of :data:`DATA_CHARTS`, in the same order."""
     return [
-        html.Section(
-            "ratings",
-            "Ratings before and after the filter",
-            f"Ratings run from {lowest:g} to {highest:g} stars. Keeping those ≥ {min_rating:g} "
-            f"keeps {summary.ratings_kept:,} of {summary.ratings_total:,} "
-            f"({summary.kept_ratio:.1%}); "
-            'what is left is read as "liked", the implicit feedback ALS learns from.',
-            "ratings_distribution.png",
-            f"Bar chart of ratings per star value: grey bars before the filter, blue bars after "
-            f"keeping ratings of {min_rating:g} stars or more.",
+        *(
+            section(dataset, min_rating)
+            for section in (
+                _ratings_section,
+                _long_tail_section,
+                _top_movies_section,
+                _genres_section,
+                _users_section,
+            )
         ),
-        html.Section(
-            "long-tail",
-            "The long tail of popularity",
-            f"Rank the movies by kept ratings: the top 20% of them hold {top20:.0%} of the kept "
-            f"ratings, and half of all kept ratings go to just {half:.1%} of the movies. A "
-            "recommender that only echoes popularity looks good on paper; the tail is where "
-            "personal taste shows.",
-            "long_tail.png",
-            f"Cumulative share of kept ratings against the share of movies, most popular first; "
-            f"the top 20% of movies hold {top20:.0%}.",
-        ),
-        html.Section(
-            "top-movies",
-            "The 30 most popular movies",
-            f"Movies with the most kept ratings; {top['title'].iloc[0]} leads with "
-            f"{int(top['count'].iloc[0]):,}.",
-            "top_movies.png",
-            "Horizontal bar chart of the 30 movies with the most kept ratings, most popular "
-            "on top.",
-        ),
-        html.Section(
-            "genres",
-            "Ratings per genre",
-            f"Kept ratings per genre. A movie has up to several genres and its ratings count for "
-            f"each, so the bars add up to more than the ratings. {genres.index[0]} and "
-            f"{genres.index[1]} lead.",
-            "genres.png",
-            f"Horizontal bar chart of kept ratings per genre, from {genres.index[0]} down to "
-            f"{genres.index[-1]}.",
-        ),
-        html.Section(
-            "users",
-            "Ratings per user",
-            f"Most users rate a few dozen movies and a few rate hundreds or thousands: the "
-            f"median user has {np.median(per_user):,.0f} kept ratings, the most active "
-            f"{int(per_user.max()):,}. The x axis is logarithmic.",
-            "ratings_per_user.png",
-            "Histogram of kept ratings per user on a logarithmic axis, with the median marked.",
-        ),
-        html.Section(
-            "factor-map",
-            "The model's taste map",
-            f"Each movie's {n_factors} ALS item factors, scaled to unit length (the space "
-            "`similar` uses for ALS) and projected onto their first two principal components "
-            "(PCA), for the most popular movies. Movies close together are liked by the same "
-            "people. Colour shows a main genre: of the nine most common genres, the movie's rarest."
-            + (
-                f" The {recommender.settings.model} model has no low-dimensional factors, so "
-                "this map comes from an ALS model (implicit's, 64 factors) trained on the same "
-                "ratings for the purpose."
-                if borrowed
-                else ""
-            ),
-            "factor_map.png",
-            "Scatter plot of movies on the first two principal components of their ALS factors, "
-            "coloured by main genre, with some well-known titles labelled.",
-        ),
+        _taste_map_section(recommender, map_model),
     ]
+
+
+def _chart_steps(
+    dataset: Dataset,
+    map_model: Recommender,
+    min_rating: float,
+    evaluation: EvaluationResults | None,
+) -> list[tuple[str, str, Callable[[], Figure]]]:
+    """``(what is done, file name, drawing)`` for each chart, the evaluation's when given."""
+    steps: list[tuple[str, str, Callable[[], Figure]]] = [
+        (
+            "Drawing the ratings distribution",
+            DATA_CHARTS[0],
+            partial(charts.ratings_distribution, dataset, min_rating),
+        ),
+        ("Drawing the long tail", DATA_CHARTS[1], partial(charts.long_tail, dataset, min_rating)),
+        (
+            "Drawing the top 30 movies",
+            DATA_CHARTS[2],
+            partial(charts.top_movies, dataset, 30, min_rating),
+        ),
+        ("Drawing ratings per genre", DATA_CHARTS[3], partial(charts.genres, dataset, min_rating)),
+        (
+            "Drawing ratings per user",
+            DATA_CHARTS[4],
+            partial(charts.ratings_per_user, dataset, min_rating),
+        ),
+        ("Mapping the ALS factors", DATA_CHARTS[5], partial(charts.factor_map, map_model)),
+    ]
+    if evaluation is not None:
+        steps.append(
+            ("Drawing the evaluation", EVALUATION_CHART, partial(charts.evaluation, evaluation))
+        )
+    return steps
 
 
 def build_report(
@@ -199,37 +254,14 @@ def build_report(
     """
     directory = prepare_output(out)
     map_model = factor_model(recommender)
-    steps: list[tuple[str, str, Callable[[], object]]] = [
-        (
-            "Drawing the ratings distribution",
-            DATA_CHARTS[0],
-            lambda: charts.ratings_distribution(dataset, min_rating),
-        ),
-        ("Drawing the long tail", DATA_CHARTS[1], lambda: charts.long_tail(dataset, min_rating)),
-        (
-            "Drawing the top 30 movies",
-            DATA_CHARTS[2],
-            lambda: charts.top_movies(dataset, 30, min_rating),
-        ),
-        ("Drawing ratings per genre", DATA_CHARTS[3], lambda: charts.genres(dataset, min_rating)),
-        (
-            "Drawing ratings per user",
-            DATA_CHARTS[4],
-            lambda: charts.ratings_per_user(dataset, min_rating),
-        ),
-        ("Mapping the ALS factors", DATA_CHARTS[5], lambda: charts.factor_map(map_model)),
-    ]
     plot_evaluation = evaluation is not None and bool(evaluation.chart_keys())
-    if plot_evaluation:
-        steps.append(
-            ("Drawing the evaluation", EVALUATION_CHART, lambda: charts.evaluation(evaluation))
-        )  # type: ignore[arg-type]
+    steps = _chart_steps(dataset, map_model, min_rating, evaluation if plot_evaluation else None)
     total = len(steps) + 1
     images = []
     for done, (what, filename, draw) in enumerate(steps):
         if on_step is not None:
             on_step(what, done, total)
-        images.append(charts.save_png(draw(), directory / filename))  # type: ignore[arg-type]
+        images.append(charts.save_png(draw(), directory / filename))
     if on_step is not None:
         on_step("Writing index.html", len(steps), total)
     page = html.render(

@@ -2,7 +2,7 @@
 
 Figures are built with ``matplotlib.figure.Figure`` directly (no pyplot, no global backend
 state), so they render headless; :func:`save_png` writes one atomically. The numbers come from
-:mod:`movierec.analysis`; this module only draws them.
+:mod:`movierec.analysis` and :mod:`.taste_map`; this module only draws them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,9 +29,13 @@ from ..datasets.title_format import article_first, split_year
 from ..errors import MovieRecError
 from ..recommender import Recommender
 from .results import EvaluationResults
+from .taste_map import item_map
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # matplotlib ≥ 3.9; only for the checker
 
 DPI = 130
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 11,
     "axes.titlesize": 13,
     "axes.titleweight": "bold",
@@ -205,7 +210,7 @@ def top_movies(dataset: Dataset, n: int = 30, min_rating: float = config.MIN_RAT
         axes.tick_params(axis="y", length=0)
         axes.grid(axis="y", visible=False)
         for position, count in zip(positions, top["count"], strict=True):
-            axes.text(count, position, f" {count:,}", va="center", ha="left", fontsize=9)
+            axes.text(count, float(position), f" {count:,}", va="center", ha="left", fontsize=9)
         axes.set_xlim(0, top["count"].max() * 1.12)
         axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.set_xlabel(f"kept ratings (rating ≥ {min_rating:g})")
@@ -227,7 +232,7 @@ def genres(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Figure:
         axes.tick_params(axis="y", length=0)
         axes.grid(axis="y", visible=False)
         for position, count in zip(positions, counts.to_numpy(), strict=True):
-            axes.text(count, position, f" {count:,}", va="center", ha="left", fontsize=9)
+            axes.text(count, float(position), f" {count:,}", va="center", ha="left", fontsize=9)
         axes.set_xlim(0, counts.max() * 1.15)
         axes.xaxis.set_major_formatter(FuncFormatter(_thousands))
         axes.set_xlabel("kept ratings (a movie with several genres counts for each)")
@@ -242,7 +247,7 @@ def ratings_per_user(dataset: Dataset, min_rating: float = config.MIN_RATING) ->
     with _style():
         figure = _figure(8.5, 5)
         axes = figure.add_subplot()
-        bins = np.unique(np.geomspace(1, counts.max() + 1, 40).round())
+        bins = np.unique(np.geomspace(1, counts.max() + 1, 40).round()).tolist()
         axes.hist(counts, bins=bins, color=KEPT_COLOUR, edgecolor="white", linewidth=0.5)
         axes.set_xscale("log")
         axes.set_xlim(left=max(0.8, counts.min() * 0.7))
@@ -297,7 +302,10 @@ def _place_labels(figure: Figure, axes: Axes, points: np.ndarray, texts: list[st
     """Label ``points`` (data coordinates) with ``texts``, trying offsets until a label's box
     overlaps no other label, no other labelled marker and not the axes' edge; the least bad
     offset otherwise."""
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  (Agg canvas)
+    canvas = figure.canvas
+    if not isinstance(canvas, FigureCanvasAgg):  # _figure attaches one; a figure from elsewhere
+        canvas = FigureCanvasAgg(figure)
+    renderer = canvas.get_renderer()
     inside = axes.get_window_extent(renderer)
     markers = axes.transData.transform(points)
     placed: list[Bbox] = []
@@ -338,53 +346,65 @@ def _place_labels(figure: Figure, axes: Axes, points: np.ndarray, texts: list[st
         placed.append(best_box)
 
 
-def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 1500) -> Figure:
-    """The most popular movies' ALS item factors projected to 2-D by PCA, coloured by main
-    genre, with ``labels`` well-known titles spread across the map labelled."""
-    points = analysis.item_map(recommender, max_movies=max_movies)
+def _scatter_by_genre(axes: Axes, points: pd.DataFrame, sizes: pd.Series) -> None:
+    """One scatter per main genre, the most common first and "Other" (in grey) last, so the
+    legend reads in that order."""
     genre_order = [g for g in points["main_genre"].value_counts().index if g != "Other"]
     if (points["main_genre"] == "Other").any():
         genre_order.append("Other")
     palette = [c for c in TAB10 if c != GREY]  # a lighter grey marks "Other"
+    for position, genre in enumerate(genre_order):
+        rows = points["main_genre"] == genre
+        colour = "#9a9a9a" if genre == "Other" else palette[position % len(palette)]
+        axes.scatter(
+            points.loc[rows, "x"],
+            points.loc[rows, "y"],
+            s=sizes[rows],
+            c=colour,
+            alpha=0.55,
+            linewidths=0,
+            label=genre,
+        )
+
+
+def _label_well_known(
+    figure: Figure, axes: Axes, points: pd.DataFrame, sizes: pd.Series, labels: int
+) -> None:
+    """Fit the axes to the points, then ring and label up to ``labels`` of the most popular
+    movies, spread across the map."""
+    xy = points[["x", "y"]].to_numpy()
+    span = np.ptp(xy, axis=0)
+    margin = span * 0.06
+    axes.set_xlim(xy[:, 0].min() - margin[0], xy[:, 0].max() + margin[0])
+    axes.set_ylim(xy[:, 1].min() - margin[1], xy[:, 1].max() + margin[1])
+    scaled = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1)
+    chosen = _spread_apart(scaled, np.arange(min(len(points), 120)), labels, 0.13)
+    axes.scatter(
+        xy[chosen, 0],
+        xy[chosen, 1],
+        s=sizes.to_numpy()[chosen],
+        c="none",
+        edgecolors="black",
+        linewidths=1.2,
+        zorder=4,
+    )
+    titles = points["title"].iloc[chosen]
+    _place_labels(
+        figure, axes, xy[chosen], [display_title(t, max_length=36, year=False) for t in titles]
+    )
+
+
+def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 1500) -> Figure:
+    """The most popular movies' ALS item factors projected to 2-D by PCA, coloured by main
+    genre, with ``labels`` well-known titles spread across the map labelled."""
+    points = item_map(recommender, max_movies=max_movies)
     with _style():
         figure = _figure(11, 8, constrained=False)
         figure.subplots_adjust(left=0.07, right=0.8, top=0.94, bottom=0.1)
         axes = figure.add_subplot()
-        sizes = 6 + 60 * np.sqrt(points["count"] / points["count"].max())
-        for position, genre in enumerate(genre_order):
-            rows = points["main_genre"] == genre
-            colour = "#9a9a9a" if genre == "Other" else palette[position % len(palette)]
-            axes.scatter(
-                points.loc[rows, "x"],
-                points.loc[rows, "y"],
-                s=sizes[rows],
-                c=colour,
-                alpha=0.55,
-                linewidths=0,
-                label=genre,
-            )
-        xy = points[["x", "y"]].to_numpy()
-        span = np.ptp(xy, axis=0)
-        margin = span * 0.06
-        axes.set_xlim(xy[:, 0].min() - margin[0], xy[:, 0].max() + margin[0])
-        axes.set_ylim(xy[:, 1].min() - margin[1], xy[:, 1].max() + margin[1])
-        scaled = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1)
-        chosen = _spread_apart(scaled, np.arange(min(len(points), 120)), labels, 0.13)
-        axes.scatter(
-            xy[chosen, 0],
-            xy[chosen, 1],
-            s=sizes.to_numpy()[chosen],
-            c="none",
-            edgecolors="black",
-            linewidths=1.2,
-            zorder=4,
-        )
-        _place_labels(
-            figure,
-            axes,
-            xy[chosen],
-            [display_title(t, max_length=36, year=False) for t in points["title"].iloc[chosen]],
-        )
+        sizes = 6 + 60 * np.sqrt(points["popularity"] / points["popularity"].max())
+        _scatter_by_genre(axes, points, sizes)
+        _label_well_known(figure, axes, points, sizes, labels)
         axes.set_xlabel("first principal component")
         axes.set_ylabel("second principal component")
         axes.set_title(
