@@ -32,7 +32,7 @@ from ..recommender import Recommender
 from .body import MAX_BODY_BYTES, BodyLimit
 from .errors import install_error_handlers, readable
 from .headers import PAGE_POLICY, SecurityHeaders, docs_policy
-from .routes import Served, api, service
+from .routes import ROUTERS, Served
 from .schemas import MAX_LIKED, MAX_N
 
 __all__ = ["MAX_BODY_BYTES", "STATIC_DIR", "create_app", "readable"]
@@ -77,8 +77,8 @@ def create_app(recommender: Recommender) -> FastAPI:
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     install_error_handlers(app)
-    app.include_router(api)
-    app.include_router(service)
+    for router in ROUTERS:
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
 

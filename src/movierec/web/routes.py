@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from ..analysis import rating_distribution, stats
 from ..errors import TitleError
@@ -25,6 +26,7 @@ from .schemas import (
     Health,
     MovieInfo,
     Problem,
+    Rating,
     RecommendRequest,
     ScoredMovie,
     ScoreRequest,
@@ -34,37 +36,31 @@ from .schemas import (
 
 @dataclass(frozen=True)
 class Served:
-    """What the routes answer from: the recommender, kept ratings per movie, the dataset
-    summary."""
+    """What the routes answer from: the recommender, each movie's popularity (kept ratings,
+    which the API calls ``ratings``) and the dataset summary."""
 
     recommender: Recommender
-    ratings: dict[int, int]
-    summary: StatsOut
+    popularity: dict[int, int]
+    summary: BaseModel  # a StatsOut
 
     @classmethod
     def prepare(cls, recommender: Recommender) -> Served:
         """Compute the summary, and build the recommender's lazy lookups and model caches now
         rather than in the first requests' threads (a fraction of a second)."""
-        dataset, min_rating = recommender.dataset, recommender.settings.min_rating
         popularity = recommender.popularity
-        summary = StatsOut(
-            **stats(dataset, min_rating).to_dict(),
-            model=recommender.settings.model,
-            rating_distribution=[
-                {"rating": rating, "all": row["all"], "kept": row["kept"]}
-                for rating, row in rating_distribution(dataset, min_rating).iterrows()
-            ],
-        )
         top = int(popularity.index[0])
         recommender.similar(top, 1)
         recommender.recommend([top], 1, explain=True)
-        ratings = dict(zip(popularity.index.tolist(), popularity.tolist()))
-        return cls(recommender, ratings, summary)
+        return cls(
+            recommender,
+            dict(zip(popularity.index.tolist(), popularity.tolist())),
+            _summary(recommender),
+        )
 
     def info(self, movie: Movie) -> dict[str, Any]:
         """A movie as JSON, with its number of kept ratings."""
         out = movie.to_dict()
-        out["ratings"] = self.ratings.get(movie.movie_id, 0)
+        out["ratings"] = self.popularity.get(movie.movie_id, 0)
         return out
 
     def known(self, movie_id: int) -> Movie:
@@ -73,6 +69,19 @@ class Served:
             return self.recommender.movie(movie_id)
         except TitleError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
+
+
+def _summary(recommender: Recommender) -> BaseModel:
+    """The /api/stats answer: the dataset's :class:`~movierec.analysis.Stats`, the served
+    model and the ratings per star value."""
+    dataset, min_rating = recommender.dataset, recommender.settings.min_rating
+    table = rating_distribution(dataset, min_rating)
+    per_star = zip(table.index.tolist(), table["all"].tolist(), table["kept"].tolist())
+    return StatsOut(
+        **stats(dataset, min_rating).to_dict(),
+        model=recommender.settings.model,
+        rating_distribution=[Rating(rating=r, all=a, kept=k) for r, a, k in per_star],
+    )
 
 
 async def served(request: Request) -> Served:
@@ -103,50 +112,48 @@ INVALID = {
 }
 UNKNOWN_MOVIE = {"model": Problem, "description": "No movie has that movie_id"}
 TOO_LARGE = {"model": Problem, "description": f"A request body over {MAX_BODY_BYTES // 1024} KiB"}
-QUERY_ERRORS: dict[int | str, dict[str, Any]] = {422: INVALID}
-MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {404: UNKNOWN_MOVIE, 422: INVALID}
-BODY_ERRORS: dict[int | str, dict[str, Any]] = {404: UNKNOWN_MOVIE, 413: TOO_LARGE, 422: INVALID}
 
-# Every /api route reads its body strictly and refuses query parameters it does not take.
-api = APIRouter(
-    prefix="/api",
-    route_class=JsonBodyRoute,
-    dependencies=[Depends(only_known_query_parameters)],
-)
+
+def _api_router(tag: str, errors: dict[int | str, dict[str, Any]] | None = None) -> APIRouter:
+    """Routes under /api: bodies read strictly, query parameters they do not take refused, and
+    ``errors`` besides 422 documented for every route."""
+    return APIRouter(
+        prefix="/api",
+        tags=[tag],
+        route_class=JsonBodyRoute,
+        dependencies=[Depends(only_known_query_parameters)],
+        responses={**(errors or {}), 422: INVALID},
+    )
+
+
+movies = _api_router("movies")
+recommendations = _api_router("recommendations", {404: UNKNOWN_MOVIE, 413: TOO_LARGE})
+dataset = _api_router("dataset")
 # Monitors may add their own query parameters to a health check: /healthz ignores them.
 service = APIRouter()
+ROUTERS = (movies, recommendations, dataset, service)
+MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {404: UNKNOWN_MOVIE}
 
 # Routes return JSONResponse directly; `response_model` documents the shape (the tests check it).
 
 
-@api.get(
-    "/movies/search",
-    tags=["movies"],
-    summary="Search movies by title",
-    response_model=list[MovieInfo],
-    responses=QUERY_ERRORS,
-)
+@movies.get("/movies/search", summary="Search movies by title", response_model=list[MovieInfo])
 def search(model: Model, q: TitleQuery, n: CountQuery = 10) -> JSONResponse:
     """Movies whose titles match `q` (partial, accent- and typo-tolerant), best first;
     `ratings` 0 marks a movie the model cannot use as a favourite."""
     return JSONResponse([model.info(movie) for movie in model.recommender.search(q, n)])
 
 
-@api.get(
-    "/movies/{movie_id}",
-    tags=["movies"],
-    summary="One movie",
-    response_model=MovieInfo,
-    responses=MOVIE_ERRORS,
+@movies.get(
+    "/movies/{movie_id}", summary="One movie", response_model=MovieInfo, responses=MOVIE_ERRORS
 )
 async def movie(model: Model, movie_id: MovieIdPath) -> JSONResponse:
     """One movie by its `movie_id`."""
     return JSONResponse(model.info(model.known(movie_id)))
 
 
-@api.get(
+@movies.get(
     "/movies/{movie_id}/similar",
-    tags=["movies"],
     summary="Movies similar to one movie",
     response_model=list[ScoredMovie],
     responses=MOVIE_ERRORS,
@@ -157,12 +164,16 @@ def similar(model: Model, movie_id: MovieIdPath, n: CountQuery = 10) -> JSONResp
     return JSONResponse([_scored(item) for item in model.recommender.similar(movie_id, n)])
 
 
-@api.post(
+@movies.get("/popular", summary="The most rated movies", response_model=list[MovieInfo])
+async def popular(model: Model, n: CountQuery = 20) -> JSONResponse:
+    """The `n` movies with the most kept ratings (`ratings`), most first."""
+    return JSONResponse([model.info(movie) for movie, _ in model.recommender.popular(n)])
+
+
+@recommendations.post(
     "/recommend",
-    tags=["recommendations"],
     summary="Recommendations for someone's favourite movies",
     response_model=list[ScoredMovie],
-    responses=BODY_ERRORS,
 )
 def recommend(model: Model, body: RecommendRequest) -> JSONResponse:
     """Top-`n` movies for someone who likes `liked`, folded in without retraining; the liked
@@ -173,12 +184,8 @@ def recommend(model: Model, body: RecommendRequest) -> JSONResponse:
     return JSONResponse([_scored(item) for item in results])
 
 
-@api.post(
-    "/score",
-    tags=["recommendations"],
-    summary="Score one movie for someone's favourite movies",
-    response_model=ScoredMovie,
-    responses=BODY_ERRORS,
+@recommendations.post(
+    "/score", summary="Score one movie for someone's favourite movies", response_model=ScoredMovie
 )
 def score(model: Model, body: ScoreRequest) -> JSONResponse:
     """The preference score of someone who likes `liked` for one movie."""
@@ -187,20 +194,8 @@ def score(model: Model, body: ScoreRequest) -> JSONResponse:
     return JSONResponse(_scored(model.recommender.score(body.liked, body.movie_id)))
 
 
-@api.get(
-    "/popular",
-    tags=["movies"],
-    summary="The most rated movies",
-    response_model=list[MovieInfo],
-    responses=QUERY_ERRORS,
-)
-async def popular(model: Model, n: CountQuery = 20) -> JSONResponse:
-    """The `n` movies with the most kept ratings (`ratings`), most first."""
-    return JSONResponse([model.info(movie) for movie, _ in model.recommender.popular(n)])
-
-
-@api.get("/stats", tags=["dataset"], summary="Dataset statistics", responses=QUERY_ERRORS)
-async def dataset_stats(model: Model) -> StatsOut:
+@dataset.get("/stats", summary="Dataset statistics", response_model=StatsOut)
+async def dataset_stats(model: Model) -> BaseModel:
     """Ratings, users and movies before and after the min-rating filter, and ratings per
     star value."""
     return model.summary

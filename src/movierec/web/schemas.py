@@ -7,10 +7,15 @@ has bounds that the error message names."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import fields
+from typing import Annotated, Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from ..analysis import Stats
+
+# Results one request may ask for. The facade takes up to recommender.MAX_N (10,000, for the
+# command line and the Python API); a public endpoint keeps its answers small.
 MAX_N = 100
 MAX_LIKED = 500
 MAX_QUERY_CHARS = 200
@@ -86,20 +91,32 @@ class Rating(BaseModel):
     kept: int
 
 
-class StatsOut(BaseModel):
-    """The dataset behind the model: counts before and after the min-rating filter."""
+def _fields_of(source: type) -> dict[str, Any]:
+    """Pydantic field definitions of a dataclass's fields: types, order and descriptions."""
+    hints = get_type_hints(source)
+    return {
+        f.name: (hints[f.name], Field(description=f.metadata.get("description")))
+        for f in fields(source)
+    }
 
-    dataset: str
-    model: str
-    ratings_total: int
-    ratings_kept: int
-    kept_ratio: float
-    users: int
-    movies: int
-    users_total: int
-    movies_total: int
-    min_rating: float
-    rating_distribution: list[Rating]
+
+def _stats_out_fields() -> dict[str, Any]:
+    stats = _fields_of(Stats)
+    return {
+        "dataset": stats.pop("dataset"),
+        "model": (str, Field(description="the served model, e.g. als")),
+        **stats,
+        "rating_distribution": (list[Rating], Field(description="ratings per star value")),
+    }
+
+
+# The shape of movierec.analysis.Stats (its one home), with the served model and the ratings
+# per star value added.
+StatsOut = create_model(
+    "StatsOut",
+    __doc__="The dataset behind the model: counts before and after the min-rating filter.",
+    **_stats_out_fields(),
+)
 
 
 class Health(BaseModel):
