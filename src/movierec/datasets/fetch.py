@@ -130,28 +130,11 @@ def _where_else(spec: DatasetSpec) -> str:
     return f"pass --data-dir (or set {config.DATA_DIR_ENV}) to a folder holding {spec.name}/"
 
 
-def download(spec: DatasetSpec, progress: bool = True, retry: bool = False) -> Path:
-    """Download the dataset's archive, verify its checksum and unpack it into the cache.
-
-    The archive lands in a temporary file first and is only unpacked once verified, so a failed
-    or interrupted download leaves nothing behind that a later run would trust. A failure is
-    remembered for ``RETRY_AFTER_SECONDS``: until then, runs fail at once (``retry`` tries now).
-    """
-    failed = None if retry else _recent_failure(spec)
-    if failed is not None:
-        ago, reason = failed
-        wait = max(1, round((RETRY_AFTER_SECONDS - ago) / 60))
-        raise DataError(
-            f"{spec.name} is not on this machine and its download failed {round(ago / 60)} min "
-            f"ago ({reason}); movierec tries again in {wait} min, or now with `movierec fetch "
-            f"{spec.name}`; or {_where_else(spec)}"
-        )
+def _retrieve(spec: DatasetSpec, staging: Path, progress: bool) -> None:
+    """Download the archive with pooch, verify its checksum and unpack it into ``staging``; a
+    failure removes ``staging``, is remembered, and raises a DataError naming the way out."""
     import pooch
 
-    target_root = cache_root() / "datasets"
-    target_root.mkdir(parents=True, exist_ok=True)
-    staging = target_root / f".{spec.folder}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel("WARNING")  # no "Downloading …" chatter before our own line
@@ -182,6 +165,29 @@ def download(spec: DatasetSpec, progress: bool = True, retry: bool = False) -> P
         ) from None
     finally:
         logger.setLevel(level)
+
+
+def download(spec: DatasetSpec, progress: bool = True, retry: bool = False) -> Path:
+    """Download the dataset's archive, verify its checksum and unpack it into the cache.
+
+    The archive lands in a temporary file first and is only unpacked once verified, so a failed
+    or interrupted download leaves nothing behind that a later run would trust. A failure is
+    remembered for ``RETRY_AFTER_SECONDS``: until then, runs fail at once (``retry`` tries now).
+    """
+    failed = None if retry else _recent_failure(spec)
+    if failed is not None:
+        ago, reason = failed
+        wait = max(1, round((RETRY_AFTER_SECONDS - ago) / 60))
+        raise DataError(
+            f"{spec.name} is not on this machine and its download failed {round(ago / 60)} min "
+            f"ago ({reason}); movierec tries again in {wait} min, or now with `movierec fetch "
+            f"{spec.name}`; or {_where_else(spec)}"
+        )
+    target_root = cache_root() / "datasets"
+    target_root.mkdir(parents=True, exist_ok=True)
+    staging = target_root / f".{spec.folder}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    _retrieve(spec, staging, progress)
     unpacked = staging / spec.folder
     if not _complete(unpacked, spec):
         shutil.rmtree(staging, ignore_errors=True)
