@@ -15,7 +15,7 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +27,7 @@ from .ranking import top_n
 ModelT = TypeVar("ModelT", bound="Model")
 FitMethod = TypeVar("FitMethod", bound=Callable[..., Any])
 Learned = TypeVar("Learned")
+Weights = TypeVar("Weights", np.ndarray, sp.csr_matrix)
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 HUGE_INPUT = 1e6
@@ -297,6 +298,40 @@ def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0)
     similarity = gram_matrix / (np.outer(norms, norms) + max(shrinkage, 1e-12))
     np.fill_diagonal(similarity, 0.0)
     return similarity.astype(np.float32)
+
+
+class ItemItemModel(Model, Generic[Weights]):
+    """What item–item models (EASE, item kNN) share: one items × items matrix ``weights``
+    (dense or sparse) is the whole model, a user's scores are ``x·weights`` for their row ``x``,
+    so fold-in needs no solve and a score splits exactly over the liked items."""
+
+    learned: ClassVar[tuple[str, ...]] = ("weights",)
+    weights: Weights | None
+
+    def _weights(self) -> Weights:
+        return require_fitted(self.weights)
+
+    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
+        return self.fold_in_scores(user_items)
+
+    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
+        return _dense(sp.csr_matrix(user_items, dtype=np.float32) @ self._weights())
+
+    def item_similarity(self, item_a: int, item_b: int) -> float:
+        return float(self._weights()[item_a, item_b])
+
+    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
+        """Exact: entry ``[j, k]`` is ``x_j·W[j, item_k]``; columns sum to the fold-in scores."""
+        row = sp.csr_matrix(user_items)
+        weights = _dense(self._weights()[row.indices][:, np.asarray(item_indices)])
+        return weights * row.data[:, np.newaxis].astype(np.float32)
+
+
+def _dense(matrix: np.ndarray | sp.spmatrix) -> np.ndarray:
+    """A plain ndarray of a dense or sparse matrix."""
+    if isinstance(matrix, np.ndarray):
+        return np.asarray(matrix)
+    return np.asarray(matrix.toarray())
 
 
 class FactorModel(Model):

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, checked_fit, gram, require_fitted, symmetrize_lower
+from .base import ItemItemModel, checked_fit, gram, symmetrize_lower
 from .params import REGULARIZATION, SEED, Number, Whole
 from .ranking import top_n
 
@@ -88,7 +88,7 @@ def training_score(gram_matrix: np.ndarray, weights: np.ndarray) -> float:
     return float(np.einsum("ij,ij->", gram_matrix, weights, dtype=np.float64))
 
 
-class EASE(Model):
+class EASE(ItemItemModel[np.ndarray]):
     """Embarrassingly shallow autoencoder; ``regularization`` is λ on ``‖B‖²``.
 
     ``user_weight_exponent`` γ weighs each user's squared error by ``|I_u|^(−γ)`` when learning
@@ -111,7 +111,6 @@ class EASE(Model):
         "lowpass_weight": Number(low=0.0),
         "seed": SEED,
     }
-    learned = ("weights",)
     divergence_hint = "raise regularization (now {regularization:g})"
 
     def __init__(
@@ -128,7 +127,7 @@ class EASE(Model):
         self.lowpass_weight = lowpass_weight
         self.seed = seed  # seeds the low-pass filter's subspace iteration
         self.check_params()
-        self.weights: np.ndarray | None = None
+        self.weights = None
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> EASE:
@@ -150,29 +149,11 @@ class EASE(Model):
         self.weights = weights
         return self
 
-    def _weights(self) -> np.ndarray:
-        return require_fitted(self.weights)
-
-    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
-        return self.fold_in_scores(user_items)
-
-    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
-        return np.asarray(sp.csr_matrix(user_items, dtype=np.float32) @ self._weights())
-
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Items whose liking is best predicted by liking ``item_index``: row ``B[item, :]``."""
         row = self._weights()[item_index]
         best = top_n(row, n, exclude=np.array([item_index]))
         return best, row[best]
-
-    def item_similarity(self, item_a: int, item_b: int) -> float:
-        return float(self._weights()[item_a, item_b])
-
-    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
-        """Exact: entry ``[j, k]`` is ``x_j·B[j, item_k]``; columns sum to the fold-in scores."""
-        row = sp.csr_matrix(user_items)
-        weights = self._weights()[row.indices][:, np.asarray(item_indices)]
-        return weights * row.data[:, np.newaxis].astype(np.float32)
 
     def state(self) -> dict[str, np.ndarray]:
         return {"weights": self._weights()}

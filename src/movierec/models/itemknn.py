@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..interactions import bm25_weight
-from .base import Model, checked_fit, cosine_similarity_from_gram, gram, require_fitted
+from .base import ItemItemModel, checked_fit, cosine_similarity_from_gram, gram
 from .params import SEED, Number, OneOf, Whole
 from .ranking import top_n
 
@@ -35,7 +35,7 @@ def prune_columns(similarity: np.ndarray, neighbours: int) -> sp.csr_matrix:
     return pruned.astype(np.float32)
 
 
-class ItemKNN(Model):
+class ItemKNN(ItemItemModel[sp.csr_matrix]):
     """Item-kNN with ``"cosine"`` (shrunk: ``x_i·x_j / (‖x_i‖‖x_j‖ + shrink)``) or ``"bm25"``
     (dot products of BM25-weighted item vectors, as ``implicit``'s BM25Recommender) similarity.
 
@@ -55,7 +55,6 @@ class ItemKNN(Model):
         "bm25_b": Number(0.0, 1.0),
         "seed": SEED,
     }
-    learned = ("weights",)
 
     def __init__(
         self,
@@ -73,7 +72,7 @@ class ItemKNN(Model):
         self.bm25_b = bm25_b
         self.seed = seed  # deterministic; kept so every model takes a seed
         self.check_params()
-        self.weights: sp.csr_matrix | None = None
+        self.weights = None
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> ItemKNN:
@@ -86,29 +85,11 @@ class ItemKNN(Model):
         self.weights = prune_columns(similarity, self.neighbours)
         return self
 
-    def _weights(self) -> sp.csr_matrix:
-        return require_fitted(self.weights)
-
-    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
-        return self.fold_in_scores(user_items)
-
-    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
-        return (sp.csr_matrix(user_items, dtype=np.float32) @ self._weights()).toarray()
-
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The kept neighbours of ``item_index`` (at most ``neighbours`` of them)."""
         column = self._weights()[:, item_index].toarray().ravel()
         best = top_n(np.where(column > 0, column, -np.inf), n, exclude=np.array([item_index]))
         return best, column[best]
-
-    def item_similarity(self, item_a: int, item_b: int) -> float:
-        return float(self._weights()[item_a, item_b])
-
-    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
-        """Exact: entry ``[j, k]`` is ``x_j·W[j, item_k]``; columns sum to the fold-in scores."""
-        row = sp.csr_matrix(user_items)
-        weights = self._weights()[row.indices][:, np.asarray(item_indices)].toarray()
-        return weights * row.data[:, np.newaxis].astype(np.float32)
 
     def state(self) -> dict[str, np.ndarray]:
         weights = self._weights()
