@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from ..models import MODELS
+from .metrics import METRIC_LABELS
 from .protocols import PreparedData, Protocol
 from .runner import (
     Evaluation,
@@ -30,6 +29,7 @@ from .runner import (
     parse_model_spec,
     score_and_measure,
 )
+from .tuning import tunable_parameters
 
 FACTOR_GRID = (8, 16, 32, 64, 128, 256)
 ITERATION_GRID = (1, 2, 3, 5, 10, 15, 20)
@@ -47,14 +47,9 @@ STYLE = {
 
 
 def _with_defaults(spec: ModelSpec) -> ModelSpec:
-    """The spec with the model's defaults filled in for every parameter it leaves out."""
-    parameters = inspect.signature(MODELS[spec.model].__init__).parameters
-    defaults = {
-        name: parameter.default
-        for name, parameter in parameters.items()
-        if parameter.default is not inspect.Parameter.empty and name not in ("seed", "use_gpu")
-    }
-    return replace(spec, params={**defaults, **spec.params})
+    """The spec with the model's defaults filled in for every parameter it leaves out that
+    changes what it learns (not ``seed``, ``use_gpu``: see :data:`tuning.NOT_TUNED`)."""
+    return replace(spec, params={**tunable_parameters(spec.model), **spec.params})
 
 
 def _pyplot() -> Any:
@@ -80,10 +75,10 @@ def plot_precision_recall(evaluation: Evaluation, path: Path) -> Path:
                 std = np.array([row.std for row in rows])
                 (line,) = axis.plot(ks, mean, marker="o", markersize=3, label=spec.label)
                 axis.fill_between(ks, mean - std, mean + std, color=line.get_color(), alpha=0.15)
-        for axis, metric in zip(axes, ("Precision", "Recall")):
+        for axis, metric in zip(axes, ("precision", "recall")):
             axis.set_xlabel("K (length of the recommendation list)")
-            axis.set_ylabel(f"{metric}@K")
-            axis.set_title(f"{metric}@K")
+            axis.set_ylabel(f"{METRIC_LABELS[metric]}@K")
+            axis.set_title(f"{METRIC_LABELS[metric]}@K")
             axis.set_xlim(min(ks), max(ks))
             axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.set_ylim(bottom=0)
@@ -158,7 +153,8 @@ def plot_sweep(
         else:
             axis.set_xticks(list(values))
         axis.set_xlabel("latent factors" if setting == "factors" else "ALS iterations (sweeps)")
-        axis.set_ylabel(f"{'validation' if part == 'valid' else 'test'} NDCG@{k}")
+        scored = "validation" if part == "valid" else "test"
+        axis.set_ylabel(f"{scored} {METRIC_LABELS['ndcg']}@{k}")
         axis.set_title(title)
         axis.legend(loc="lower right")
         figure.savefig(path)

@@ -282,22 +282,12 @@ def evaluate(
     for seed in seeds:
         for fold, split in enumerate(protocol.splits(data, int(seed))):
             for spec in specs:
-                train_input, fold_in_input = model_input(split, spec.weighting)
-                model = spec.build(int(seed))
-                started = time.perf_counter()
-                model.fit(train_input)
-                fitted = time.perf_counter()
-                metrics = score_and_measure(
-                    model, split, train_input, fold_in_input, "test", all_ks, batch_size
-                )
-                done = time.perf_counter()
-                runs.append(
-                    RunResult(spec.label, int(seed), fold, fitted - started, done - fitted, metrics)
-                )
+                run = _fit_and_measure(spec, split, int(seed), fold, all_ks, batch_size)
+                runs.append(run)
                 say(
                     f"{spec.label} seed {seed} split {fold + 1}: "
-                    f"ndcg@{report_ks[0]} {metrics[('ndcg', report_ks[0])]:.4f}, "
-                    f"fit {fitted - started:.1f} s"
+                    f"ndcg@{report_ks[0]} {run.metrics[('ndcg', report_ks[0])]:.4f}, "
+                    f"fit {run.fit_seconds:.1f} s"
                 )
     interactions = data.interactions
     description = {
@@ -311,3 +301,17 @@ def evaluate(
         "models": {spec.label: spec.to_dict() for spec in specs},
     }
     return Evaluation(description, list(specs), runs, report_ks)
+
+
+def _fit_and_measure(
+    spec: ModelSpec, split: Split, seed: int, fold: int, ks: Sequence[int], batch_size: int
+) -> RunResult:
+    """One model fitted on ``split``'s train part (timed) and measured on its test part."""
+    train_input, fold_in_input = model_input(split, spec.weighting)
+    model = spec.build(seed)
+    started = time.perf_counter()
+    model.fit(train_input)
+    fitted = time.perf_counter()
+    metrics = score_and_measure(model, split, train_input, fold_in_input, "test", ks, batch_size)
+    done = time.perf_counter()
+    return RunResult(spec.label, seed, fold, fitted - started, done - fitted, metrics)

@@ -109,7 +109,11 @@ def select_entries(matrix: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
     )
 
 
-def _normalized(ratios: Sequence[float]) -> np.ndarray:
+Ratios = Sequence[float] | np.ndarray
+"""Parts' shares, e.g. ``(0.8, 0.1, 0.1)``: any non-negative numbers, normalized to sum to 1."""
+
+
+def _normalized(ratios: Ratios) -> np.ndarray:
     values = np.asarray(ratios, dtype=np.float64)
     if values.ndim != 1 or len(values) < 2 or np.any(values < 0) or values[0] <= 0:
         raise MovieRecError(
@@ -119,7 +123,7 @@ def _normalized(ratios: Sequence[float]) -> np.ndarray:
     return values / values.sum()
 
 
-def ratio_counts(row_lengths: np.ndarray, ratios: Sequence[float]) -> np.ndarray:
+def ratio_counts(row_lengths: np.ndarray, ratios: Ratios) -> np.ndarray:
     """How many of each user's items go to each part (users × parts), RecBole's rounding.
 
     Every part after the first gets ``floor(ratio · n)`` items and the first (train) the rest;

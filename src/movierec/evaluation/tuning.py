@@ -13,20 +13,21 @@ and ``weighting``; a model without a written space gets one derived from its num
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import config
 from ..datasets import Dataset
 from ..errors import MovieRecError
+from ..interactions import WEIGHTINGS
 from ..models import MODELS
-from .protocols import Protocol
+from .protocols import PreparedData, Protocol
 from .runner import ModelSpec, Progress, model_input, score_and_measure
+from .splits import Split
 
 # (kind, low, high) for numbers, ("categorical", choices) otherwise; "log" means log-uniform.
 Space = dict[str, tuple[Any, ...]]
-
-WEIGHTING_CHOICES = ("rating", "binary", "bm25")
 
 SEARCH_SPACES: dict[str, Space] = {
     "als": {
@@ -34,7 +35,7 @@ SEARCH_SPACES: dict[str, Space] = {
         "regularization": ("float_log", 1e-2, 1e3),
         "alpha": ("float_log", 0.1, 50.0),
         "iterations": ("int", 5, 30),
-        "weighting": ("categorical", WEIGHTING_CHOICES),
+        "weighting": ("categorical", WEIGHTINGS),
     },
     "ials": {
         "factors": ("int_log", 16, 256),
@@ -42,7 +43,7 @@ SEARCH_SPACES: dict[str, Space] = {
         "unobserved_weight": ("float_log", 1e-3, 1.0),
         "regularization_exponent": ("float", 0.0, 1.0),
         "iterations": ("int", 5, 30),
-        "weighting": ("categorical", WEIGHTING_CHOICES),
+        "weighting": ("categorical", WEIGHTINGS),
     },
     "ease": {
         "regularization": ("float_log", 10.0, 1e4),
@@ -55,7 +56,7 @@ SEARCH_SPACES: dict[str, Space] = {
         "neighbours": ("int_log", 10, 1000),
         "shrink": ("float", 0.0, 100.0),
         "similarity": ("categorical", ("cosine", "bm25")),
-        "weighting": ("categorical", WEIGHTING_CHOICES),
+        "weighting": ("categorical", WEIGHTINGS),
     },
     "bpr": {
         "factors": ("int_log", 16, 256),
@@ -174,33 +175,8 @@ def tune(
         space = search_space(model)
     else:
         check_space(model, space)
-    data = protocol.prepare(dataset)
-    protocol.check(data)
-    split = protocol.splits(data, seed)[0]
-    if split.valid.nnz == 0:
-        raise MovieRecError(
-            f"protocol {protocol.name!r} has no validation part to tune on; "
-            "use --protocol recbole, ratio, loo or strong"
-        )
-    say = progress or (lambda message: None)
-    inputs: dict[str, Any] = {}  # weighted matrices, built once per weighting
-
-    def objective(trial: Any) -> float:
-        params = {name: _suggest(trial, name, dims) for name, dims in space.items()}
-        weighting = str(params.pop("weighting", "rating"))
-        if weighting not in inputs:
-            inputs[weighting] = model_input(split, weighting)
-        train_input, fold_in_input = inputs[weighting]
-        spec = ModelSpec(model, model, params, weighting)
-        fitted = spec.build(seed).fit(train_input)
-        metrics = score_and_measure(fitted, split, train_input, fold_in_input, "valid", [k])
-        value = metrics[("ndcg", k)]
-        say(
-            f"trial {trial.number + 1}/{trials}: valid ndcg@{k} {value:.4f} "
-            f"({weighting}, {_short(params)})"
-        )
-        return value
-
+    data, split = _validation_split(dataset, protocol, seed)
+    objective = _objective(model, space, split, seed, k, trials, progress)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     started = time.perf_counter()
@@ -223,6 +199,54 @@ def tune(
     return TuningResult(
         model, best, weighting, float(study.best_value), f"ndcg@{k}", history, description, seconds
     )
+
+
+def _validation_split(
+    dataset: Dataset, protocol: Protocol, seed: int
+) -> tuple[PreparedData, Split]:
+    """The protocol's data and its first split of ``seed``; MovieRecError when that split has
+    no validation part to tune on."""
+    data = protocol.prepare(dataset)
+    protocol.check(data)
+    split = protocol.splits(data, seed)[0]
+    if split.valid.nnz == 0:
+        raise MovieRecError(
+            f"protocol {protocol.name!r} has no validation part to tune on; "
+            "use --protocol recbole, ratio, loo or strong"
+        )
+    return data, split
+
+
+def _objective(
+    model: str,
+    space: Space,
+    split: Split,
+    seed: int,
+    k: int,
+    trials: int,
+    progress: Progress | None,
+) -> Callable[[Any], float]:
+    """Optuna's objective: one trial's parameters fitted on train, validation NDCG@``k``."""
+    say = progress or (lambda message: None)
+    inputs: dict[str, Any] = {}  # weighted matrices, built once per weighting
+
+    def objective(trial: Any) -> float:
+        params = {name: _suggest(trial, name, dims) for name, dims in space.items()}
+        weighting = str(params.pop("weighting", "rating"))
+        if weighting not in inputs:
+            inputs[weighting] = model_input(split, weighting)
+        train_input, fold_in_input = inputs[weighting]
+        spec = ModelSpec(model, model, params, weighting)
+        fitted = spec.build(seed).fit(train_input)
+        metrics = score_and_measure(fitted, split, train_input, fold_in_input, "valid", [k])
+        value = metrics[("ndcg", k)]
+        say(
+            f"trial {trial.number + 1}/{trials}: valid ndcg@{k} {value:.4f} "
+            f"({weighting}, {_short(params)})"
+        )
+        return value
+
+    return objective
 
 
 def _short(params: dict[str, Any]) -> str:
