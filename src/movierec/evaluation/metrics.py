@@ -33,7 +33,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.stats import rankdata
 
 from ..models.ranking import NO_ITEM, top_n
 
@@ -120,6 +119,8 @@ def ranking_metrics(
 def popularity_percentiles(item_counts: np.ndarray) -> np.ndarray:
     """Each item's popularity percentile in [0, 1] (items,): 0 least, 1 most popular, ties
     averaged; all 0.5 when every item is equally popular."""
+    from scipy.stats import rankdata  # about a second to import; only the metrics need it
+
     counts = np.asarray(item_counts, dtype=np.float64)
     if len(counts) < 2 or np.all(counts == counts[0]):
         return np.full(len(counts), 0.5)
