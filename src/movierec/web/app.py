@@ -33,7 +33,7 @@ from .body import MAX_BODY_BYTES, BodyLimit
 from .errors import install_error_handlers, readable
 from .headers import PAGE_POLICY, SecurityHeaders, docs_policy
 from .routes import ROUTERS, Served
-from .schemas import MAX_LIKED, MAX_N
+from .schemas import MAX_LIKED, MAX_RESULTS
 
 __all__ = ["MAX_BODY_BYTES", "STATIC_DIR", "create_app", "readable"]
 
@@ -41,8 +41,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 SWAGGER_DIR = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, shipped offline
 DESCRIPTION = (
     "Movie recommendations from MovieLens. Movies are named by their MovieLens `movie_id` "
-    f"(find them with `/api/movies/search`). Counts `n` run from 1 to {MAX_N}, `liked` holds 1 "
-    f"to {MAX_LIKED} movie_ids. Requests are strict: bodies are UTF-8 JSON sent as "
+    f"(find them with `/api/movies/search`). Counts `n` run from 1 to {MAX_RESULTS}, `liked` "
+    f"holds 1 to {MAX_LIKED} movie_ids. Requests are strict: bodies are UTF-8 JSON sent as "
     '`application/json`, of the documented types (nothing is coerced: `"5"` and `5.0` are '
     "not the integer `5`) with no unknown fields, and query strings hold only the documented "
     "parameters, once. Errors are JSON objects with a one-line `detail` message."

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from .body import shown
-from .schemas import MAX_MOVIE_ID, MAX_N, MAX_QUERY_CHARS
+from .schemas import MAX_MOVIE_ID, MAX_QUERY_CHARS, MAX_RESULTS
 
 CONTROL_CHARACTERS = r"[\x00-\x1f\x7f-\x9f]"  # C0 and C1: a regex, and the schema's pattern
 _CONTROL = re.compile(CONTROL_CHARACTERS)
@@ -52,7 +52,7 @@ MovieIdPath = Annotated[
 ]
 CountQuery = Annotated[
     int,
-    Query(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}"),
+    Query(ge=1, le=MAX_RESULTS, description=f"how many results, 1 to {MAX_RESULTS}"),
     BeforeValidator(_decimal),
 ]
 TitleQuery = Annotated[

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from ..analysis import Stats
 
-# Results one request may ask for. The facade takes up to recommender.MAX_N (10,000, for the
-# command line and the Python API); a public endpoint keeps its answers small.
-MAX_N = 100
+# Results one request may ask for (`n`): a public endpoint keeps its answers small. The facade's
+# own bound, recommender.MAX_N (10,000, for the command line and the Python API), lies beyond.
+MAX_RESULTS = 100
 MAX_LIKED = 500
 MAX_QUERY_CHARS = 200
 # The largest integer every JSON client keeps exact (JavaScript's Number.MAX_SAFE_INTEGER, and
@@ -33,7 +33,9 @@ MovieId = Annotated[
         examples=[1],
     ),
 ]
-Count = Annotated[int, Field(ge=1, le=MAX_N, description=f"how many results, 1 to {MAX_N}")]
+Count = Annotated[
+    int, Field(ge=1, le=MAX_RESULTS, description=f"how many results, 1 to {MAX_RESULTS}")
+]
 
 
 class MovieOut(BaseModel):
