@@ -105,21 +105,9 @@ def scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:
     return rows
 
 
-SHORT_METRIC_NAMES = {
-    "precision": "P",
-    "recall": "R",
-    "ndcg": "NDCG",
-    "map": "MAP",
-    "hit": "Hit",
-    "mrr": "MRR",
-    "coverage": "Cov",
-    "popularity_bias": "PopBias",
-}
-
-
 def evaluation_table(result: Any, k: int) -> None:
     """One row per model, each metric as mean over std (two lines), then fit seconds."""
-    from .evaluation.metrics import METRICS
+    from .evaluation.metrics import METRICS, SHORT_METRIC_LABELS
 
     described = result.protocol
     runs = len(result.runs_of(result.specs[0].label))
@@ -148,7 +136,7 @@ def evaluation_table(result: Any, k: int) -> None:
     )
     out.add_column("model")
     for metric in METRICS:
-        out.add_column(f"{SHORT_METRIC_NAMES[metric]}@{k}", justify="right")
+        out.add_column(f"{SHORT_METRIC_LABELS[metric]}@{k}", justify="right")
     out.add_column("fit s", justify="right")
     for cells in rows:
         out.add_row(Text(clean(cells[0])), *cells[1:])

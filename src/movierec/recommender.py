@@ -215,7 +215,7 @@ class Recommender:
                 "(e.g. --preset als-tuned)"
             )
         indices = [self._item_index(self.movie(int(m))) for m in movie_ids]
-        rows = self.model.item_factors[np.asarray(indices, dtype=np.int64)]
+        rows = self.model.item_vectors()[np.asarray(indices, dtype=np.int64)]
         return np.asarray(rows, dtype=np.float64)
 
     # ---- the model's answers --------------------------------------------------------------
