@@ -56,11 +56,14 @@ class Vocabulary:
         return len(self.ids)
 
     def __contains__(self, raw_id: object) -> bool:
-        return self.find(raw_id) is not None  # type: ignore[arg-type]
+        # A number equal to an id is in (3.0 is 3); anything else, a string included, is not.
+        if not isinstance(raw_id, (int, float, np.integer, np.floating)):
+            return False
+        return self.find(raw_id) is not None
 
-    def find(self, raw_id: int) -> int | None:
+    def find(self, raw_id: float | np.integer | np.floating) -> int | None:
         """The index of one raw id, or None when the id is not in the vocabulary."""
-        if isinstance(raw_id, (int, np.integer)) and not _INT64_MIN <= raw_id <= _INT64_MAX:
+        if not _INT64_MIN <= raw_id <= _INT64_MAX:
             return None  # no int64 id can equal it (and searchsorted would overflow)
         position = int(np.searchsorted(self.ids, raw_id))
         if position < len(self.ids) and self.ids[position] == raw_id:

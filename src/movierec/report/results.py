@@ -62,14 +62,14 @@ class EvaluationResults:
         rows = self.table[(self.table["metric"] == metric) & same_k]
         return rows.drop_duplicates("model", keep="last").set_index("model").reindex(self.models())
 
-    def chart_keys(self, limit: int = 4) -> list[tuple[str, int | None]]:
+    def chart_keys(self, limit: int = 4) -> list[tuple[str, int]]:
         """The metric@k pairs to plot: NDCG and Recall first, then the protocol's other
         ``headline`` metrics (or :data:`CHART_METRICS`), at k = 10 or else the smallest k."""
-        keys = [key for key in self.metric_keys() if key[1] is not None]
+        keys = [(metric, k) for metric, k in self.metric_keys() if k is not None]
         if not keys:
             return []
         ks = {k for _, k in keys}
-        k = PREFERRED_K if PREFERRED_K in ks else min(ks)  # type: ignore[type-var]
+        k = PREFERRED_K if PREFERRED_K in ks else min(ks)
         headline = self.protocol.get("headline")
         wanted = list(headline) if isinstance(headline, list) and headline else list(CHART_METRICS)
         order = ["ndcg", "recall"] + [m for m in wanted if m not in ("ndcg", "recall")]
