@@ -30,8 +30,8 @@ _EXPORTS = {
     "Vocabulary": ".interactions",
     "cached_recommender": ".model_cache",
     "load_dataset": ".datasets",
-    "movie_counts": ".analysis",
     "popular": ".analysis",
+    "popularity": ".analysis",
     "stats": ".analysis",
 }
 
@@ -50,8 +50,8 @@ __all__ = [
     "Vocabulary",
     "cached_recommender",
     "load_dataset",
-    "movie_counts",
     "popular",
+    "popularity",
     "stats",
 ]
 
@@ -70,7 +70,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .analysis import movie_counts, popular, stats
+    from .analysis import popular, popularity, stats
     from .catalogue import Movie
     from .datasets import REGISTRY, Dataset, load_dataset
     from .errors import DataError, ModelError, MovieRecError, TitleError

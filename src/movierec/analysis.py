@@ -71,7 +71,6 @@ def popularity(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.Se
     return pd.Series(kept, index=pd.Index(ids, name="movie_id"), name="count")
 
 
-movie_counts = popularity  # the name `movierec.movie_counts` exports until it exports popularity
 
 
 def popular(dataset: Dataset, n: int = 30, min_rating: float = config.MIN_RATING) -> pd.DataFrame:

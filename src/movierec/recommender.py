@@ -131,16 +131,16 @@ class Recommender:
 
     @cached_property
     def catalogue(self) -> Catalogue:
-        """The dataset's movies with their kept-rating counts (saved with the model)."""
+        """The dataset's movies with their popularity (kept ratings; saved with the model)."""
         return Catalogue.from_dataset(self.dataset, self.settings.min_rating)
 
     @cached_property
     def popularity(self) -> pd.Series:
-        """Kept ratings per ``movie_id``, most popular first."""
+        """Kept ratings per ``movie_id`` (its popularity), most popular first."""
         import pandas as pd
 
-        ids, counts = self.catalogue.most_popular()
-        return pd.Series(counts, index=pd.Index(ids, name="movie_id"), name="count")
+        ids, popularity = self.catalogue.most_popular()
+        return pd.Series(popularity, index=pd.Index(ids, name="movie_id"), name="count")
 
     @property
     def titles(self) -> TitleIndex:
@@ -195,9 +195,9 @@ class Recommender:
         return self._movies(self.titles.search(query, check_n(n)))
 
     def popular(self, n: int = 30) -> list[tuple[Movie, int]]:
-        """The ``n`` movies with the most kept ratings, with their counts."""
-        ids, counts = self.catalogue.most_popular(check_n(n))
-        return [(m, int(c)) for m, c in zip(self._movies(ids), counts)]
+        """The ``n`` most popular movies, with their popularity (kept ratings)."""
+        ids, popularity = self.catalogue.most_popular(check_n(n))
+        return [(m, int(p)) for m, p in zip(self._movies(ids), popularity)]
 
     # ---- the model's item vectors (for maps and reports) -----------------------------------
     @property
