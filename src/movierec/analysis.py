@@ -71,8 +71,6 @@ def popularity(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.Se
     return pd.Series(kept, index=pd.Index(ids, name="movie_id"), name="count")
 
 
-
-
 def popular(dataset: Dataset, n: int = 30, min_rating: float = config.MIN_RATING) -> pd.DataFrame:
     """The ``n`` most popular movies: ``movie_id, title, genres, year, count`` (``count``: kept
     ratings), most popular first (ties keep the lower ``movie_id`` first)."""
