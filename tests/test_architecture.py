@@ -13,6 +13,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "config": 0,
     "atomic": 0,
+    "progress": 0,
     "datasets": 1,
     "interactions": 2,
     "catalogue": 2,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import config
+from .. import config, progress
 from ..atomic import write_atomically
 from ..errors import DataError
 from .fetch import cache_root, data_dir_from, find_local, locate
@@ -207,9 +207,13 @@ def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.
         return cached
     from .parse import read_ratings
 
-    columns = read_ratings(ratings_path, spec.layout)
-    fingerprint = _fingerprint(columns)
-    _write_cached(cached_at, columns, fingerprint, source_digest)
+    size = f"{ratings_path.stat().st_size / 1e6:,.1f} MB"
+    what = f"{spec.name}'s {spec.ratings_file} ({size})"
+    with progress.step(f"parsing {what}", done=f"parsed {what}") as step:
+        columns = read_ratings(ratings_path, spec.layout)
+        step.done = f"parsed {len(columns['rating']):,} ratings from {what}"
+        fingerprint = _fingerprint(columns)
+        _write_cached(cached_at, columns, fingerprint, source_digest)
     return columns, fingerprint
 
 

@@ -119,11 +119,18 @@ class ALS(LeastSquaresFactorModel):
 
         # implicit parallelizes over users itself; a multithreaded BLAS underneath only thrashes
         # (and implicit warns about it when the model is built), so BLAS runs single-threaded.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            self.fitting(user_items, self.iterations) as step,
+        ):
             model = self._implicit_model()
             # NaN factors: checked_fit refuses them, naming the likely cause.
             with contextlib.suppress(ModelFitError):
-                model.fit(sp.csr_matrix(user_items, dtype=np.float32), show_progress=show_progress)
+                model.fit(
+                    sp.csr_matrix(user_items, dtype=np.float32),
+                    show_progress=False,  # implicit's own tqdm bar: ours reports each iteration
+                    callback=lambda *_: step.advance(),
+                )
         if self.use_gpu:
             model = model.to_cpu()
         self.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)

@@ -74,7 +74,10 @@ class BPR(FactorModel):
         binary = sp.csr_matrix(user_items, dtype=np.float32, copy=True)
         binary.eliminate_zeros()
         binary.data[:] = 1.0
-        with threadpool_limits(limits=1, user_api="blas"):
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            self.fitting(user_items, self.iterations) as step,
+        ):
             model = BayesianPersonalizedRanking(
                 factors=self.factors,
                 learning_rate=self.learning_rate,
@@ -85,7 +88,7 @@ class BPR(FactorModel):
             )
             # NaN factors: checked_fit refuses them, naming the likely cause.
             with contextlib.suppress(ModelFitError):
-                model.fit(binary, show_progress=show_progress)
+                model.fit(binary, show_progress=False, callback=lambda *_: step.advance())
         self.user_factors = np.ascontiguousarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         return self

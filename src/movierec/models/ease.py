@@ -138,14 +138,18 @@ class EASE(ItemItemModel[np.ndarray]):
                 f"({n_items**2 * 4 / 1e9:.1f} GB each), too many items; "
                 "use an ALS preset for a catalogue this large (e.g. --preset als-tuned)"
             )
-        gram_matrix = gram(user_weighted(user_items, self.user_weight_exponent))
-        weights = ease_weights(gram_matrix, self.regularization)
-        if self.lowpass_rank > 0 and self.lowpass_weight != 0:
-            lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed)
-            lowpass_total = training_score(gram_matrix, lowpass)
-            if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
-                scale = training_score(gram_matrix, weights) / lowpass_total
-                weights += np.float32(self.lowpass_weight * scale) * lowpass
+        with self.fitting(user_items) as step:
+            step.update(status="the item Gram matrix")
+            gram_matrix = gram(user_weighted(user_items, self.user_weight_exponent))
+            step.update(status=f"solving for the {n_items:,} × {n_items:,} weights")
+            weights = ease_weights(gram_matrix, self.regularization)
+            if self.lowpass_rank > 0 and self.lowpass_weight != 0:
+                step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
+                lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed)
+                lowpass_total = training_score(gram_matrix, lowpass)
+                if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
+                    scale = training_score(gram_matrix, weights) / lowpass_total
+                    weights += np.float32(self.lowpass_weight * scale) * lowpass
         self.weights = weights
         return self
 

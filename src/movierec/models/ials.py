@@ -127,11 +127,15 @@ class IALS(LeastSquaresFactorModel):
         users = (rng.standard_normal((n_users, self.factors)) * std).astype(np.float32)
         items = (rng.standard_normal((n_items, self.factors)) * std).astype(np.float32)
         # implicit parallelizes over rows itself; a multithreaded BLAS underneath only thrashes.
-        with threadpool_limits(limits=1, user_api="blas"):
+        with (
+            threadpool_limits(limits=1, user_api="blas"),
+            self.fitting(user_items, self.iterations) as step,
+        ):
             solve = _conjugate_gradient_solver(self.cg_steps)
             for _ in range(self.iterations):
                 solve(user_side, users, _with_identity_rows(items), 0.0, num_threads=0)
                 solve(item_side, items, _with_identity_rows(users), 0.0, num_threads=0)
+                step.advance()
         self.user_factors, self.item_factors = users, items
         return self
 

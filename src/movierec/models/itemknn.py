@@ -77,12 +77,13 @@ class ItemKNN(ItemItemModel[sp.csr_matrix]):
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> ItemKNN:
         matrix = sp.csr_matrix(user_items, dtype=np.float32)
-        if self.similarity == "bm25":
-            similarity = gram(bm25_weight(matrix, self.bm25_k1, self.bm25_b))
-            np.fill_diagonal(similarity, 0.0)
-        else:
-            similarity = cosine_similarity_from_gram(gram(matrix), self.shrink)
-        self.weights = prune_columns(similarity, self.neighbours)
+        with self.fitting(user_items):
+            if self.similarity == "bm25":
+                similarity = gram(bm25_weight(matrix, self.bm25_k1, self.bm25_b))
+                np.fill_diagonal(similarity, 0.0)
+            else:
+                similarity = cosine_similarity_from_gram(gram(matrix), self.shrink)
+            self.weights = prune_columns(similarity, self.neighbours)
         return self
 
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
