@@ -92,7 +92,8 @@ def test_score_json(capsys, model_dir: Path) -> None:
     data = run_json(
         capsys, "score", "Toy Story 2", "--like", "Toy Story", *SMALL, "--model", str(model_dir)
     )
-    assert set(data) == {"movie_id", "title", "score"} and data["title"] == "Toy Story 2 (1999)"
+    assert set(data) == {"movie_id", "title", "score", "liked"}
+    assert data["title"] == "Toy Story 2 (1999)" and data["liked"] is False
 
 
 def test_recommend_without_model_trains_and_caches(capsys, tmp_path, monkeypatch) -> None:

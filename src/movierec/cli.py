@@ -285,7 +285,8 @@ def score(
     if as_json:
         emit_json(result.to_dict())
         return
-    line(f"{result.movie.title}: preference score {result.score:.4f}")
+    liked = " (one of your likes, so not a recommendation)" if result.liked else ""
+    line(f"{result.movie.title}: preference score {result.score:.4f}{liked}")
 
 
 @app.command()
@@ -353,6 +354,7 @@ def train(
         "dataset": ds.name,
         "out": str(saved),
         "settings": settings.to_dict(),
+        "description": rec.describe(),
         "users": len(rec.users),
         "movies": len(rec.items),
         "fit_seconds": round(seconds, 3),
@@ -361,7 +363,7 @@ def train(
         emit_json(summary)
         return
     line(
-        f"Trained {settings.model} {settings.params} on {ds.name} ({len(rec.users):,} users × "
+        f"Trained {rec.describe()} on {ds.name} ({len(rec.users):,} users × "
         f"{len(rec.items):,} movies) in {seconds:.2f} s; saved to {saved}"
     )
 
@@ -652,8 +654,9 @@ def tune(
 ) -> None:
     """Search a model's hyperparameters with optuna, scored on validation NDCG@10 (never test).
 
-    The shipped presets (config.PRESETS) come from runs of this command on ML-1M, protocol
-    recbole; --save-preset keeps your winners in the cache dir for `evaluate --models NAME`.
+    The shipped presets (listed by `movierec train --help`) come from runs of this command on
+    ML-1M, protocol recbole; --save-preset keeps your winners in the cache dir for `evaluate
+    --models NAME` and `train --preset NAME`.
     """
     from .evaluation import get_protocol
     from .evaluation.tuning import search_space

@@ -9,6 +9,7 @@ string exact: characters a terminal could act on are JSON-escaped, which parses 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from typing import Any
@@ -18,6 +19,9 @@ from typing import Any
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 NUMERIC_COLUMNS = {"#", "count", "score", "movie_id", "year"}
+UNWRAPPED_WIDTH = 10_000
+"""The width of stdout when it is not a terminal (a pipe, a file) and ``COLUMNS`` is unset: wide
+enough that no line wraps, so a table keeps its natural width and a line stays one line."""
 
 
 def clean(text: object, limit: int | None = None) -> str:
@@ -38,9 +42,14 @@ def markup_safe(text: object) -> str:
 
 def console(stderr: bool = False, width: int | None = None, markup: bool = False) -> Any:
     """A rich console that reads no markup (unless asked: then embed data via
-    :func:`markup_safe`) and no emoji codes."""
+    :func:`markup_safe`) and no emoji codes. On a terminal it is the terminal's width (or
+    ``COLUMNS``); stdout piped or redirected is never wrapped (:data:`UNWRAPPED_WIDTH`)."""
     from rich.console import Console
 
+    if width is None and not stderr and not os.environ.get("COLUMNS"):
+        isatty = getattr(sys.stdout, "isatty", None)
+        if not (isatty and isatty()):
+            width = UNWRAPPED_WIDTH
     return Console(stderr=stderr, highlight=False, markup=markup, emoji=False, width=width)
 
 
@@ -90,8 +99,7 @@ def table(
         out.add_column(_cell(column), justify="right" if column in NUMERIC_COLUMNS else "left")
     for row in rows:
         out.add_row(*[_cell(v) for v in row])
-    # piped output is not cut to 80 columns: the table keeps its natural width
-    console(width=None if sys.stdout.isatty() else 160).print(out)
+    console().print(out)  # piped: the table keeps its natural width
 
 
 def scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:
@@ -140,4 +148,4 @@ def evaluation_table(result: Any, k: int) -> None:
     out.add_column("fit s", justify="right")
     for cells in rows:
         out.add_row(Text(clean(cells[0])), *cells[1:])
-    console(width=None if sys.stdout.isatty() else 160).print(out)
+    console().print(out)

@@ -56,14 +56,14 @@ def _show_data(show: Any, dataset: Dataset, summary: Stats, top: Any, min_rating
     show.print(table)
 
 
-def _show_model(show: Any, story: dict[str, Any], settings_model: str, timings: dict) -> None:
+def _show_model(show: Any, story: dict[str, Any], model_description: str, timings: dict) -> None:
     user_id, n = story["new_user_id"], len(story["similar"])
     show.print(
         "[bold]3. You[/bold], a new user who loves: "
         + "; ".join(safe(m["title"]) for m in story["favourites"])
     )
     show.print(
-        f"   Added as user {user_id} and trained {settings_model} "
+        f"   Added as user {user_id} and trained {safe(model_description)} "
         f"({timings['add_user_and_train']:.2f} s), as the notebook does."
     )
     score = story["score"]
@@ -117,7 +117,7 @@ def _model_story(
         "recommended_trained_in": [r.to_dict() for r in retrained_recs],
         "overlap": len(overlap),
     }
-    return story, settings.model
+    return story, model.describe()
 
 
 def run_demo(
@@ -135,9 +135,9 @@ def run_demo(
     clock.lap("stats_and_popular")
     if show is not None:
         _show_data(show, dataset, summary, top, min_rating)
-    story, model_name = _model_story(dataset, favourites, n, min_rating, clock)
+    story, model_description = _model_story(dataset, favourites, n, min_rating, clock)
     if show is not None:
-        _show_model(show, story, model_name, clock.timings)
+        _show_model(show, story, model_description, clock.timings)
         spent = "; ".join(f"{STEP_NAMES[k]} {v:.2f} s" for k, v in clock.timings.items())
         show.print(f"[dim]Timings: {spent}[/dim]")
     return {

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
 WEIGHTINGS = ("rating", "binary", "bm25")
+WEIGHTING_WORDS = {
+    "rating": "ratings as weights",
+    "binary": "binary feedback",
+    "bm25": "BM25-weighted ratings",
+}
+"""Each weighting as people read it (:meth:`movierec.Settings.describe`)."""
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 

@@ -128,7 +128,7 @@ def save_user_preset(
         raise MovieRecError(f"a preset name is letters, digits, '-' and '_', got {name!r}")
     if name in config.PRESETS:
         raise MovieRecError(
-            f"{name!r} is a shipped preset (config.PRESETS); save under another name, "
+            f"{name!r} is one of movierec's shipped presets; save under another name, "
             "e.g. --save-preset tuned"
         )
     if "model" not in preset:

@@ -39,11 +39,13 @@ MAX_N = 10_000
 
 @dataclass(frozen=True)
 class Scored:
-    """A movie with a score; ``because`` lists the liked titles that explain it (when asked)."""
+    """A movie with a score; ``because`` lists the liked titles that explain it (when asked);
+    ``liked`` (from :meth:`Recommender.score`) says whether the movie is one of the likes."""
 
     movie: Movie
     score: float
     because: tuple[str, ...] | None = None
+    liked: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -53,6 +55,8 @@ class Scored:
         }
         if self.because is not None:
             out["because"] = list(self.because)
+        if self.liked is not None:
+            out["liked"] = self.liked
         return out
 
 
@@ -94,6 +98,17 @@ class Recommender:
         ):
             if value is not None:  # otherwise built from the dataset on first use
                 self.__dict__[name] = value
+
+    def describe(self) -> str:
+        """The loaded model in words, as the web page, the report and ``movierec train`` name
+        it: ``EASE (λ = 50, users weighted, low-pass filtered), binary feedback, ratings ≥ 3``."""
+        return self.settings.describe(self.model)
+
+    def __repr__(self) -> str:
+        return (
+            f"Recommender({self.describe()}; {self.dataset.name}, "
+            f"{len(self.users):,} users × {len(self.items):,} movies)"
+        )
 
     # ---- building -------------------------------------------------------------------------
     @classmethod
@@ -259,11 +274,14 @@ class Recommender:
         return self._ranked(scores, row.indices, n, row if explain else None)
 
     def score(self, liked: Sequence[MovieRef], ref: MovieRef) -> Scored:
-        """The preference score of someone who liked ``liked`` for one movie."""
-        _, row = self._liked_row(liked)
+        """The preference score of someone who liked ``liked`` for one movie; ``liked`` on the
+        result says whether the movie is one of them (its score then says little: EASE and
+        ItemKNN never count a movie towards itself, so one like alone scores 0)."""
+        likes, row = self._liked_row(liked)
         movie = self.movie(ref)
         scores = self.model.fold_in_scores(row)[0]
-        return Scored(movie, float(scores[self._item_index(movie)]))
+        is_liked = any(m.movie_id == movie.movie_id for m in likes)
+        return Scored(movie, float(scores[self._item_index(movie)]), liked=is_liked)
 
     def _user_index(self, user_id: int) -> int:
         index = self.users.find(int(user_id))

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import config
 from .errors import MovieRecError
-from .models import make_model
+from .models import Model, make_model
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -69,6 +69,16 @@ class Settings:
             raise MovieRecError(f"min_rating must be a finite number, got {self.min_rating}")
         make_model(self.model, **self.params, **({"use_gpu": True} if use_gpu else {}))
         return self
+
+    def describe(self, model: Model | None = None) -> str:
+        """The model these settings make, in words, e.g. ``EASE (λ = 50, users weighted,
+        low-pass filtered), binary feedback, ratings ≥ 3``; ``model`` is the one they made (a
+        loaded model), otherwise one is built from the settings (unfitted)."""
+        from .interactions import WEIGHTING_WORDS
+
+        model = model or make_model(self.model, **self.params)
+        weighting = WEIGHTING_WORDS.get(self.weighting, f"{self.weighting} weighting")
+        return f"{model.describe()}, {weighting}, ratings ≥ {self.min_rating:g}"
 
     def key(self) -> str:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]

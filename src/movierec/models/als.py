@@ -69,6 +69,12 @@ class ALS(LeastSquaresFactorModel):
     }
     divergence_hint = "raise regularization (now {regularization:g}) or lower alpha (now {alpha:g})"
 
+    def describe(self) -> str:
+        return (
+            f"implicit's ALS ({self.factors} factors, λ = {self.regularization:g}, "
+            f"α = {self.alpha:g}, {self.iterations} iterations)"
+        )
+
     def __init__(
         self,
         factors: int = 64,

@@ -182,6 +182,12 @@ class Model(ABC):
             )
         return self
 
+    def describe(self) -> str:
+        """The model in a few words for people (the web page, the report, ``movierec train``):
+        the algorithm and what sets these hyperparameters apart, e.g. ``EASE (λ = 50, users
+        weighted, low-pass filtered)``."""
+        return self.name
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"

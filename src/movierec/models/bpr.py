@@ -46,6 +46,12 @@ class BPR(FactorModel):
         "or raise regularization (now {regularization:g})"
     )
 
+    def describe(self) -> str:
+        return (
+            f"implicit's BPR ({self.factors} factors, learning rate {self.learning_rate:g}, "
+            f"{self.iterations} iterations)"
+        )
+
     def __init__(
         self,
         factors: int = 64,

@@ -113,6 +113,14 @@ class EASE(ItemItemModel[np.ndarray]):
     }
     divergence_hint = "raise regularization (now {regularization:g})"
 
+    def describe(self) -> str:
+        details = [f"λ = {self.regularization:g}"]
+        if self.user_weight_exponent:
+            details.append("users weighted")
+        if self.lowpass_rank and self.lowpass_weight:
+            details.append("low-pass filtered")
+        return f"EASE ({', '.join(details)})"
+
     def __init__(
         self,
         regularization: float = 500.0,

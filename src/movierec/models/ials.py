@@ -78,6 +78,13 @@ class IALS(LeastSquaresFactorModel):
     }
     divergence_hint = "raise regularization (now {regularization:g})"
 
+    def describe(self) -> str:
+        scaled = " frequency-scaled" if self.regularization_exponent else ""
+        return (
+            f"iALS ({self.factors} factors, λ = {self.regularization:g}{scaled}, "
+            f"{self.iterations} iterations)"
+        )
+
     def __init__(
         self,
         factors: int = 64,

@@ -56,6 +56,10 @@ class ItemKNN(ItemItemModel[sp.csr_matrix]):
         "seed": SEED,
     }
 
+    def describe(self) -> str:
+        similarity = "BM25" if self.similarity == "bm25" else self.similarity
+        return f"item kNN ({similarity}, {self.neighbours} neighbours)"
+
     def __init__(
         self,
         neighbours: int = 100,

@@ -26,6 +26,9 @@ class MostPopular(Model):
     weighting = "binary"
     learned = ("counts",)
 
+    def describe(self) -> str:
+        return "most popular (the same list for everyone)"
+
     def __init__(self, seed: int = 42) -> None:
         self.seed = seed  # deterministic; kept so every model takes a seed
         self.check_params()

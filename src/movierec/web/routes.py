@@ -80,6 +80,7 @@ def _summary(recommender: Recommender) -> BaseModel:
     return StatsOut(
         **stats(dataset, min_rating).to_dict(),
         model=recommender.settings.model,
+        model_description=recommender.describe(),
         rating_distribution=[Rating(rating=r, all=a, kept=k) for r, a, k in per_star],
     )
 
@@ -97,6 +98,8 @@ def _scored(item: Scored) -> dict[str, Any]:
     out["score"] = round(item.score, 6)
     if item.because is not None:
         out["because"] = list(item.because)
+    if item.liked is not None:
+        out["liked"] = item.liked
     return out
 
 
@@ -188,7 +191,8 @@ def recommend(model: Model, body: RecommendRequest) -> JSONResponse:
     "/score", summary="Score one movie for someone's favourite movies", response_model=ScoredMovie
 )
 def score(model: Model, body: ScoreRequest) -> JSONResponse:
-    """The preference score of someone who likes `liked` for one movie."""
+    """The preference score of someone who likes `liked` for one movie; `liked` in the answer
+    says whether the movie is one of them (its score then says little)."""
     for movie_id in [*body.liked, body.movie_id]:
         model.known(movie_id)
     return JSONResponse(_scored(model.recommender.score(body.liked, body.movie_id)))

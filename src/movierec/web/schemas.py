@@ -60,6 +60,11 @@ class ScoredMovie(MovieOut):
     because: list[str] | None = Field(
         default=None, description="the liked titles that explain it (recommend with explain)"
     )
+    liked: bool | None = Field(
+        default=None,
+        description="score only: whether the movie is one of `liked` (its score then says "
+        "little: a movie is not recommended to someone who already likes it)",
+    )
 
 
 class RecommendRequest(BaseModel):
@@ -106,7 +111,14 @@ def _stats_out_fields() -> dict[str, Any]:
     stats = _fields_of(Stats)
     return {
         "dataset": stats.pop("dataset"),
-        "model": (str, Field(description="the served model, e.g. als")),
+        "model": (str, Field(description="the served model, e.g. ease")),
+        "model_description": (
+            str,
+            Field(
+                description="the served model in words, e.g. EASE (λ = 50, users weighted, "
+                "low-pass filtered), binary feedback, ratings ≥ 3"
+            ),
+        ),
         **stats,
         "rating_distribution": (list[Rating], Field(description="ratings per star value")),
     }

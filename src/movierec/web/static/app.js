@@ -175,7 +175,10 @@ function movieItem(movie, extra = {}) {
     const meta = el("p", "genres");
     if (movie.year) meta.append(el("span", "year", String(movie.year)));
     if (movie.year && genres.length) meta.append(" · ");
-    meta.append(genres.join(" · "));
+    genres.forEach((genre, index) => {
+      if (index > 0) meta.append(" · ");
+      meta.append(el("span", "genre", genre));
+    });
     body.append(meta);
   }
   if (movie.because && movie.because.length) {
@@ -307,9 +310,16 @@ async function loadPopular() {
   try {
     state.popular = await api("/api/popular?n=10");
     renderPopular();
+    suggestTitles(state.popular);
   } catch (error) {
     $("popular").replaceChildren(el("li", "status error", `Could not load: ${error.message}`));
   }
+}
+
+// The search box's example titles come from the loaded data set: its popular, short titles.
+function suggestTitles(movies) {
+  const short = movies.map((m) => displayTitle(m.title)).filter((t) => t.length <= 20);
+  if (short.length) $("search").placeholder = `${short.slice(0, 3).join(", ")}…`;
 }
 
 function renderPopular() {
@@ -386,6 +396,7 @@ async function loadStats() {
       }),
     );
     drawChart(stats);
+    $("model-description").textContent = `${stats.model_description}, trained on ${stats.dataset}`;
   } catch (error) {
     $("stats").replaceChildren(el("p", "status error", `Could not load: ${error.message}`));
   }
