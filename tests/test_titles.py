@@ -52,10 +52,20 @@ def test_resolves(index: TitleIndex, typed: str, movie_id: int) -> None:
     assert index.resolve(typed) == movie_id
 
 
-def test_ambiguous_title_lists_candidates(index: TitleIndex) -> None:
+def test_same_exact_title_takes_the_most_rated_and_names_the_other(index: TitleIndex) -> None:
+    resolution = TitleIndex([1411, 1412], ["Hamlet (1948)", "Hamlet (1996)"], [3, 8]).resolution(
+        "Hamlet"
+    )
+    assert resolution.movie_id == 1412
+    assert resolution.note == (
+        '"Hamlet" is Hamlet (1996), the most rated of 2; for another, give the year: Hamlet (1948)'
+    )
+
+
+def test_a_partial_title_of_several_movies_lists_them(index: TitleIndex) -> None:
     with pytest.raises(TitleError, match="matches 2 movies") as info:
-        index.resolve("Hamlet")
-    assert "Hamlet (1948)" in str(info.value) and "Hamlet (1996)" in str(info.value)
+        index.resolve("Toy")
+    assert "Toy Story (1995)" in str(info.value) and "Toy Story 2 (1999)" in str(info.value)
 
 
 def test_series_name_is_ambiguous_not_unknown(index: TitleIndex) -> None:

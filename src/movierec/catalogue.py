@@ -20,7 +20,8 @@ import numpy as np
 
 from . import config
 from .atomic import write_atomically
-from .titles import TitleIndex
+from .errors import TitleError
+from .titles import Resolution, TitleIndex
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -94,6 +95,19 @@ class Catalogue:
     def titles_index(self) -> TitleIndex:
         """Title resolution and search over these movies; popularity breaks ties."""
         return TitleIndex(self.movie_ids, self.titles, self.popularity)
+
+    def resolve(self, ref: str | int, where: str = "") -> Resolution:
+        """The movie a ``movie_id`` or a typed name (a title, or a bare number that is a
+        ``movie_id``: see :mod:`movierec.titles`) names, with a note when it was the most rated
+        of several; TitleError when none or several fit. ``where`` names the dataset in
+        messages."""
+        if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
+            if int(ref) not in self._position:
+                raise TitleError(f"no movie has id {int(ref)}{f' in {where}' if where else ''}")
+            return Resolution(int(ref))
+        if isinstance(ref, str):
+            return self.titles_index.resolution(ref)
+        raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
 
     @cached_property
     def _made(self) -> dict[int, Movie]:

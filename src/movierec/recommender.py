@@ -24,7 +24,7 @@ from .interactions import Interactions, Vocabulary, favourite_confidence
 from .models import Model, make_model, top_n
 from .models.base import FactorModel
 from .settings import Settings, default_settings
-from .titles import TitleIndex
+from .titles import Resolution, TitleIndex
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,16 +162,21 @@ class Recommender:
         return self.catalogue.titles_index
 
     # ---- ids, titles, movies --------------------------------------------------------------
+    def resolve(self, ref: MovieRef) -> Resolution:
+        """Which movie a title, a bare number that is a ``movie_id``, or a ``movie_id`` names
+        (the rules: :mod:`movierec.titles`), with a note for the person who typed it when it
+        was the most rated of several with that title: the CLI prints it, the library never
+        does. TitleError when none fits, or several that only partly match."""
+        return self.catalogue.resolve(ref, self.dataset.name)
+
     def movie(self, ref: MovieRef) -> Movie:
-        """The movie a title or ``movie_id`` names (TitleError if none or several)."""
-        if isinstance(ref, (int, np.integer)) and not isinstance(ref, bool):
-            movie = self.catalogue.movie(int(ref))
-            if movie is None:
-                raise TitleError(f"no movie has id {int(ref)} in {self.dataset.name}")
-            return movie
-        if isinstance(ref, str):
-            return self.catalogue.movie(self.titles.resolve(ref))  # type: ignore[return-value]
-        raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
+        """The movie a title or ``movie_id`` names (see :meth:`resolve`; its note dropped)."""
+        is_id = isinstance(ref, (int, np.integer)) and not isinstance(ref, bool)
+        movie_id = int(ref) if is_id else self.resolve(ref).movie_id
+        movie = self.catalogue.movie(movie_id)
+        if movie is None:
+            raise TitleError(f"no movie has id {movie_id} in {self.dataset.name}")
+        return movie
 
     def _movies(self, movie_ids: Sequence[int] | np.ndarray) -> list[Movie]:
         return [self.movie(int(m)) for m in movie_ids]
@@ -374,17 +379,17 @@ class Recommender:
         return bundle.read(Path(directory), dataset)
 
 
+def resolve_all(
+    dataset: Dataset, refs: Sequence[MovieRef], min_rating: float = config.MIN_RATING
+) -> list[Resolution]:
+    """Each title (or id) resolved without any model, so typos fail before a training run,
+    with the notes a person should see (see :meth:`Recommender.resolve`)."""
+    catalogue = Catalogue.from_dataset(dataset, min_rating)
+    return [catalogue.resolve(ref, dataset.name) for ref in refs]
+
+
 def resolve_movies(
     dataset: Dataset, refs: Sequence[MovieRef], min_rating: float = config.MIN_RATING
 ) -> list[int]:
     """``movie_id``s of titles (or ids) without any model, so typos fail before a training run."""
-    catalogue = Catalogue.from_dataset(dataset, min_rating)
-    out = []
-    for ref in refs:
-        if isinstance(ref, str):
-            out.append(catalogue.titles_index.resolve(ref))
-        elif catalogue.movie(int(ref)) is not None:
-            out.append(int(ref))
-        else:
-            raise TitleError(f"no movie has id {ref} in {dataset.name}")
-    return out
+    return [resolution.movie_id for resolution in resolve_all(dataset, refs, min_rating)]
