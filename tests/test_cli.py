@@ -136,8 +136,8 @@ def test_demo_json_tells_the_whole_story(capsys) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["similar", "Qwzxy Plorb", *SMALL], "no movie titled"),
-        (["similar", "Hamlet", *SMALL], "give the full title"),
+        (["similar", "Qwzxy Plorb", *SMALL], "no movie matches"),
+        (["similar", "Star Wars", *SMALL], "give more of the title"),
         (["popular", "-n", "0", *SMALL], "from 1 to"),
         (["popular", "-n", "many", *SMALL], "Invalid value"),
         (["stats", "--dataset", "ml-2m"], "unknown dataset"),

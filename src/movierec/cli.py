@@ -89,8 +89,13 @@ ModelOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 CountOpt = Annotated[int, typer.Option("-n", "--n", help="how many results")]
+MOVIE_HELP = (
+    "a title as you would type it, or a movie_id: a bare number is the movie with that id when "
+    'there is one, else a title (add the year for a title that is a number: "2010 (1984)")'
+)
 LikeOpt = Annotated[
-    list[str], typer.Option("--like", "-l", help="a movie you like (repeat the option)")
+    list[str],
+    typer.Option("--like", "-l", help=f"a movie you like (repeat the option): {MOVIE_HELP}"),
 ]
 
 
@@ -98,6 +103,15 @@ def _check_n(n: int) -> None:
     from .recommender import check_n
 
     check_n(n, "-n")
+
+
+def _named(rec: Any, names: list[str]) -> list[Any]:
+    """The movies named on the command line (titles or movie ids); a note on a choice made (the
+    most rated of several movies with one title) goes to stderr, once."""
+    resolutions = [rec.resolve(name) for name in names]
+    for note in dict.fromkeys(r.note for r in resolutions if r.note):
+        notice(note)
+    return [rec.movie(r.movie_id) for r in resolutions]
 
 
 def _dataset(dataset: str | None, data_dir: Path | None, min_rating: float | None = None) -> Any:
@@ -199,7 +213,8 @@ def search(
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
-    """Find movies by title."""
+    """Find movies by title: exact matches first, then titles that start with the query, then
+    those holding every word of it, then near misses (typos)."""
     from .catalogue import Catalogue
 
     _check_n(n)
@@ -211,6 +226,9 @@ def search(
             [{"movie_id": m.movie_id, "title": m.title, "genres": list(m.genres)} for m in found]
         )
         return
+    if not found:
+        line(f"no movie matches {clean(query, 60)!r}")
+        return
     table(
         f"Movies matching {clean(query, 60)!r}",
         ["movie_id", "title", "genres"],
@@ -220,7 +238,7 @@ def search(
 
 @app.command()
 def similar(
-    title: Annotated[str, typer.Argument(help="a movie title, as you would type it")],
+    title: Annotated[str, typer.Argument(help=f"the movie: {MOVIE_HELP}")],
     n: CountOpt = 10,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
@@ -232,7 +250,7 @@ def similar(
     _check_n(n)
     ds = _dataset(dataset, data_dir, min_rating)
     rec = _recommender(ds, min_rating, model, [title])
-    movie = rec.movie(title)
+    movie = _named(rec, [title])[0]
     results = rec.similar(movie.movie_id, n)
     if as_json:
         emit_json([r.to_dict() for r in results])
@@ -257,19 +275,20 @@ def recommend(
     _check_n(n)
     ds = _dataset(dataset, data_dir, min_rating)
     rec = _recommender(ds, min_rating, model, like)
-    liked_ids = [rec.movie(title).movie_id for title in like]
+    liked_movies = _named(rec, like)
+    liked_ids = [m.movie_id for m in liked_movies]
     results = rec.recommend(liked_ids, n, explain=explain)
     if as_json:
         emit_json([r.to_dict() for r in results])
         return
     columns = ["#", "movie_id", "title", "score"] + (["because you liked"] if explain else [])
-    liked = ", ".join(dict.fromkeys(rec.movie(m).title for m in liked_ids))
+    liked = ", ".join(dict.fromkeys(m.title for m in liked_movies))
     table(f"Because you like {liked}", columns, scored_rows(results, explain))
 
 
 @app.command()
 def score(
-    title: Annotated[str, typer.Argument(help="the movie to score")],
+    title: Annotated[str, typer.Argument(help=f"the movie to score: {MOVIE_HELP}")],
     like: LikeOpt,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
@@ -280,8 +299,8 @@ def score(
     """The preference score for one movie of someone who likes the given movies."""
     ds = _dataset(dataset, data_dir, min_rating)
     rec = _recommender(ds, min_rating, model, [*like, title])
-    liked_ids = [rec.movie(t).movie_id for t in like]
-    result = rec.score(liked_ids, rec.movie(title).movie_id)
+    *liked_movies, movie = _named(rec, [*like, title])
+    result = rec.score([m.movie_id for m in liked_movies], movie.movie_id)
     if as_json:
         emit_json(result.to_dict())
         return
@@ -372,7 +391,11 @@ def train(
 def demo(
     like: Annotated[
         list[str] | None,
-        typer.Option("--like", "-l", help="your five favourites [default: five classics]"),
+        typer.Option(
+            "--like",
+            "-l",
+            help=f"your five favourites [default: five classics]; each {MOVIE_HELP}",
+        ),
     ] = None,
     n: CountOpt = 10,
     dataset: DatasetOpt = None,
@@ -390,6 +413,7 @@ def demo(
         n,
         min_rating,
         show=None if as_json else console(markup=True),
+        notify=notice,
     )
     if as_json:
         emit_json(report)

@@ -8,14 +8,14 @@ as it is known, so the data shows before the model trains.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .analysis import Stats, popular, stats
 from .console import clean
 from .console import markup_safe as safe
 from .datasets import Dataset
-from .recommender import Recommender
+from .recommender import MovieRef, Recommender, resolve_all
 from .settings import default_settings
 
 STEP_NAMES = {
@@ -87,13 +87,13 @@ def _show_model(show: Any, story: dict[str, Any], model_description: str, timing
 
 
 def _model_story(
-    dataset: Dataset, favourites: Sequence[str], n: int, min_rating: float, clock: _Clock
+    dataset: Dataset, favourites: Sequence[int], n: int, min_rating: float, clock: _Clock
 ) -> tuple[dict[str, Any], str]:
     """Steps 3–6: add the user, train, score, similar, recommend (trained in and folded in)."""
     settings = default_settings(dataset, min_rating)
     model, user_id = Recommender.train_with_user(dataset, favourites, settings)
     clock.lap("add_user_and_train")
-    liked = [model.movie(title) for title in favourites]
+    liked = [model.movie(movie_id) for movie_id in favourites]
     liked_ids = [m.movie_id for m in liked]
     probe = model.similar(liked[0].movie_id, 1)[0].movie
     user_score = model.score_for_user(user_id, probe.movie_id)
@@ -122,20 +122,28 @@ def _model_story(
 
 def run_demo(
     dataset: Dataset,
-    favourites: Sequence[str],
+    favourites: Sequence[MovieRef],
     n: int = 10,
     min_rating: float = 3,
     show: Any = None,
+    notify: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the story on ``dataset``; print it to a rich console ``show`` when given; return
-    every result (and the seconds each step took) as plain data."""
+    every result (and the seconds each step took) as plain data. Every favourite (a title or a
+    ``movie_id``) is checked before anything is printed; ``notify`` gets each note on a choice
+    made (the most rated of several movies with one title)."""
+    resolved = resolve_all(dataset, favourites, min_rating)
+    for note in dict.fromkeys(r.note for r in resolved if r.note):
+        if notify is not None:
+            notify(note)
+    favourite_ids = [r.movie_id for r in resolved]
     clock = _Clock()
     summary = stats(dataset, min_rating)
     top = popular(dataset, 30, min_rating)
     clock.lap("stats_and_popular")
     if show is not None:
         _show_data(show, dataset, summary, top, min_rating)
-    story, model_description = _model_story(dataset, favourites, n, min_rating, clock)
+    story, model_description = _model_story(dataset, favourite_ids, n, min_rating, clock)
     if show is not None:
         _show_model(show, story, model_description, clock.timings)
         spent = "; ".join(f"{STEP_NAMES[k]} {v:.2f} s" for k, v in clock.timings.items())
