@@ -107,9 +107,11 @@ def _check_n(n: int) -> None:
 
 def _named(rec: Any, names: list[str]) -> list[Any]:
     """The movies named on the command line (titles or movie ids); a note on a choice made (the
-    most rated of several movies with one title) goes to stderr, once."""
+    most rated of several movies with one title) goes to stderr, once per movie."""
+    from .titles import notes_of
+
     resolutions = [rec.resolve(name) for name in names]
-    for note in dict.fromkeys(r.note for r in resolutions if r.note):
+    for note in notes_of(resolutions):
         notice(note)
     return [rec.movie(r.movie_id) for r in resolutions]
 

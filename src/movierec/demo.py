@@ -17,6 +17,7 @@ from .console import markup_safe as safe
 from .datasets import Dataset
 from .recommender import MovieRef, Recommender, resolve_all
 from .settings import default_settings
+from .titles import notes_of
 
 STEP_NAMES = {
     "stats_and_popular": "stats and popular",
@@ -133,7 +134,7 @@ def run_demo(
     ``movie_id``) is checked before anything is printed; ``notify`` gets each note on a choice
     made (the most rated of several movies with one title)."""
     resolved = resolve_all(dataset, favourites, min_rating)
-    for note in dict.fromkeys(r.note for r in resolved if r.note):
+    for note in notes_of(resolved):
         if notify is not None:
             notify(note)
     favourite_ids = [r.movie_id for r in resolved]

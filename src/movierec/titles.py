@@ -157,6 +157,16 @@ class Resolution:
     note: str | None = None
 
 
+def notes_of(resolutions: Iterable[Resolution]) -> list[str]:
+    """What a person should be told about these resolutions: one note per movie (a title given
+    twice, or in two spellings, is noted once), in the order given."""
+    noted: dict[int, str] = {}
+    for resolution in resolutions:
+        if resolution.note is not None:
+            noted.setdefault(resolution.movie_id, resolution.note)
+    return list(noted.values())
+
+
 class TitleIndex:
     """Resolves and searches the titles of movies (``movie_ids[i]`` is titled ``titles[i]``).
 
@@ -403,21 +413,22 @@ class TitleIndex:
         return {int(m): p for p, m in enumerate(self.movie_ids.tolist())}
 
     def _movie_numbered(self, query: str) -> Resolution | None:
-        """The movie a bare number names by its ``movie_id``, if any, with a note when titles
-        also start with that number."""
+        """The movie a bare number names by its ``movie_id``, if any, with a note when a movie
+        is also titled that number."""
         if not (query.isascii() and query.isdigit()):
             return None
         position = self._position_of.get(int(query))
         if position is None:
             return None
         titled = next((group for group in self._exact(query, query) if group), [])
-        titled = [p for p in self._by_rank(titled or self._starting(query, True)) if p != position]
+        titled = [p for p in self._by_rank(titled) if p != position]
         note = None
         if titled:
             listed = ", ".join(self._shown_movie(p) for p in titled[:ALTERNATIVES_NOTED])
             note = (
                 f"{_in_quotes(query)} is movie id {self.movie_ids[position]}, "
-                f"{self._shown_movie(position)}; for a title, type it with its year: {listed}"
+                f"{self._shown_movie(position)}; for the title {_in_quotes(query)}, give its "
+                f"year: {listed}"
             )
         return Resolution(int(self.movie_ids[position]), note)
 
