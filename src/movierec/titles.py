@@ -199,7 +199,7 @@ class TitleIndex:
         self.years = np.array([year or 0 for year in years], dtype=np.int64)
         folded = [_fold(name).strip() for name in names]
         # Exact kinds, best first: whole title; name; name without parentheses; aliases.
-        self._whole = _group(map(_whole_key, folded, years))
+        self._folded, self._years = folded, years  # for whole titles: in _by_name[their key]
         self._full_keys = _keys_lines(folded)
         self._by_name = _group(self._full_keys)
         with_parens = [p for p, name in enumerate(folded) if "(" in name]
@@ -239,31 +239,41 @@ class TitleIndex:
         return [k for k in dict.fromkeys([*keys, *self._aliases.get(position, ())]) if k]
 
     @cached_property
+    def _all_keys(self) -> tuple[list[str], list[int]]:
+        """Every key of every movie, and its owner (for prefixes and whole-title fuzzy
+        matching), gathered column by column rather than movie by movie."""
+        aliases = self._aliases.items()
+        pairs = dict.fromkeys(
+            [
+                *zip(self._full_keys, range(len(self._full_keys))),
+                *((key, p) for p, key in self._main_keys.items()),
+                *((key, p) for p, keys in aliases for key in keys),
+            ]
+        )
+        return [k for k, _ in pairs if k], [p for k, p in pairs if k]
+
+    @cached_property
     def _sorted_keys(self) -> tuple[list[str], list[int]]:
         """Every key, and each with its roman numerals as numbers, sorted (for prefixes)."""
         keys, owners = self._all_keys
         numbered = _numbered("\n".join(keys)).split("\n") if keys else []
-        pairs = set(zip(keys, owners))
-        pairs.update((n, p) for n, k, p in zip(numbered, keys, owners) if n != k)
-        ordered = sorted(pairs)
-        return [k for k, _ in ordered], [p for _, p in ordered]
-
-    @cached_property
-    def _all_keys(self) -> tuple[list[str], list[int]]:
-        """Every key of every movie, and its owner (for whole-title fuzzy matching)."""
-        pairs = [(k, p) for p in range(len(self.titles)) for k in self._keys_of(p)]
-        return [k for k, _ in pairs], [p for _, p in pairs]
+        differing = [i for i, (n, k) in enumerate(zip(numbered, keys)) if n != k]
+        keys = keys + [numbered[i] for i in differing]
+        owners = owners + [owners[i] for i in differing]
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        return [keys[i] for i in order], [owners[i] for i in order]
 
     @cached_property
     def _postings(self) -> dict[str, set[int]]:
         """Each word of any title → the movies whose titles hold it (roman numerals also as
         numbers)."""
-        keys = "\n".join(self._full_keys)
         postings: dict[str, set[int]] = {}
-        for text in (keys, _numbered(keys)):
-            for position, key in enumerate(text.split("\n")):
-                for word in key.split():
-                    postings.setdefault(word, set()).add(position)
+        for position, key in enumerate(self._full_keys):
+            for word in key.split():
+                postings.setdefault(word, set()).add(position)
+        for numeral, number in ROMAN_NUMERALS.items():
+            if numeral in postings:
+                postings.setdefault(number, set()).update(postings[numeral])
         return postings
 
     @cached_property
@@ -360,12 +370,14 @@ class TitleIndex:
     def _exact(self, query: str, key: str) -> list[list[int]]:
         """The movies an exact title names, one list per kind of exactness, best kind first."""
         name, year = split_year(_one_line(query))
-        whole = self._whole.get(_whole_key(_fold(name), year), [])
+        folded = _fold(name).strip()
+        named = self._by_name.get(key, [])  # a whole title's movies have its key
+        whole = [p for p in named if self._folded[p] == folded and self._years[p] == year]
         verbatim = [p for p in whole if self.titles[p] == query]
         return [
             verbatim,
             whole,
-            self._by_name.get(key, []),
+            named if key else [],
             self._by_main.get(key, []),
             self._by_alias.get(key, []),
         ]
@@ -524,17 +536,12 @@ class TitleIndex:
         return [int(self.movie_ids[p]) for p in found[:n]]
 
 
-def _whole_key(folded_name: str, year: int | None) -> str:
-    """A whole title as compared: folded, one space before its year."""
-    return folded_name if year is None else f"{folded_name} ({year})"
-
-
 def _group(keys: Iterable[str]) -> dict[str, list[int]]:
-    """``key → positions`` of the key at each position (empty keys left out)."""
+    """``key → positions`` of the key at each position; the empty key too (a title of
+    punctuation alone is still found by its whole title)."""
     grouped: dict[str, list[int]] = {}
     for position, key in enumerate(keys):
         grouped.setdefault(key, []).append(position)
-    grouped.pop("", None)
     return grouped
 
 

@@ -51,6 +51,7 @@ class Served:
         top = int(popularity.index[0])
         recommender.similar(top, 1)
         recommender.recommend([top], 1, explain=True)
+        recommender.search("xyzzyq", 1)  # matches nothing, so builds every kind of title match
         return cls(
             recommender,
             dict(zip(popularity.index.tolist(), popularity.tolist())),
