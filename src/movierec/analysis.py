@@ -146,20 +146,32 @@ def genre_counts(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.
     return totals.astype(int)
 
 
-def main_genres(dataset: Dataset, min_rating: float = config.MIN_RATING, top: int = 9) -> pd.Series:
-    """One genre per movie with kept ratings, for colouring a map: among the ``top`` genres
-    that the most of these movies have, the movie's rarest (so "Animation|Children's|Comedy"
-    reads as Children's rather than Comedy); "Other" when it has none of them. Indexed by
-    ``movie_id``."""
-    genres = _genre_lists(dataset, popularity(dataset, min_rating).index)
-    movies_per_genre = genres.explode().dropna().value_counts()
-    movies_per_genre = movies_per_genre.sort_index().sort_values(ascending=False, kind="stable")
-    rarity = {genre: position for position, genre in enumerate(movies_per_genre.index[:top])}
+GENRE_GROUPS: dict[str, tuple[str, ...]] = {
+    "Children's & animation": ("Animation", "Children's", "Children"),
+    "Sci-Fi, fantasy & horror": ("Sci-Fi", "Fantasy", "Horror"),
+    "Action & adventure": ("Action", "Adventure", "Western"),
+    "Crime & thriller": ("Crime", "Thriller", "Mystery", "Film-Noir"),
+    "Comedy & musical": ("Comedy", "Musical"),
+    "Drama, romance & war": ("Drama", "Romance", "War", "Documentary"),
+}
+"""Broad genre groups for colouring a map, in priority order: a movie belongs to the first
+group any of its MovieLens genres falls in (ml-latest-small's "Children" included)."""
 
-    def pick(names: list[str]) -> str:
-        candidates = [g for g in names if g in rarity]
-        return max(candidates, key=rarity.__getitem__) if candidates else "Other"
 
-    out = genres.map(pick)
+def main_genres(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.Series:
+    """One broad genre group per movie with kept ratings, for colouring a map: the first of
+    :data:`GENRE_GROUPS` that one of its genres falls in, so the more distinctive genres win
+    ("Animation|Children's|Comedy" is Children's & animation, "Action|Sci-Fi|Thriller" Sci-Fi,
+    "Comedy|Romance|War" comedy); "Other" when none does. Indexed by ``movie_id``."""
+    group_of = {
+        genre: rank for rank, members in enumerate(GENRE_GROUPS.values()) for genre in members
+    }
+    names = list(GENRE_GROUPS)
+
+    def pick(genres: list[str]) -> str:
+        ranks = [group_of[g] for g in genres if g in group_of]
+        return names[min(ranks)] if ranks else "Other"
+
+    out = _genre_lists(dataset, popularity(dataset, min_rating).index).map(pick)
     out.name = "main_genre"
     return out

@@ -114,28 +114,40 @@ def scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:
 
 
 def evaluation_table(result: Any, k: int) -> None:
-    """One row per model, each metric as mean over std (two lines), then fit seconds."""
+    """One row per model, each metric as mean over std (two lines; the mean alone for one
+    run, which has no spread), then fit seconds."""
     from .evaluation.metrics import METRICS, SHORT_METRIC_LABELS
 
     described = result.protocol
     runs = len(result.runs_of(result.specs[0].label))
+
+    def shown(mean: float, std: float, digits: int) -> str:
+        return f"{mean:.{digits}f}\n±{std:.{digits}f}" if runs > 1 else f"{mean:.{digits}f}"
+
     rows = []
     for spec in result.specs:
         cells: list[Any] = [spec.label]
         for metric in METRICS:
             summary = result.summary(spec.label, metric, k)
-            cells.append(f"{summary.mean:.4f}\n±{summary.std:.4f}")
+            cells.append(shown(summary.mean, summary.std, 4))
         fit = result.summary(spec.label, "fit_seconds", None)
-        cells.append(f"{fit.mean:.2f}\n±{fit.std:.2f}")
+        cells.append(shown(fit.mean, fit.std, 2))
         rows.append(cells)
+    seeds = described.get("seeds") or []
+    spread = (
+        f"test mean ± std over {runs} runs"
+        if runs > 1
+        else f"test, one run (seed {seeds[0]})"
+        if len(seeds) == 1
+        else "test, one run"
+    )
     from rich.table import Table
     from rich.text import Text
 
     out = Table(
         title=Text(
             f"{clean(described['dataset'])}, protocol {described['name']} "
-            f"({described['interactions']:,} interactions): test mean ± std over {runs} "
-            f"run{'s' if runs != 1 else ''}"
+            f"({described['interactions']:,} interactions): {spread}"
         ),
         title_justify="left",
         caption="P precision, R recall, Cov catalog coverage, PopBias mean popularity percentile "

@@ -66,6 +66,7 @@ def plot_precision_recall(evaluation: Evaluation, path: Path) -> Path:
     plt = _pyplot()
     ks = sorted({k for run in evaluation.runs for (_, k) in run.metrics})
     protocol = evaluation.protocol
+    runs = len(evaluation.runs_of(evaluation.specs[0].label))
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(1, 2, figsize=(12, 5), constrained_layout=True)
         for spec in evaluation.specs:
@@ -74,7 +75,9 @@ def plot_precision_recall(evaluation: Evaluation, path: Path) -> Path:
                 mean = np.array([row.mean for row in rows])
                 std = np.array([row.std for row in rows])
                 (line,) = axis.plot(ks, mean, marker="o", markersize=3, label=spec.label)
-                axis.fill_between(ks, mean - std, mean + std, color=line.get_color(), alpha=0.15)
+                if runs > 1:  # one run has no spread to shade
+                    band = (mean - std, mean + std)
+                    axis.fill_between(ks, *band, color=line.get_color(), alpha=0.15)
         for axis, metric in zip(axes, ("precision", "recall")):
             axis.set_xlabel("K (length of the recommendation list)")
             axis.set_ylabel(f"{METRIC_LABELS[metric]}@K")
@@ -83,14 +86,21 @@ def plot_precision_recall(evaluation: Evaluation, path: Path) -> Path:
             axis.xaxis.set_major_locator(MaxNLocator(integer=True))
             axis.set_ylim(bottom=0)
         axes[1].legend(title="model", loc="lower right")
-        runs = len(evaluation.runs_of(evaluation.specs[0].label))
         figure.suptitle(
-            f"{protocol['dataset']}, protocol {protocol['name']} "
-            f"(test, mean ± std over {runs} run{'s' if runs != 1 else ''})"
+            f"{protocol['dataset']}, protocol {protocol['name']} (test, {_runs_shown(evaluation)})"
         )
         figure.savefig(path)
         plt.close(figure)
     return path
+
+
+def _runs_shown(evaluation: Evaluation) -> str:
+    """``mean ± std over 3 runs`` (shaded), or ``one run, seed 42`` (nothing to shade)."""
+    runs = len(evaluation.runs_of(evaluation.specs[0].label))
+    if runs > 1:
+        return f"mean ± std over {runs} runs, shaded"
+    seeds = evaluation.protocol.get("seeds") or []
+    return f"one run, seed {seeds[0]}" if len(seeds) == 1 else "one run"
 
 
 def als_sweep(
@@ -155,6 +165,8 @@ def plot_sweep(
         axis.set_xlabel("latent factors" if setting == "factors" else "ALS iterations (sweeps)")
         scored = "validation" if part == "valid" else "test"
         axis.set_ylabel(f"{scored} {METRIC_LABELS['ndcg']}@{k}")
+        # From 0: a difference of a few thousandths should look like one, not like a cliff.
+        axis.set_ylim(0, max(max(ndcg) * 1.15, 1e-3))
         axis.set_title(title)
         axis.legend(loc="lower right")
         figure.savefig(path)

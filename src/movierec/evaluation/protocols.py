@@ -161,9 +161,9 @@ class Protocol:
         """Fail early, with the way out, when the data cannot support this protocol."""
         if self.split == "leave-k-out" and self.order == "latest" and data.timestamps is None:
             raise MovieRecError(
-                f"protocol {self.name!r} splits by time, but the ratings file of {data.dataset} "
-                "here has no timestamp field; use --protocol loo (random leave-one-out) or a "
-                "dataset with timestamps such as ml-latest-small or ml-100k"
+                f"protocol {self.name!r} splits by time, but {data.dataset} here has no rating "
+                "timestamps (its ratings file has no timestamp field); use --protocol loo (random "
+                "leave-one-out) or a dataset with timestamps such as ml-latest-small or ml-100k"
             )
 
     def to_dict(self) -> dict[str, Any]:

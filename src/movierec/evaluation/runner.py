@@ -297,6 +297,7 @@ def evaluate(
         "users": interactions.n_users,
         "items": interactions.n_items,
         "seeds": [int(s) for s in seeds],
+        "runs": len(runs) // max(len(specs), 1),  # seeds × folds: one run has no spread
         "k": report_ks,
         "models": {spec.label: spec.to_dict() for spec in specs},
     }

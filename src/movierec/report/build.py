@@ -81,7 +81,7 @@ def _stats_rows(dataset: Dataset, min_rating: float) -> list[list[object]]:
 
 def _model_rows(recommender: Recommender) -> list[list[object]]:
     settings = recommender.settings
-    rows: list[list[object]] = [["model", settings.model]]
+    rows: list[list[object]] = [["model", recommender.describe()], ["algorithm", settings.model]]
     rows += [[name, value] for name, value in settings.params.items()]
     rows += [
         ["weighting", settings.weighting],
@@ -91,7 +91,7 @@ def _model_rows(recommender: Recommender) -> list[list[object]]:
     return rows
 
 
-def _ratings_section(dataset: Dataset, min_rating: float) -> html.Section:
+def _ratings_section(dataset: Dataset, min_rating: float, model: str) -> html.Section:
     summary = analysis.stats(dataset, min_rating)
     distribution = analysis.rating_distribution(dataset, min_rating)
     lowest, highest = distribution.index.min(), distribution.index.max()
@@ -101,7 +101,7 @@ def _ratings_section(dataset: Dataset, min_rating: float) -> html.Section:
         f"Ratings run from {lowest:g} to {highest:g} stars. Keeping those ≥ {min_rating:g} "
         f"keeps {summary.ratings_kept:,} of {summary.ratings_total:,} "
         f"({summary.kept_ratio:.1%}); "
-        'what is left is read as "liked", the implicit feedback ALS learns from.',
+        f'what is left is read as "liked", the implicit feedback the model learns from ({model}).',
         "ratings_distribution.png",
         f"Bar chart of ratings per star value: grey bars before the filter, blue bars after "
         f"keeping ratings of {min_rating:g} stars or more.",
@@ -158,28 +158,31 @@ def _users_section(dataset: Dataset, min_rating: float) -> html.Section:
         "Ratings per user",
         f"Most users rate a few dozen movies and a few rate hundreds or thousands: the "
         f"median user has {np.median(per_user):,.0f} kept ratings, the most active "
-        f"{int(per_user.max()):,}. The x axis is logarithmic.",
+        f"{int(per_user.max()):,} and the least {int(per_user.min()):,} (the filter can leave "
+        "a user with few). The x axis is logarithmic.",
         "ratings_per_user.png",
-        "Histogram of kept ratings per user on a logarithmic axis, with the median marked.",
+        "Histogram of kept ratings per user on a logarithmic axis, with the median, the fewest "
+        "and the most marked.",
     )
 
 
 def _taste_map_section(recommender: Recommender, map_model: Recommender) -> html.Section:
     borrowed = (
-        f" The {recommender.settings.model} model has no low-dimensional factors, so this map "
-        "comes from an ALS model (implicit's, 64 factors) trained on the same ratings for the "
+        f" The served model, {recommender.describe()}, has no low-dimensional factors, so "
+        f"this map comes from {map_model.describe()}, trained on the same ratings for the "
         "purpose."
         if map_model is not recommender
         else ""
     )
+    groups = ", ".join(analysis.GENRE_GROUPS)
     return html.Section(
         "factor-map",
         "The model's taste map",
         f"Each movie's {vector_size(map_model)} ALS item factors, scaled to unit length (the "
         "space `similar` uses for ALS) and projected onto their first two principal components "
         "(PCA), for the most popular movies. Movies close together are liked by the same "
-        "people. Colour shows a main genre: of the nine most common genres, the movie's rarest."
-        + borrowed,
+        f"people. Colour shows a broad genre: the first of {groups} that one of the movie's "
+        "genres falls in (so Star Wars is Sci-Fi, Forrest Gump comedy)." + borrowed,
         "factor_map.png",
         "Scatter plot of movies on the first two principal components of their ALS factors, "
         "coloured by main genre, with some well-known titles labelled.",
@@ -191,10 +194,10 @@ def _sections(
 ) -> list[html.Section]:
     """The page's sections, one per chart of :data:`DATA_CHARTS`, in the same order."""
     return [
+        _ratings_section(dataset, min_rating, recommender.describe()),
         *(
             section(dataset, min_rating)
             for section in (
-                _ratings_section,
                 _long_tail_section,
                 _top_movies_section,
                 _genres_section,

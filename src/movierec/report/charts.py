@@ -241,7 +241,8 @@ def genres(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Figure:
 
 
 def ratings_per_user(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Figure:
-    """How many kept ratings each user has: a histogram on log-spaced bins."""
+    """How many kept ratings each user has: a histogram on log-spaced bins, with the median,
+    the fewest and the most marked (a bar of one user is too low to see)."""
     counts = analysis.user_counts(dataset, min_rating).to_numpy()
     median = float(np.median(counts))
     with _style():
@@ -261,6 +262,21 @@ def ratings_per_user(dataset: Dataset, min_rating: float = config.MIN_RATING) ->
             transform=axes.get_xaxis_transform(),
             va="top",
         )
+        for value, where, align in (
+            (counts.min(), "fewest", "left"),
+            (counts.max(), "most", "right"),
+        ):
+            users = int((counts == value).sum())
+            axes.annotate(
+                f"{where}: {value:,}\n({users:,} user{'s' if users != 1 else ''})",
+                (value, 0),
+                xytext=(0, 38),
+                textcoords="offset points",
+                ha=align,
+                fontsize=9.5,
+                color="#444444",
+                arrowprops={"arrowstyle": "->", "color": "#444444", "lw": 0.8},
+            )
         axes.set_xlabel(f"kept ratings per user (log scale; rating ≥ {min_rating:g})")
         axes.set_ylabel("number of users")
         axes.set_title(f"Ratings per user — {dataset.name} ({len(counts):,} users)")
@@ -346,16 +362,24 @@ def _place_labels(figure: Figure, axes: Axes, points: np.ndarray, texts: list[st
         placed.append(best_box)
 
 
+GROUP_COLOURS = dict(
+    zip(
+        analysis.GENRE_GROUPS,
+        ["#2ca02c", "#9467bd", "#d62728", "#8c564b", "#ff7f0e", "#1f77b4"],
+        strict=True,
+    )
+)
+"""One colour per genre group of :data:`movierec.analysis.GENRE_GROUPS`, the same on every map."""
+
+
 def _scatter_by_genre(axes: Axes, points: pd.DataFrame, sizes: pd.Series) -> None:
-    """One scatter per main genre, the most common first and "Other" (in grey) last, so the
-    legend reads in that order."""
-    genre_order = [g for g in points["main_genre"].value_counts().index if g != "Other"]
-    if (points["main_genre"] == "Other").any():
-        genre_order.append("Other")
-    palette = [c for c in TAB10 if c != GREY]  # a lighter grey marks "Other"
-    for position, genre in enumerate(genre_order):
+    """One scatter per genre group, in :data:`~movierec.analysis.GENRE_GROUPS` order and
+    "Other" (in grey) last, so the legend reads in that order."""
+    present = set(points["main_genre"])
+    genre_order = [g for g in [*analysis.GENRE_GROUPS, "Other"] if g in present]
+    for genre in genre_order:
         rows = points["main_genre"] == genre
-        colour = "#9a9a9a" if genre == "Other" else palette[position % len(palette)]
+        colour = GROUP_COLOURS.get(genre, "#9a9a9a")
         axes.scatter(
             points.loc[rows, "x"],
             points.loc[rows, "y"],
@@ -400,7 +424,7 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
     points = item_map(recommender, max_movies=max_movies)
     with _style():
         figure = _figure(11, 8, constrained=False)
-        figure.subplots_adjust(left=0.07, right=0.8, top=0.94, bottom=0.1)
+        figure.subplots_adjust(left=0.07, right=0.75, top=0.94, bottom=0.1)
         axes = figure.add_subplot()
         sizes = 6 + 60 * np.sqrt(points["popularity"] / points["popularity"].max())
         _scatter_by_genre(axes, points, sizes)
@@ -412,7 +436,7 @@ def factor_map(recommender: Recommender, labels: int = 12, max_movies: int = 150
             f"{len(points):,} most popular movies"
         )
         axes.legend(
-            title="main genre",
+            title="genre (first group\nthat applies)",
             loc="upper left",
             bbox_to_anchor=(1.01, 1.0),
             frameon=False,
@@ -437,6 +461,7 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
         raise MovieRecError("the evaluation results hold no ranking metric at any k to plot")
     models = results.models()
     colours = TAB10
+    spread = results.runs() != 1  # one run: no error bars
     with _style():
         columns = len(keys) if len(keys) <= 2 else 2  # a 2 × 2 grid stays readable on a page
         rows_of_panels = -(-len(keys) // columns)
@@ -447,11 +472,11 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
         for axes, (metric, k) in zip(panels, keys, strict=False):
             rows = results.rows(metric, k)
             positions = np.arange(len(models))
-            errors = rows["std"].fillna(0).to_numpy()
+            errors = rows["std"].fillna(0).to_numpy() if spread else np.zeros(len(models))
             axes.bar(
                 positions,
                 rows["mean"].fillna(0),
-                yerr=errors,
+                yerr=errors if spread else None,
                 capsize=4,
                 color=[colours[i % len(colours)] for i in positions],
                 width=0.65,
@@ -479,8 +504,17 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
             )
             axes.grid(axis="x", visible=False)
             axes.set_title(EvaluationResults.label(metric, k))
-            axes.set_ylim(0, max(float((rows["mean"] + rows["std"].fillna(0)).max()) * 1.15, 1e-3))
+            axes.set_ylim(0, max(float((rows["mean"] + errors).max()) * 1.15, 1e-3))
+        runs = results.runs()
+        label = "one run" if runs == 1 else f"mean ± std over {runs or 'the'} runs"
         for axes in panels[: len(keys) : columns]:
-            axes.set_ylabel("mean (± std over runs)")
-        figure.suptitle("Offline evaluation", fontweight="bold", fontsize=13)
+            axes.set_ylabel(label)
+        where = results.where()
+        figure.suptitle(
+            f"Offline evaluation — {where} (test, {results.spread()})"
+            if where
+            else f"Offline evaluation (test, {results.spread()})",
+            fontweight="bold",
+            fontsize=13,
+        )
     return figure

@@ -107,19 +107,27 @@ def _value(value: object) -> str:
 def evaluation_html(results: EvaluationResults, image: str | None) -> str:
     """The evaluation section: the protocol, a metric@k × models table and the chart."""
     protocol = results.protocol
+    one_run = results.runs() == 1
+    spread = (
+        f"these are {escape(results.spread())}: no spread to show"
+        if one_run
+        else "± is the standard deviation over seeds and folds"
+    )
+    where = f" on {escape(results.where())}" if results.where() else ""
     parts = [
         '<section id="evaluation"><h2>Offline evaluation</h2>',
         "<p>How well each model ranks the held-out movies that test users liked, as "
-        "measured by <code>movierec evaluate</code>. Higher is better for the ranking "
-        "metrics; ± is the standard deviation over seeds and folds (0 for a single run)."
-        "</p>",
+        f"measured by <code>movierec evaluate</code>{where}. Higher is better for the ranking "
+        f"metrics; {spread}.</p>",
     ]
     if image is not None:
         labels = ", ".join(results.label(m, k) for m, k in results.chart_keys())
+        bars = "" if one_run else ", with standard-deviation error bars"
+        caption = "one run" if one_run else "error bars show ± one standard deviation"
         parts.append(
-            f'<figure><img src="{escape(image)}" alt="Bar charts of {escape(labels)} per model, '
-            f'with standard-deviation error bars"><figcaption>{escape(labels)}: mean per model; '
-            "error bars show ± one standard deviation.</figcaption></figure>"
+            f'<figure><img src="{escape(image)}" alt="Bar charts of {escape(labels)} per '
+            f'model{bars}"><figcaption>{escape(labels)}: mean per model; {caption}.'
+            "</figcaption></figure>"
         )
     header, rows = results.rows_by_metric()
     parts.append("<h3>Results</h3>" + _table(header, rows))

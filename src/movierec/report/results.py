@@ -46,6 +46,33 @@ class EvaluationResults:
         name = METRIC_NAMES.get(metric.lower(), metric)
         return f"{name}@{k}" if k is not None else name
 
+    def runs(self) -> int | None:
+        """How many runs (seeds × folds) each mean is over: the file's ``runs``, else worked
+        out from its ``seeds`` (and ``n_folds`` for k-fold); None when it does not say."""
+        runs = self.protocol.get("runs")
+        if isinstance(runs, int) and not isinstance(runs, bool) and runs > 0:
+            return runs
+        seeds = self.protocol.get("seeds")
+        if not isinstance(seeds, list) or not seeds:
+            return None
+        folds = self.protocol.get("n_folds") if self.protocol.get("split") == "kfold" else 1
+        return len(seeds) * folds if isinstance(folds, int) and folds > 0 else None
+
+    def spread(self) -> str:
+        """What the numbers are over, for titles: ``one run, seed 42`` or ``mean ± std over 3
+        runs`` (``mean ± std`` when the file does not say)."""
+        runs = self.runs()
+        if runs == 1:
+            seeds = self.protocol.get("seeds") or []
+            return f"one run, seed {seeds[0]}" if len(seeds) == 1 else "one run"
+        return f"mean ± std over {runs} runs" if runs else "mean ± std"
+
+    def where(self) -> str:
+        """The dataset and protocol the results come from (``ml-1m, protocol recbole``), or
+        ``""`` when the file does not say."""
+        named = [str(self.protocol[key]) for key in ("dataset", "name") if self.protocol.get(key)]
+        return ", protocol ".join(named) if len(named) == 2 else "".join(named)
+
     def models(self) -> list[str]:
         """Models in the order the file lists them."""
         return list(dict.fromkeys(self.table["model"]))
@@ -77,9 +104,11 @@ class EvaluationResults:
         return [(metric, k) for metric in order if metric in present][:limit]
 
     def rows_by_metric(self) -> tuple[list[str], list[list[str]]]:
-        """A metric@k × models table of ``"mean ± std"`` strings (``"—"`` where missing):
-        the header (``metric`` then the models) and one row per metric@k."""
+        """A metric@k × models table of ``"mean ± std"`` strings (``"—"`` where missing, the
+        mean alone for one run): the header (``metric`` then the models) and one row per
+        metric@k."""
         models = self.models()
+        one_run = self.runs() == 1
         rows = []
         for metric, k in self.metric_keys():
             found = self.rows(metric, k)
@@ -87,7 +116,7 @@ class EvaluationResults:
                 "—"
                 if pd.isna(r.mean)
                 else f"{r.mean:.4f}"
-                if pd.isna(r.std)
+                if pd.isna(r.std) or one_run
                 else f"{r.mean:.4f} ± {r.std:.4f}"
                 for r in found.itertuples()
             ]
