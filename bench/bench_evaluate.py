@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from movierec import config
+from movierec import config, progress
 from movierec.datasets import load_dataset
 from movierec.evaluation import evaluate, get_protocol, parse_model_specs
 from movierec.evaluation.metrics import METRICS, evaluate_scores
@@ -93,6 +93,13 @@ def print_table(evaluation, k: int) -> None:
         print(f"{spec.label:<24}" + "".join(cells) + f"{fit.mean:>10.1f}")
 
 
+class RunLines(progress.Reporter):
+    """Each evaluation run's result as a line on stdout, as it finishes."""
+
+    def noted(self, step: progress.Step, text: str) -> None:
+        print(f"  {text}", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ml-1m")
@@ -120,14 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
 
-    def progress(message: str) -> None:
-        print(f"  {message}", flush=True)
-
     started = time.perf_counter()
     prepared = protocol.prepare(dataset)
-    result = evaluate(
-        dataset, protocol, specs, k=args.k, seeds=seeds, progress=progress, prepared=prepared
-    )
+    with progress.reporting(RunLines()):
+        result = evaluate(dataset, protocol, specs, k=args.k, seeds=seeds, prepared=prepared)
     wall = time.perf_counter() - started
     print()
     print_table(result, args.k)
@@ -147,15 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.notebook and "notebook" in all_presets():
         print("\nnotebook preset, 1 seed:", flush=True)
         begun = time.perf_counter()
-        notebook = evaluate(
-            dataset,
-            protocol,
-            parse_model_specs("notebook"),
-            k=args.k,
-            seeds=seeds[:1],
-            progress=progress,
-            prepared=prepared,
-        )
+        with progress.reporting(RunLines()):
+            notebook = evaluate(
+                dataset,
+                protocol,
+                parse_model_specs("notebook"),
+                k=args.k,
+                seeds=seeds[:1],
+                prepared=prepared,
+            )
         print_table(notebook, args.k)
         print(f"notebook: {time.perf_counter() - begun:.1f} s wall")
 

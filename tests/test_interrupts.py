@@ -85,6 +85,15 @@ def interrupt(tmp_path: Path, step: str, signum: int, data_dir: Path) -> tuple[i
     return child.returncode, err, out
 
 
+def assert_says_interrupted(err: str) -> None:
+    """The last line is exactly ``movierec: interrupted``; before it, at most progress lines (a
+    step that ran long enough says what it does: movierec.progress), never an error."""
+    assert err.endswith("\nmovierec: interrupted\n") or err == "movierec: interrupted\n", err
+    before = err.splitlines()[:-1]
+    assert all(line.startswith("movierec: ") and "error" not in line for line in before), err
+    assert "\x1b" not in err  # stderr is a pipe here: no bar, no escape sequences
+
+
 @pytest.fixture()
 def tiny_ml1m(tmp_path: Path) -> Path:
     from conftest import write_dat_dataset
@@ -101,7 +110,7 @@ def test_an_interrupted_command_says_so_and_leaves_nothing(
 ) -> None:
     code, err, out = interrupt(tmp_path, step, signum, tiny_ml1m)
     assert code == 128 + signum
-    assert err == "movierec: interrupted\n"
+    assert_says_interrupted(err)
     if step == "report":  # claimed before the slow work: its marker, and charts written whole
         assert all(not p.name.endswith(".tmp") for p in out.iterdir())
     else:
@@ -110,6 +119,64 @@ def test_an_interrupted_command_says_so_and_leaves_nothing(
     assert hidden == []
     parsed = tmp_path / "cache" / "parsed"
     assert not parsed.exists() or all(p.suffix == ".npz" for p in parsed.iterdir())
+
+
+def test_on_a_terminal_the_bar_leaves_the_screen_before_the_one_line(
+    tmp_path: Path, tiny_ml1m: Path
+) -> None:
+    """stderr a terminal: the live progress bar of the running step is erased, and
+    ``movierec: interrupted`` is all that is left on the screen after it."""
+    import pty
+    import re
+    import select
+
+    started = tmp_path / "started"
+    env = {
+        **os.environ,
+        "MOVIEREC_CACHE_DIR": str(tmp_path / "cache"),
+        "MOVIEREC_DATA_DIR": str(tiny_ml1m),
+        "TERM": "xterm-256color",
+    }
+    terminal, child_side = pty.openpty()
+    target = "movierec.datasets.parse.read_ratings"  # inside the parse step: its bar shows
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, target, str(started), "stats", "-d", "ml-1m"],
+        stdout=subprocess.DEVNULL,
+        stderr=child_side,
+        env=env,
+    )
+    os.close(child_side)
+    shown = b""
+
+    def read(timeout: float) -> bool:
+        nonlocal shown
+        if not select.select([terminal], [], [], timeout)[0]:
+            return False
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the child is gone and the terminal closed
+            return False
+        shown += chunk
+        return bool(chunk)
+
+    try:
+        deadline = time.monotonic() + 120
+        while b"parsing" not in shown:  # the bar is on the screen
+            assert child.poll() is None and time.monotonic() < deadline, shown
+            read(0.1)
+        assert started.exists()
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=60) == 130
+        while read(0.5):
+            pass
+    finally:
+        os.close(terminal)
+        if child.poll() is None:
+            child.kill()
+    text = shown.decode()
+    left_on_screen = text.rsplit("\x1b[2K", 1)[1]  # after the bar's last line is erased
+    visible = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", left_on_screen)
+    assert visible.strip() == "movierec: interrupted"
 
 
 def test_an_interrupted_save_keeps_the_old_model(tmp_path: Path, tiny_ml1m: Path) -> None:
@@ -138,7 +205,8 @@ def test_an_interrupted_save_keeps_the_old_model(tmp_path: Path, tiny_ml1m: Path
     assert first.returncode == 0, first.stderr
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     code, err, _ = interrupt(tmp_path, "save (train)", signal.SIGINT, tiny_ml1m)
-    assert (code, err) == (130, "movierec: interrupted\n")
+    assert code == 130
+    assert_says_interrupted(err)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 

@@ -138,11 +138,9 @@ def _recommender(
     if model is not None:
         return Recommender.load(model, dataset)
     settings = default_settings(dataset, min_rating)
-    if not (model_cache_dir(dataset, settings) / "meta.json").is_file():
-        if titles:
-            resolve_movies(dataset, titles, min_rating)
-        line(f"Training the default model on {dataset.name} (cached for next time)…", True)
-    return cached_recommender(dataset, settings, show_progress=sys.stderr.isatty())
+    if titles and not (model_cache_dir(dataset, settings) / "meta.json").is_file():
+        resolve_movies(dataset, titles, min_rating)
+    return cached_recommender(dataset, settings)  # its progress: movierec.progress
 
 
 @app.command()
@@ -368,7 +366,7 @@ def train(
     ds = _dataset(dataset, data_dir, min_rating)
     settings = checked(preset or default_preset(ds, min_rating))
     started = time.perf_counter()
-    rec = Recommender.train(ds, settings, show_progress=sys.stderr.isatty(), use_gpu=gpu)
+    rec = Recommender.train(ds, settings, use_gpu=gpu)
     seconds = time.perf_counter() - started
     saved = rec.save(out)
     summary = {
@@ -484,41 +482,14 @@ def report(
     ] = None,
 ) -> None:
     """Write an HTML report with charts of the data and the model (no network needed to view)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .model_cache import cached_recommender
-    from .recommender import Recommender
     from .report import build_report, prepare_output, read_evaluation
-    from .settings import default_settings
 
     # Fail fast, before any slow work, and leave nothing behind when the results are bad.
     evaluation = read_evaluation(eval_file) if eval_file is not None else None
     directory = prepare_output(out)
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-    with progress:
-        task = progress.add_task("Loading the data", total=None)
-        ds = _dataset(dataset, data_dir, min_rating)
-        if model is not None:
-            progress.update(task, description=f"Loading the model from {model}")
-            rec = Recommender.load(model, ds)
-        else:
-            progress.update(
-                task, description=f"Training the model on {ds.name} (cached for next time)"
-            )
-            rec = cached_recommender(ds, default_settings(ds, min_rating))
-
-        def step(what: str, done: int, total: int) -> None:
-            progress.update(task, description=what, completed=done, total=total)
-
-        written = build_report(ds, rec, directory, min_rating, evaluation, on_step=step)
+    ds = _dataset(dataset, data_dir, min_rating)
+    rec = _recommender(ds, min_rating, model)
+    written = build_report(ds, rec, directory, min_rating, evaluation)
     line(f"Report written: {written.index} ({len(written.images)} charts)", stderr=True)
 
 
@@ -582,13 +553,6 @@ ProtocolMinRatingOpt = Annotated[
 ]
 
 
-def _progress_printer() -> Any:
-    """Progress lines on stderr when a person is watching, else nothing."""
-    if not sys.stderr.isatty():
-        return None
-    return lambda message: line(message, stderr=True)
-
-
 @app.command()
 def evaluate(
     dataset: DatasetOpt = None,
@@ -635,7 +599,6 @@ def evaluate(
     if min_rating is not None:
         ds.check_min_rating(min_rating)
     data = chosen.prepare(ds)
-    progress = _progress_printer()
     extra_ks = range(1, max(k, 20) + 1) if plot is not None else ()
     result = run_evaluation(
         ds,
@@ -644,13 +607,12 @@ def evaluate(
         k=k,
         seeds=[config.SEED + i for i in range(seeds)],
         extra_ks=extra_ks,
-        progress=progress,
         prepared=data,
     )
     if plot is not None:
         from .evaluation.plots import write_plots
 
-        written = write_plots(result, data, chosen, plot, config.SEED, progress=progress)
+        written = write_plots(result, data, chosen, plot, config.SEED)
         line(f"Plots written: {', '.join(str(p) for p in written)}", stderr=True)
     if as_json:
         emit_json(result.to_json())
@@ -694,9 +656,7 @@ def tune(
     if not 1 <= trials <= 10_000:
         raise MovieRecError(f"--trials must be from 1 to 10000, got {trials}")
     ds = _dataset(dataset, data_dir)
-    result = run_tuning(
-        ds, chosen, model, trials, seed=seed, timeout=timeout, progress=_progress_printer()
-    )
+    result = run_tuning(ds, chosen, model, trials, seed=seed, timeout=timeout)
     saved = None
     if save_preset:
         provenance = {
@@ -744,8 +704,12 @@ def _on_signal(signum: int, frame: object) -> None:
 
 
 def _run(argv: list[str] | None) -> int:
+    from . import progress
+
     try:
-        code = app(args=argv, prog_name="movierec", standalone_mode=False)
+        # Long steps show on stderr: a live bar on a terminal, timed lines otherwise.
+        with progress.reporting(progress.for_stream(sys.stderr)):
+            code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except MovieRecError as exc:
         error(exc)
         return 2

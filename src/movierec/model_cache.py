@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import bundle
+from . import bundle, progress
 from .datasets import Dataset, cache_root
 from .errors import ModelError, MovieRecError
 from .recommender import Recommender
@@ -37,7 +37,12 @@ def cached_recommender(
                 with contextlib.suppress(OSError):
                     recommender.catalogue.save(directory / bundle.CATALOGUE_FILE)
             return recommender
-    recommender = Recommender.train(dataset, settings, show_progress)
-    with contextlib.suppress(OSError, MovieRecError):  # an unwritable cache only costs speed
-        recommender.save(directory)
+    what = f"the {settings.model} model on {dataset.name}"
+    with (
+        progress.shown(show_progress),
+        progress.step(f"training {what} (cached for next time)", done=f"trained and cached {what}"),
+    ):
+        recommender = Recommender.train(dataset, settings)
+        with contextlib.suppress(OSError, MovieRecError):  # an unwritable cache only costs speed
+            recommender.save(directory)
     return recommender

@@ -13,8 +13,9 @@ in (``with progress.reporting(progress.for_stream()):``, or ``show_progress=True
 takes it), and the command line installs one for every command. :func:`for_stream` picks a live
 rich bar when stderr is a terminal, and plain lines otherwise (a log file, a notebook, CI):
 
-- a start line once the step has run for ``SHOW_AFTER`` seconds (a quick step says nothing),
-  with how long it may still take when a measured rate can tell (never a guess);
+- a start line once the step has run ``SHOW_AFTER`` seconds (a quick step says nothing); a
+  step that counts units waits for its first (at most ``STATUS_EVERY`` seconds), so the line
+  can say how long the rest may take from the measured rate (never a guess);
 - a status line at most every ``STATUS_EVERY`` seconds;
 - an end line: ``movierec: fitted ALS (20 iterations) in 12.3 s``.
 
@@ -263,11 +264,11 @@ class _Display(Reporter):
     def __init__(
         self,
         clock: Clock = time.monotonic,
-        show_after: float = SHOW_AFTER,
+        show_after: float | None = None,
         ticking: bool = True,
     ) -> None:
         super().__init__(clock)
-        self.show_after = show_after
+        self.show_after = SHOW_AFTER if show_after is None else show_after
         self.ticking = ticking
         self._lock = threading.RLock()
         self._steps: list[Step] = []  # running, outermost first
@@ -326,7 +327,7 @@ class _Display(Reporter):
                 return
             now = self.clock()
             if not self._shown:
-                if self._steps[0].elapsed(now) >= self.show_after:
+                if self._due(self._steps[0], now):
                     self._show(now)
                 return
             self._refresh(now)
@@ -351,6 +352,10 @@ class _Display(Reporter):
                 ticker.join()
 
     # ---- what a display does -----------------------------------------------------------------
+    def _due(self, top: Step, now: float) -> bool:
+        """Whether the outermost step is to be shown now."""
+        return top.elapsed(now) >= self.show_after
+
     def _show(self, now: float) -> None:
         self._shown = True
 
@@ -382,21 +387,29 @@ def _left(step: Step, now: float) -> str:
 
 class PlainReporter(_Display):
     """Plain lines for a log file, a notebook or CI: the outermost step's start line once it
-    has run ``show_after`` seconds, status lines at most every ``status_every`` seconds, and its
-    end line; inner steps and notes appear inside the status lines. No escape sequences."""
+    has run ``show_after`` seconds (and, when it counts units, finished its first, so the line
+    can say how long the rest may take: at most ``status_every`` seconds are waited for it),
+    status lines at most every ``status_every`` seconds, and its end line; inner steps and
+    notes appear inside the status lines. No escape sequences."""
 
     def __init__(
         self,
         stream: TextIO | None = None,
         clock: Clock = time.monotonic,
-        show_after: float = SHOW_AFTER,
-        status_every: float = STATUS_EVERY,
+        show_after: float | None = None,
+        status_every: float | None = None,
         ticking: bool = True,
     ) -> None:
         super().__init__(clock, show_after, ticking)
         self._stream = stream
-        self.status_every = status_every
+        self.status_every = STATUS_EVERY if status_every is None else status_every
         self._last_line = 0.0
+
+    def _due(self, top: Step, now: float) -> bool:
+        # A step that counts units waits for its first one (at most until a status line would
+        # be due), so that its start line can say how long it may take.
+        waiting = bool(top.total) and not top.completed and top.elapsed(now) < self.status_every
+        return super()._due(top, now) and not waiting
 
     def _write(self, text: str) -> None:
         out = self._stream if self._stream is not None else sys.stderr
@@ -450,7 +463,7 @@ class RichReporter(_Display):
         console: Any = None,
         stream: TextIO | None = None,
         clock: Clock = time.monotonic,
-        show_after: float = SHOW_AFTER,
+        show_after: float | None = None,
         ticking: bool = True,
     ) -> None:
         super().__init__(clock, show_after, ticking)
@@ -474,7 +487,7 @@ class RichReporter(_Display):
         return self._console
 
     def _show(self, now: float) -> None:
-        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
         super()._show(now)
         self._progress = Progress(
@@ -482,7 +495,7 @@ class RichReporter(_Display):
             TextColumn("{task.description}", markup=False),
             BarColumn(bar_width=30),
             TextColumn("{task.fields[counts]}", markup=False),
-            TimeElapsedColumn(),
+            TextColumn("{task.fields[elapsed]}", markup=False),
             TextColumn("{task.fields[left]}", markup=False),
             TextColumn("{task.fields[status]}", markup=False),
             console=self.console,
@@ -497,7 +510,12 @@ class RichReporter(_Display):
             self._add(running)
 
     def _fields(self, step: Step, now: float) -> dict[str, Any]:
-        return {"counts": step.counts(), "left": _left(step, now), "status": step.status}
+        return {
+            "counts": step.counts(),
+            "elapsed": duration(step.elapsed(now)),
+            "left": _left(step, now),
+            "status": step.status,
+        }
 
     def _add(self, step: Step) -> None:
         indent = "  " * step.depth

@@ -6,13 +6,13 @@ import contextlib
 import json
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
 from .. import config
 from ..atomic import write_atomically
 from ..errors import DataError
+from ..progress import Step, step
 from .registry import DatasetSpec
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
@@ -130,6 +130,31 @@ def _where_else(spec: DatasetSpec) -> str:
     return f"pass --data-dir (or set {config.DATA_DIR_ENV}) to a folder holding {spec.name}/"
 
 
+class _PoochBar:
+    """pooch's progress-bar protocol (``total``, ``update``, ``reset``, ``close``), reported as
+    a progress step in bytes."""
+
+    def __init__(self, download: Step) -> None:
+        self._step = download
+
+    @property
+    def total(self) -> float | None:
+        return self._step.total
+
+    @total.setter
+    def total(self, value: float | None) -> None:
+        self._step.update(total=value or None)
+
+    def update(self, amount: float) -> None:
+        self._step.advance(amount)
+
+    def reset(self) -> None:
+        self._step.update(completed=0)
+
+    def close(self) -> None:
+        self._step.update(status="verifying and unpacking")
+
+
 def _retrieve(spec: DatasetSpec, staging: Path, progress: bool) -> None:
     """Download the archive with pooch, verify its checksum and unpack it into ``staging``; a
     failure removes ``staging``, is remembered, and raises a DataError naming the way out."""
@@ -139,14 +164,19 @@ def _retrieve(spec: DatasetSpec, staging: Path, progress: bool) -> None:
     level = logger.level
     logger.setLevel("WARNING")  # no "Downloading …" chatter before our own line
     try:
-        pooch.retrieve(
-            spec.url,
-            known_hash=spec.known_hash,
-            fname=f"{spec.name}.zip",
-            path=cache_root() / "downloads",
-            processor=pooch.Unzip(extract_dir=str(staging)),
-            progressbar=progress and sys.stderr.isatty(),
-        )
+        with step(
+            f"downloading {spec.name} from {spec.url}",
+            done=f"downloaded, verified and unpacked {spec.name}",
+            unit="bytes",
+        ) as download:
+            pooch.retrieve(
+                spec.url,
+                known_hash=spec.known_hash,
+                fname=f"{spec.name}.zip",
+                path=cache_root() / "downloads",
+                processor=pooch.Unzip(extract_dir=str(staging)),
+                progressbar=_PoochBar(download) if progress else False,
+            )
     except ValueError as exc:  # pooch's checksum mismatch
         shutil.rmtree(staging, ignore_errors=True)
         reason = f"checksum mismatch: {str(exc).splitlines()[0][:120]}"

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from .. import progress
 from .metrics import METRIC_LABELS
 from .protocols import PreparedData, Protocol
 from .runner import (
     Evaluation,
     ModelSpec,
-    Progress,
     model_input,
     parse_model_spec,
     score_and_measure,
@@ -111,22 +111,26 @@ def als_sweep(
     values: Sequence[int],
     seed: int,
     k: int = 10,
-    progress: Progress | None = None,
 ) -> tuple[list[float], str]:
     """NDCG@``k`` of ALS for each value of ``setting`` on the protocol's first split of ``seed``;
     returns the values and the part scored ("valid" when there is one, else "test")."""
-    split = protocol.splits(data, seed)[0]
-    part = "valid" if split.valid.nnz else "test"
-    train_input, fold_in_input = model_input(split, base.weighting)
-    out = []
-    for value in values:
-        params = {**base.params, setting: int(value)}
-        spec = ModelSpec(base.label, base.model, params, base.weighting)
-        model = spec.build(seed).fit(train_input)
-        metrics = score_and_measure(model, split, train_input, fold_in_input, part, [k])
-        out.append(metrics[("ndcg", k)])
-        if progress:
-            progress(f"ALS sweep {setting}={value}: {part} ndcg@{k} {out[-1]:.4f}")
+    what = f"ALS's NDCG@{k} against {setting} ({len(values)} fits)"
+    with progress.step(
+        f"measuring {what}", done=f"measured {what}", total=len(values), unit="fits"
+    ) as step:
+        split = protocol.splits(data, seed)[0]
+        part = "valid" if split.valid.nnz else "test"
+        train_input, fold_in_input = model_input(split, base.weighting)
+        out = []
+        for value in values:
+            params = {**base.params, setting: int(value)}
+            spec = ModelSpec(base.label, base.model, params, base.weighting)
+            step.update(status=f"{setting}={value}")
+            model = spec.build(seed).fit(train_input)
+            metrics = score_and_measure(model, split, train_input, fold_in_input, part, [k])
+            out.append(metrics[("ndcg", k)])
+            step.advance()
+            step.note(f"ALS sweep {setting}={value}: {part} ndcg@{k} {out[-1]:.4f}")
     return out, part
 
 
@@ -191,7 +195,6 @@ def write_plots(
     seed: int,
     factor_grid: Sequence[int] = FACTOR_GRID,
     iteration_grid: Sequence[int] = ITERATION_GRID,
-    progress: Progress | None = None,
 ) -> list[Path]:
     """All plots into ``out_dir`` (created); returns the files written."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -203,7 +206,7 @@ def write_plots(
         ("factors", factor_grid, "als_ndcg_vs_factors.png"),
         ("iterations", iteration_grid, "als_ndcg_vs_iterations.png"),
     ):
-        ndcg, part = als_sweep(data, protocol, base, setting, grid, seed, progress=progress)
+        ndcg, part = als_sweep(data, protocol, base, setting, grid, seed)
         title = f"ALS: NDCG@10 against {setting} ({where})"
         written.append(plot_sweep(grid, ndcg, setting, part, base, title, out_dir / name))
     return written

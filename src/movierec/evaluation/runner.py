@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from .. import config
+from .. import config, progress
 from ..datasets import Dataset
 from ..errors import MovieRecError
 from ..interactions import WEIGHTINGS, bm25_weight, confidence
@@ -35,8 +35,6 @@ from ..presets import all_presets, get_preset
 from .metrics import METRICS, MetricAccumulator
 from .protocols import PreparedData, Protocol
 from .splits import Split
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -261,13 +259,13 @@ def evaluate(
     seeds: Sequence[int] = (config.SEED,),
     extra_ks: Sequence[int] = (),
     batch_size: int = 1024,
-    progress: Progress | None = None,
     prepared: PreparedData | None = None,
 ) -> Evaluation:
     """Fit every spec on the train part of every split of every seed; measure on test.
 
     ``k`` is the reported cut-off(s); ``extra_ks`` are measured too (for plots) but not reported.
     Validation items are never trained on; at test time they are masked, like train items.
+    Progress (one unit per run, each run's NDCG as a note) goes to :mod:`movierec.progress`.
     """
     report_ks = sorted({int(k)} if isinstance(k, (int, np.integer)) else {int(v) for v in k})
     if not report_ks or report_ks[0] < 1:
@@ -277,18 +275,25 @@ def evaluate(
     all_ks = sorted(set(report_ks) | {int(v) for v in extra_ks})
     data = prepared or protocol.prepare(dataset)
     protocol.check(data)
-    say = progress or (lambda message: None)
     runs: list[RunResult] = []
-    for seed in seeds:
-        for fold, split in enumerate(protocol.splits(data, int(seed))):
-            for spec in specs:
-                run = _fit_and_measure(spec, split, int(seed), fold, all_ks, batch_size)
-                runs.append(run)
-                say(
-                    f"{spec.label} seed {seed} split {fold + 1}: "
-                    f"ndcg@{report_ks[0]} {run.metrics[('ndcg', report_ks[0])]:.4f}, "
-                    f"fit {run.fit_seconds:.1f} s"
-                )
+    models = f"{len(specs)} model{'s' if len(specs) != 1 else ''}"
+    seeded = f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}"
+    what = f"{models} on {data.dataset}, protocol {protocol.name}, {seeded}"
+    with progress.step(f"evaluating {what}", done=f"evaluated {what}", unit="runs") as step:
+        for seed in seeds:
+            splits = protocol.splits(data, int(seed))
+            step.update(total=len(seeds) * len(splits) * len(specs))
+            for fold, split in enumerate(splits):
+                for spec in specs:
+                    step.update(status=f"{spec.label}, seed {seed}, split {fold + 1}")
+                    run = _fit_and_measure(spec, split, int(seed), fold, all_ks, batch_size)
+                    runs.append(run)
+                    step.advance()
+                    step.note(
+                        f"{spec.label} seed {seed} split {fold + 1}: "
+                        f"ndcg@{report_ks[0]} {run.metrics[('ndcg', report_ks[0])]:.4f}, "
+                        f"fit {run.fit_seconds:.1f} s"
+                    )
     interactions = data.interactions
     description = {
         **protocol.to_dict(),

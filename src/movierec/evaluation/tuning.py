@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import config
+from .. import config, progress
 from ..datasets import Dataset
 from ..errors import MovieRecError
 from ..interactions import WEIGHTINGS
 from ..models import MODELS
 from .protocols import PreparedData, Protocol
-from .runner import ModelSpec, Progress, model_input, score_and_measure
+from .runner import ModelSpec, model_input, score_and_measure
 from .splits import Split
 
 # (kind, low, high) for numbers, ("categorical", choices) otherwise; "log" means log-uniform.
@@ -162,7 +162,6 @@ def tune(
     seed: int = config.SEED,
     k: int = 10,
     timeout: float | None = None,
-    progress: Progress | None = None,
     space: Space | None = None,
 ) -> TuningResult:
     """Search ``model``'s hyperparameters for the best validation NDCG@``k`` in ``trials``
@@ -175,13 +174,23 @@ def tune(
         space = search_space(model)
     else:
         check_space(model, space)
-    data, split = _validation_split(dataset, protocol, seed)
-    objective = _objective(model, space, split, seed, k, trials, progress)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    started = time.perf_counter()
-    study.optimize(objective, n_trials=trials, timeout=timeout)
-    seconds = time.perf_counter() - started
+    what = f"{model} on {dataset.name}, protocol {protocol.name}"
+    with progress.step(
+        f"tuning {what}: {trials} trials", done=f"tuned {what}", total=trials, unit="trials"
+    ) as step:
+        data, split = _validation_split(dataset, protocol, seed)
+        objective = _objective(model, space, split, seed, k, trials, step)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        study = optuna.create_study(
+            direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed)
+        )
+        started = time.perf_counter()
+        study.optimize(objective, n_trials=trials, timeout=timeout)
+        seconds = time.perf_counter() - started
+        step.done = (
+            f"tuned {what}: {len(study.trials)} trials, best validation NDCG@{k} "
+            f"{study.best_value:.4f}"
+        )
     best = dict(study.best_trial.params)
     weighting = str(best.pop("weighting", "rating"))
     history = [
@@ -224,10 +233,11 @@ def _objective(
     seed: int,
     k: int,
     trials: int,
-    progress: Progress | None,
+    step: progress.Step,
 ) -> Callable[[Any], float]:
-    """Optuna's objective: one trial's parameters fitted on train, validation NDCG@``k``."""
-    say = progress or (lambda message: None)
+    """Optuna's objective: one trial's parameters fitted on train, validation NDCG@``k``; each
+    trial advances ``step``, its status the best value so far, its note the trial's value."""
+    best: list[float] = []
     inputs: dict[str, Any] = {}  # weighted matrices, built once per weighting
 
     def objective(trial: Any) -> float:
@@ -240,7 +250,11 @@ def _objective(
         fitted = spec.build(seed).fit(train_input)
         metrics = score_and_measure(fitted, split, train_input, fold_in_input, "valid", [k])
         value = metrics[("ndcg", k)]
-        say(
+        if not best or value > best[0]:
+            best[:] = [value, trial.number + 1]
+        step.advance()
+        step.update(status=f"best valid ndcg@{k} {best[0]:.4f} in trial {best[1]:.0f}")
+        step.note(
             f"trial {trial.number + 1}/{trials}: valid ndcg@{k} {value:.4f} "
             f"({weighting}, {_short(params)})"
         )

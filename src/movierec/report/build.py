@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import __version__, analysis, config
+from .. import __version__, analysis, config, progress
 from ..atomic import claim_folder
 from ..datasets import Dataset
 from ..recommender import Recommender
@@ -19,7 +19,6 @@ from . import charts, html
 from .results import EvaluationResults
 from .taste_map import factor_model, vector_size
 
-StepCallback = Callable[[str, int, int], None]
 """Told ``(what is being done, steps done, steps in all)`` before each step."""
 
 INDEX = "index.html"
@@ -248,25 +247,25 @@ def build_report(
     out: str | Path,
     min_rating: float = config.MIN_RATING,
     evaluation: EvaluationResults | None = None,
-    on_step: StepCallback | None = None,
 ) -> Report:
     """Write every chart and ``index.html`` to ``out``; ``evaluation`` adds its section.
 
     Each file is written atomically, the page last, so an interrupted run never leaves a page
-    pointing at missing charts.
+    pointing at missing charts. Progress: one unit per chart (:mod:`movierec.progress`).
     """
     directory = prepare_output(out)
     map_model = factor_model(recommender)
     plot_evaluation = evaluation is not None and bool(evaluation.chart_keys())
     steps = _chart_steps(dataset, map_model, min_rating, evaluation if plot_evaluation else None)
-    total = len(steps) + 1
-    images = []
-    for done, (what, filename, draw) in enumerate(steps):
-        if on_step is not None:
-            on_step(what, done, total)
-        images.append(charts.save_png(draw(), directory / filename))
-    if on_step is not None:
-        on_step("Writing index.html", len(steps), total)
+    what = f"{len(steps)} charts of the report on {dataset.name}"
+    with progress.step(
+        f"drawing {what}", done=f"drew {what}", total=len(steps), unit="charts"
+    ) as step:
+        images = []
+        for what_now, filename, draw in steps:
+            step.update(status=what_now[:1].lower() + what_now[1:])
+            images.append(charts.save_png(draw(), directory / filename))
+            step.advance()
     page = html.render(
         title=f"MovieLens {dataset.name}: a movierec report",
         subtitle=f"Ratings ≥ {min_rating:g} kept · generated {time.strftime('%Y-%m-%d %H:%M')} "
@@ -281,6 +280,4 @@ def build_report(
         "Charts by movierec with matplotlib.",
     )
     index = html.write_text_atomic(directory / INDEX, page)
-    if on_step is not None:
-        on_step("Done", total, total)
     return Report(directory, index, tuple(images))

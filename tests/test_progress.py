@@ -1,0 +1,447 @@
+"""Long work is never silent and never in the way: each long step reports its progress
+(movierec.progress); the command line shows it on stderr (a live bar on a terminal, a start line,
+status lines at most every 10 s and an end line elsewhere); the library alone prints nothing."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from movierec import progress
+from movierec.cli import main
+
+SMALL = ["--dataset", "ml-latest-small"]
+ANSI = re.compile(r"\x1b")
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def plain(clock: FakeClock, **options) -> tuple[io.StringIO, progress.PlainReporter]:
+    out = io.StringIO()
+    return out, progress.PlainReporter(stream=out, clock=clock, ticking=False, **options)
+
+
+class Recording(progress.Reporter):
+    """Every event, as (event, step what, units done, total, status, note)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple] = []
+
+    def _record(self, event: str, step: progress.Step, note: str = "") -> None:
+        parent = step.parent.what if step.parent else None
+        self.events.append(
+            (event, step.what, step.completed, step.total, step.status, note, parent)
+        )
+
+    def started(self, step: progress.Step) -> None:
+        self._record("started", step)
+
+    def changed(self, step: progress.Step) -> None:
+        self._record("changed", step)
+
+    def noted(self, step: progress.Step, text: str) -> None:
+        self._record("noted", step, text)
+
+    def finished(self, step: progress.Step, ok: bool) -> None:
+        self._record("finished" if ok else "failed", step)
+        self.done = step.done
+
+    def steps(self, event: str = "finished") -> list[tuple]:
+        return [e for e in self.events if e[0] == event]
+
+
+# ---- the plain lines (stderr not a terminal) ---------------------------------------------------
+
+
+def test_a_step_quicker_than_a_second_says_nothing() -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock)
+    with progress.reporting(reporter), progress.step("parsing", done="parsed"):
+        clock.advance(0.9)
+        reporter.tick()
+    assert out.getvalue() == ""
+
+
+def test_plain_lines_say_what_runs_how_long_it_may_take_and_what_was_done() -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock)
+    what = "fitting als (20 iterations)"
+    with (
+        progress.reporting(reporter),
+        progress.step(what, "fitted als (20 iterations)", 20, "iterations") as step,
+    ):
+        for second in range(1, 22):
+            clock.advance(1.0)
+            if second >= 2:  # set-up takes the first second; then one iteration a second
+                step.advance()
+            reporter.tick()
+    assert out.getvalue().splitlines() == [
+        # the start line waits for the first iteration, so that it can tell the time left;
+        # from the second on, the set-up no longer counts
+        "movierec: fitting als (20 iterations)… about 38.0 s left",  # 2 s for the first
+        "movierec: fitting als (20 iterations): 11/20 iterations in 12.0 s, about 9.0 s left",
+        "movierec: fitted als (20 iterations) in 21.0 s",
+    ]
+
+
+def test_status_lines_come_at_most_every_10_seconds_however_often_asked() -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock)
+    with progress.reporting(reporter), progress.step("fitting ease", done="fitted ease"):
+        for _ in range(3550):  # 35.5 s, asked 100 times a second
+            clock.advance(0.01)
+            reporter.tick()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "movierec: fitting ease…"  # after 1 s
+    assert [line.split(": ", 2)[2] for line in lines[1:-1]] == [
+        "11.0 s so far",
+        "21.0 s so far",
+        "31.0 s so far",
+    ]
+    assert lines[-1] == "movierec: fitted ease in 35.5 s"
+
+
+def test_a_counting_step_waits_at_most_10_seconds_for_its_first_unit() -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock)
+    with progress.reporting(reporter), progress.step("tuning", "tuned", 5, "trials"):
+        for _ in range(9):
+            clock.advance(1.0)
+            reporter.tick()
+        assert out.getvalue() == ""
+        clock.advance(1.0)
+        reporter.tick()
+        assert out.getvalue() == "movierec: tuning…\n"
+
+
+def test_inner_steps_and_notes_show_in_the_status_line_and_only_the_outer_step_ends() -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock, status_every=8.0)
+    with (
+        progress.reporting(reporter),
+        progress.step("evaluating 2 models", "evaluated 2 models", 2, "runs") as outer,
+    ):
+        for run in range(2):
+            with progress.step(f"fitting model {run}", f"fitted {run}", 4, "iterations") as f:
+                for _ in range(4):
+                    clock.advance(3.0)
+                    f.advance()
+                    reporter.tick()
+            outer.advance()
+            outer.note(f"model {run}: ndcg@10 0.3{run}")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "movierec: evaluating 2 models…"  # at 9 s: no run done in 8 s
+    assert lines[1] == (
+        "movierec: evaluating 2 models: 1/2 runs in 18.0 s, about 6.0 s left; "
+        "fitting model 1: 2/4 iterations; last: model 0: ndcg@10 0.30"
+    )
+    assert lines[-1] == "movierec: evaluated 2 models in 24.0 s"
+    assert len(lines) == 3 and not any("fitted" in line for line in lines)
+
+
+def test_a_step_left_by_an_exception_prints_no_end_line() -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock)
+    with (
+        pytest.raises(KeyboardInterrupt),
+        progress.reporting(reporter),
+        progress.step("fitting als", "fitted als"),
+    ):
+        clock.advance(5.0)
+        reporter.tick()
+        raise KeyboardInterrupt
+    assert out.getvalue() == "movierec: fitting als…\n"
+
+
+def test_the_time_left_is_measured_never_guessed() -> None:
+    clock = FakeClock()
+    with progress.reporting(progress.Reporter(clock)), progress.step("x", total=10) as step:
+        clock.advance(5.0)
+        assert step.seconds_left(clock()) is None  # nothing done yet: nothing to say
+        step.advance()  # the first unit took 5 s, set-up included
+        assert step.seconds_left(clock()) == pytest.approx(45.0)
+        clock.advance(1.0)
+        step.advance()  # then 1 s a unit: the set-up no longer counts
+        assert step.seconds_left(clock()) == pytest.approx(8.0)
+
+
+def test_durations_read_naturally() -> None:
+    assert [progress.duration(s) for s in (0.04, 12.34, 59.96, 125, 3720)] == [
+        "0.0 s",
+        "12.3 s",
+        "1 min 00 s",
+        "2 min 05 s",
+        "1 h 02 min",
+    ]
+
+
+# ---- the terminal (a live rich bar) ----------------------------------------------------------
+
+
+def terminal(clock: FakeClock) -> tuple[io.StringIO, progress.RichReporter]:
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120, color_system=None)
+    return out, progress.RichReporter(console=console, clock=clock, ticking=False, show_after=0)
+
+
+def test_on_a_terminal_a_bar_is_drawn_then_taken_away_for_the_end_line() -> None:
+    clock = FakeClock()
+    out, reporter = terminal(clock)
+    with (
+        progress.reporting(reporter),
+        progress.step("fitting als", "fitted als (3 iterations)", 3, "iterations") as step,
+    ):
+        for _ in range(3):
+            clock.advance(1.0)
+            step.advance()
+            step.note("an iteration")
+            reporter.tick()
+        reporter._progress.refresh()
+        drawn = out.getvalue()
+    assert "fitting als" in drawn and "iterations" in drawn and "━" in drawn  # the bar
+    assert "an iteration" in drawn  # notes print above the bar
+    rest = out.getvalue()[len(drawn) :]
+    assert "\x1b[2K" in rest  # the bar is erased…
+    assert rest.rstrip().endswith("movierec: fitted als (3 iterations) in 3.0 s")  # …then the end
+    assert reporter._progress is None
+
+
+def test_on_a_terminal_an_interrupted_step_takes_its_bar_away_and_says_nothing() -> None:
+    clock = FakeClock()
+    out, reporter = terminal(clock)
+    with (
+        pytest.raises(KeyboardInterrupt),
+        progress.reporting(reporter),
+        progress.step("fitting als", "fitted als", 3, "iterations") as step,
+    ):
+        step.advance()
+        reporter._progress.refresh()
+        raise KeyboardInterrupt
+    text = out.getvalue()
+    assert "fitting als" in text and "fitted" not in text
+    after_erasing = text.rsplit("\x1b[2K", 1)[1]
+    assert re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", after_erasing).strip() == ""
+    assert reporter._progress is None
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_bar_on_a_terminal_plain_lines_elsewhere(monkeypatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert isinstance(progress.for_stream(FakeTerminal()), progress.RichReporter)
+    assert isinstance(progress.for_stream(io.StringIO()), progress.PlainReporter)
+    monkeypatch.setenv("TERM", "dumb")
+    assert isinstance(progress.for_stream(FakeTerminal()), progress.PlainReporter)
+
+
+# ---- what reports what ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def matrix() -> sp.csr_matrix:
+    return sp.random(60, 30, density=0.2, format="csr", random_state=0, dtype=np.float32)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "units"),
+    [
+        ("als", {"factors": 4, "iterations": 3}, 3),
+        ("ials", {"factors": 4, "iterations": 2}, 2),
+        ("bpr", {"factors": 4, "iterations": 5}, 5),
+        ("ease", {}, None),
+        ("itemknn", {}, None),
+    ],
+)
+def test_every_fit_reports_a_step_counting_its_iterations(matrix, name, params, units) -> None:
+    from movierec.models import make_model
+
+    recording = Recording()
+    with progress.reporting(recording):
+        make_model(name, **params).fit(matrix)
+    (finished,) = recording.steps()
+    assert finished[1].startswith(f"fitting {name}") and "60 users × 30 items" in finished[1]
+    assert finished[3] == units and (units is None or finished[2] == units)
+    assert recording.done.startswith(f"fitted {name}")
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory) -> Path:
+    """An ML-1M-format folder: 120 users, each liking 12 of 40 movies."""
+    from conftest import write_dat_dataset
+
+    rng = np.random.default_rng(0)
+    ratings = [
+        f"{user}::{movie}::{rng.integers(3, 6)}::{978300000 + movie}"
+        for user in range(1, 121)
+        for movie in sorted(rng.choice(np.arange(1, 41), 12, replace=False))
+    ]
+    movies = [f"{m}::Movie {m} (1990)::Drama" for m in range(1, 41)]
+    root = tmp_path_factory.mktemp("tiny")
+    write_dat_dataset(root, ratings, movies)
+    return root
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_dir: Path):
+    from movierec import load_dataset
+
+    return load_dataset("ml-1m", tiny_dir)
+
+
+def test_evaluation_counts_runs_and_notes_each_result(tiny) -> None:
+    from movierec.evaluation import evaluate, get_protocol, parse_model_specs
+
+    recording = Recording()
+    specs = parse_model_specs("ease,als:factors=4:iterations=2")
+    with progress.reporting(recording):
+        evaluate(tiny, get_protocol("ratio"), specs, seeds=[1, 2])
+    outer = [e for e in recording.steps() if e[6] is None]
+    assert len(outer) == 1 and outer[0][1].startswith("evaluating 2 models on ml-1m")
+    assert outer[0][2:4] == (4, 4)  # 2 models × 2 seeds
+    notes = [e[5] for e in recording.steps("noted")]
+    assert len(notes) == 4 and all("ndcg@10" in note for note in notes)
+    fits = [e for e in recording.steps() if e[6] is not None]
+    assert len(fits) == 4 and all(e[1].startswith("fitting") for e in fits)
+
+
+def test_tuning_counts_trials_with_the_best_value_so_far(tiny) -> None:
+    from movierec.evaluation import get_protocol
+    from movierec.evaluation.tuning import tune
+
+    recording = Recording()
+    with progress.reporting(recording):
+        result = tune(tiny, get_protocol("ratio"), "ease", 2)
+    (outer,) = [e for e in recording.steps() if e[6] is None]
+    assert outer[1].startswith("tuning ease") and outer[2:4] == (2, 2)
+    assert f"best valid ndcg@10 {result.best_value:.4f}" in outer[4]
+    assert [e[5][:11] for e in recording.steps("noted")] == ["trial 1/2: ", "trial 2/2: "]
+    assert f"2 trials, best validation NDCG@10 {result.best_value:.4f}" in recording.done
+
+
+def test_the_library_alone_prints_nothing(capsys, tmp_path, monkeypatch, matrix) -> None:
+    from conftest import write_dat_dataset
+
+    from movierec import Recommender, Settings, load_dataset
+    from movierec.models import make_model
+
+    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)  # anything shown at all would show
+    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
+    ratings = [f"{u}::{m}::{(u * m) % 5 + 1}" for u in range(1, 40) for m in range(1, 5)]
+    write_dat_dataset(tmp_path / "data", ratings)
+    dataset = load_dataset("ml-1m", tmp_path / "data")  # a parse: the cache is cold
+    Recommender.train(dataset, Settings.preset("als-tuned", iterations=2))
+    make_model("bpr", iterations=2).fit(matrix)
+    assert capsys.readouterr() == ("", "")
+    make_model("als", iterations=2).fit(matrix, show_progress=True)  # asked for: shown
+    out, err = capsys.readouterr()
+    assert out == "" and "movierec: fitted als (2 iterations)" in err
+
+
+# ---- the command line: stderr only ---------------------------------------------------------
+
+
+def run(capsys, monkeypatch, show_after: float, *args: str) -> tuple[str, str]:
+    monkeypatch.setattr(progress, "SHOW_AFTER", show_after)
+    assert main(list(args)) == 0
+    return capsys.readouterr()
+
+
+def without_timings(evaluation_json: str) -> str:
+    evaluation = json.loads(evaluation_json)
+    evaluation["results"] = [r for r in evaluation["results"] if r["metric"] != "fit_seconds"]
+    return json.dumps(evaluation)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats", *SMALL, "--json"],
+        ["recommend", "--like", "Toy Story", "-n", "3", *SMALL, "--json"],
+        ["recommend", "--like", "Toy Story", "-n", "3", *SMALL],
+        ["popular", "-n", "3", *SMALL],
+        ["evaluate", *SMALL, "-p", "ratio", "--models", "pop,als:iterations=2", "--json"],
+    ],
+    ids=["stats --json", "recommend --json", "recommend", "popular", "evaluate --json"],
+)
+def test_progress_goes_to_stderr_and_leaves_stdout_byte_identical(
+    capsys, monkeypatch, tmp_path, args
+) -> None:
+    results = []
+    for show_after in (1e9, 0.0):  # never shown, then every step shown
+        monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / f"cache-{show_after}"))  # cold
+        results.append(run(capsys, monkeypatch, show_after, *args))
+    (quiet_out, quiet_err), (shown_out, shown_err) = results
+    if args[0] == "evaluate":  # fit timings differ from run to run; nothing else may
+        quiet_out, shown_out = (without_timings(out) for out in (quiet_out, shown_out))
+    assert shown_out == quiet_out
+    assert quiet_err == ""
+    lines = shown_err.splitlines()
+    assert lines and not ANSI.search(shown_err)
+    assert all(line.startswith("movierec: ") for line in lines)
+    starts = [line for line in lines if line.endswith("…")]
+    ends = [line for line in lines if re.search(r" in \d+\.\d s$", line)]
+    assert len(starts) == len(ends) >= 1  # every step shown: its start line, then its end line
+
+
+def test_a_piped_train_says_what_it_fits_and_how_long_it_took(tmp_path) -> None:
+    child = textwrap.dedent(
+        """
+        import sys
+        from movierec import progress
+        from movierec.cli import main
+        progress.SHOW_AFTER = 0.0
+        sys.exit(main(sys.argv[1:]))
+        """
+    )
+    args = ["train", *SMALL, "--preset", "als-tuned", "--iterations", "3", "--out"]
+    result = subprocess.run(
+        [sys.executable, "-c", child, *args, str(tmp_path / "model")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("movierec: fitting als (3 iterations) on ") for line in lines)
+    assert re.fullmatch(r"movierec: fitted als \(3 iterations\) on .* in \d+\.\d s", lines[-1])
+    assert not ANSI.search(result.stderr)
+    assert result.stdout.startswith("Trained ") and "movierec:" not in result.stdout
+
+
+def test_reporting_uses_the_stream_at_write_time(capsys) -> None:
+    clock = FakeClock()
+    reporter = progress.PlainReporter(clock=clock, ticking=False, show_after=0)
+    with progress.reporting(reporter), progress.step("x", done="did x"):
+        clock.advance(1.0)
+    assert capsys.readouterr() == ("", "movierec: x…\nmovierec: did x in 1.0 s\n")
+
+
+def test_progress_is_in_the_foundation_layer() -> None:
+    source = (Path(progress.__file__)).read_text()
+    assert "from ." not in source and "import movierec" not in source
