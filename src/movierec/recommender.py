@@ -119,7 +119,8 @@ class Recommender:
         show_progress: bool = False,
         use_gpu: bool = False,
     ) -> Recommender:
-        """Filter the dataset's ratings, build the interactions and fit the model."""
+        """Filter the dataset's ratings, build the interactions and fit the model;
+        ``show_progress`` shows the fit's progress on stderr (see :mod:`movierec.progress`)."""
         settings = (settings or default_settings(dataset)).check(use_gpu)
         dataset.check_min_rating(settings.min_rating)
         interactions = Interactions.from_ratings(
