@@ -199,7 +199,7 @@ class TitleIndex:
         self.years = np.array([year or 0 for year in years], dtype=np.int64)
         folded = [_fold(name).strip() for name in names]
         # Exact kinds, best first: whole title; name; name without parentheses; aliases.
-        self._folded, self._years = folded, years  # for whole titles: in _by_name[their key]
+        self._folded_names, self._title_years = folded, years  # whole titles, in _by_name
         self._full_keys = _keys_lines(folded)
         self._by_name = _group(self._full_keys)
         with_parens = [p for p, name in enumerate(folded) if "(" in name]
@@ -372,7 +372,9 @@ class TitleIndex:
         name, year = split_year(_one_line(query))
         folded = _fold(name).strip()
         named = self._by_name.get(key, [])  # a whole title's movies have its key
-        whole = [p for p in named if self._folded[p] == folded and self._years[p] == year]
+        whole = [
+            p for p in named if self._folded_names[p] == folded and self._title_years[p] == year
+        ]
         verbatim = [p for p in whole if self.titles[p] == query]
         return [
             verbatim,
