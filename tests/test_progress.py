@@ -154,7 +154,7 @@ def test_inner_steps_and_notes_show_in_the_status_line_and_only_the_outer_step_e
     assert lines[0] == "movierec: evaluating 2 models…"  # at 9 s: no run done in 8 s
     assert lines[1] == (
         "movierec: evaluating 2 models: 1/2 runs in 18.0 s, about 6.0 s left; "
-        "fitting model 1: 2/4 iterations; last: model 0: ndcg@10 0.30"
+        "fitting model 1: 2/4 iterations, about 6.0 s left; last: model 0: ndcg@10 0.30"
     )
     assert lines[-1] == "movierec: evaluated 2 models in 24.0 s"
     assert len(lines) == 3 and not any("fitted" in line for line in lines)
@@ -184,6 +184,25 @@ def test_the_time_left_is_measured_never_guessed() -> None:
         clock.advance(1.0)
         step.advance()  # then 1 s a unit: the set-up no longer counts
         assert step.seconds_left(clock()) == pytest.approx(8.0)
+
+
+def test_no_time_left_is_told_for_units_too_unlike_to_tell() -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock)
+    with (
+        progress.reporting(reporter),
+        progress.step("sweeping factors", "swept", 6, "fits", estimate=False) as step,
+    ):
+        for _ in range(4):
+            clock.advance(4.0)
+            step.advance()
+            reporter.tick()
+        assert step.seconds_left(clock()) is None
+    assert out.getvalue().splitlines() == [
+        "movierec: sweeping factors…",  # at the first tick after 1 s; no time left told
+        "movierec: sweeping factors: 4/6 fits in 16.0 s",
+        "movierec: swept in 16.0 s",
+    ]
 
 
 def test_durations_read_naturally() -> None:
@@ -323,7 +342,7 @@ def test_evaluation_counts_runs_and_notes_each_result(tiny) -> None:
         evaluate(tiny, get_protocol("ratio"), specs, seeds=[1, 2])
     outer = [e for e in recording.steps() if e[6] is None]
     assert len(outer) == 1 and outer[0][1].startswith("evaluating 2 models on ml-1m")
-    assert outer[0][2:4] == (4, 4)  # 2 models × 2 seeds
+    assert outer[0][2:4] == (2, 2)  # a unit per split (2 seeds), both models fitted on each
     notes = [e[5] for e in recording.steps("noted")]
     assert len(notes) == 4 and all("ndcg@10" in note for note in notes)
     fits = [e for e in recording.steps() if e[6] is not None]

@@ -76,6 +76,7 @@ class Step:
         total: float | None,
         unit: str,
         parent: Step | None,
+        estimate: bool = True,
     ) -> None:
         self.reporter = reporter
         self.what = _clean(what)
@@ -83,6 +84,7 @@ class Step:
         self.total = total
         self.unit = unit
         self.parent = parent
+        self.estimate = estimate
         self.completed: float = 0
         self.status = ""
         self.last_note = ""
@@ -136,8 +138,11 @@ class Step:
     def seconds_left(self, now: float) -> float | None:
         """How long the rest may take at the rate measured so far: from the second unit on, the
         time per unit since the first (set-up excluded); after one unit, that unit's time. None
-        while nothing is measured (no total, no unit done yet), or when done."""
-        if not self.total or self._first is None or self.completed >= self.total:
+        while nothing is measured (no total, no unit done yet), when done, or when the units
+        differ too much for a rate to tell (``estimate=False``)."""
+        if not (self.estimate and self.total) or self._first is None:
+            return None
+        if self.completed >= self.total:
             return None
         first_at, first_done = self._first
         if self.completed > first_done and self._last_at > first_at:
@@ -195,15 +200,17 @@ def step(
     done: str | None = None,
     total: float | None = None,
     unit: str = "",
+    estimate: bool = True,
 ) -> Iterator[Step]:
     """Run the ``with`` block as one reported step: ``what`` it does (``fitting ALS``), what the
     end line says it ``done`` (``fitted ALS``), and, when it counts units, their ``total`` and
-    ``unit`` (``iterations``; ``bytes`` shows MB)."""
+    ``unit`` (``iterations``; ``bytes`` shows MB). ``estimate=False`` when units take very
+    different times (a sweep over model sizes): the time left is then never estimated."""
     reporter = _reporter.get()
     parent = _innermost.get()
     if parent is not None and parent.reporter is not reporter:
         parent = None
-    running = Step(reporter, what, done, total, unit, parent)
+    running = Step(reporter, what, done, total, unit, parent, estimate)
     token = _innermost.set(running)
     reporter.started(running)
     ok = False
@@ -408,7 +415,8 @@ class PlainReporter(_Display):
     def _due(self, top: Step, now: float) -> bool:
         # A step that counts units waits for its first one (at most until a status line would
         # be due), so that its start line can say how long it may take.
-        waiting = bool(top.total) and not top.completed and top.elapsed(now) < self.status_every
+        waiting = bool(top.total and top.estimate) and not top.completed
+        waiting = waiting and top.elapsed(now) < self.status_every
         return super()._due(top, now) and not waiting
 
     def _write(self, text: str) -> None:
@@ -441,7 +449,12 @@ class PlainReporter(_Display):
         if top.status:
             text += f" ({top.status})"
         for inner in self._steps[1:]:
-            text += f"; {inner.what}" + (f": {inner.counts()}" if inner.counts() else "")
+            counts, left = inner.counts(), _left(inner, now)
+            text += (
+                f"; {inner.what}"
+                + (f": {counts}" if counts else "")
+                + (f", {left}" if left else "")
+            )
             if inner.status:
                 text += f" ({inner.status})"
         notes = [s.last_note for s in self._steps if s.last_note]
@@ -471,6 +484,7 @@ class RichReporter(_Display):
         self._stream = stream
         self._progress: Any = None
         self._tasks: dict[int, Any] = {}  # id(step) → rich task id
+        self._updated: dict[int, float] = {}  # id(step) → when its row was last updated
 
     @property
     def console(self) -> Any:
@@ -526,6 +540,13 @@ class RichReporter(_Display):
             **self._fields(step, self.clock()),
         )
 
+    def changed(self, step: Step) -> None:
+        # A download advances per kilobyte: the bar redraws 10 times a second at most anyway.
+        now = self.clock()
+        if now - self._updated.get(id(step), -1.0) >= 0.1 or step.completed == step.total:
+            self._updated[id(step)] = now
+            super().changed(step)
+
     def _update(self, step: Step) -> None:
         task = self._tasks.get(id(step))
         if task is not None:
@@ -554,6 +575,7 @@ class RichReporter(_Display):
             self._progress.stop()  # transient: the bar leaves the screen
             self._progress = None
             self._tasks = {}
+        self._updated = {}
         if ok and shown:
             self.console.print(
                 end_line(step, self.clock()), soft_wrap=True, markup=False, highlight=False

@@ -115,8 +115,8 @@ def als_sweep(
     """NDCG@``k`` of ALS for each value of ``setting`` on the protocol's first split of ``seed``;
     returns the values and the part scored ("valid" when there is one, else "test")."""
     what = f"ALS's NDCG@{k} against {setting} ({len(values)} fits)"
-    with progress.step(
-        f"measuring {what}", done=f"measured {what}", total=len(values), unit="fits"
+    with progress.step(  # no time left estimated: a fit's time grows with the setting
+        f"measuring {what}", f"measured {what}", len(values), "fits", estimate=False
     ) as step:
         split = protocol.splits(data, seed)[0]
         part = "valid" if split.valid.nnz else "test"

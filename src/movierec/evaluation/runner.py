@@ -265,7 +265,7 @@ def evaluate(
 
     ``k`` is the reported cut-off(s); ``extra_ks`` are measured too (for plots) but not reported.
     Validation items are never trained on; at test time they are masked, like train items.
-    Progress (one unit per run, each run's NDCG as a note) goes to :mod:`movierec.progress`.
+    Progress (one unit per split, each run's NDCG as a note) goes to :mod:`movierec.progress`.
     """
     report_ks = sorted({int(k)} if isinstance(k, (int, np.integer)) else {int(v) for v in k})
     if not report_ks or report_ks[0] < 1:
@@ -279,21 +279,23 @@ def evaluate(
     models = f"{len(specs)} model{'s' if len(specs) != 1 else ''}"
     seeded = f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}"
     what = f"{models} on {data.dataset}, protocol {protocol.name}, {seeded}"
-    with progress.step(f"evaluating {what}", done=f"evaluated {what}", unit="runs") as step:
+    # One unit per split (seed × fold), every model fitted on it: models differ too much in
+    # time for one model's run to tell how long the next one's takes.
+    with progress.step(f"evaluating {what}", done=f"evaluated {what}", unit="splits") as step:
         for seed in seeds:
             splits = protocol.splits(data, int(seed))
-            step.update(total=len(seeds) * len(splits) * len(specs))
+            step.update(total=len(seeds) * len(splits))
             for fold, split in enumerate(splits):
-                for spec in specs:
-                    step.update(status=f"{spec.label}, seed {seed}, split {fold + 1}")
+                for number, spec in enumerate(specs, start=1):
+                    step.update(status=f"model {number}/{len(specs)}: {spec.label}")
                     run = _fit_and_measure(spec, split, int(seed), fold, all_ks, batch_size)
                     runs.append(run)
-                    step.advance()
                     step.note(
                         f"{spec.label} seed {seed} split {fold + 1}: "
                         f"ndcg@{report_ks[0]} {run.metrics[('ndcg', report_ks[0])]:.4f}, "
                         f"fit {run.fit_seconds:.1f} s"
                     )
+                step.advance()
     interactions = data.interactions
     description = {
         **protocol.to_dict(),
