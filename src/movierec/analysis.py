@@ -5,63 +5,31 @@ A movie's popularity is its number of kept ratings (see :mod:`movierec.catalogue
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
 from . import config
 from .catalogue import popularity_of
 from .datasets import Dataset
+from .datasets.summary import Stats, rating_counts, stats
 
-
-def _described(description: str) -> Any:
-    """A dataclass field with a description (which the web API's schema shows)."""
-    return field(metadata={"description": description})
-
-
-@dataclass(frozen=True)
-class Stats:
-    """Counts before and after the ``min_rating`` filter (users and movies with kept ratings)."""
-
-    dataset: str = _described("the MovieLens release, e.g. ml-1m")
-    ratings_total: int = _described("every rating in the dataset")
-    ratings_kept: int = _described("ratings at or above min_rating")
-    kept_ratio: float = _described("ratings_kept / ratings_total, rounded to 6 decimals")
-    users: int = _described("users with at least one kept rating")
-    movies: int = _described("movies with at least one kept rating")
-    users_total: int = _described("users with any rating")
-    movies_total: int = _described("movies with any rating")
-    min_rating: float = _described("the lowest rating kept")
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+__all__ = [
+    "Stats",
+    "genre_counts",
+    "kept_mask",
+    "long_tail",
+    "main_genres",
+    "popular",
+    "popularity",
+    "rating_distribution",
+    "stats",
+    "top_share",
+    "user_counts",
+]
 
 
 def kept_mask(dataset: Dataset, min_rating: float = config.MIN_RATING) -> np.ndarray:
     return dataset.ratings["rating"].to_numpy() >= min_rating
-
-
-def stats(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Stats:
-    """How many ratings, users and movies there are, and how many the filter keeps.
-
-    ``kept_ratio`` is ``ratings_kept / ratings_total`` (0.8363 on ML-1M at min_rating 3).
-    """
-    ratings = dataset.ratings
-    keep = kept_mask(dataset, min_rating)
-    total, kept = len(ratings), int(keep.sum())
-    return Stats(
-        dataset=dataset.name,
-        ratings_total=total,
-        ratings_kept=kept,
-        kept_ratio=round(kept / total, 6) if total else 0.0,
-        users=int(np.unique(ratings["user_id"].to_numpy()[keep]).size),
-        movies=int(np.unique(ratings["movie_id"].to_numpy()[keep]).size),
-        users_total=int(ratings["user_id"].nunique()),
-        movies_total=int(ratings["movie_id"].nunique()),
-        min_rating=float(min_rating),
-    )
 
 
 def popularity(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.Series:
@@ -91,11 +59,10 @@ def popular(dataset: Dataset, n: int = 30, min_rating: float = config.MIN_RATING
 def rating_distribution(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.DataFrame:
     """Ratings per star value before and after the filter: indexed by ``rating``, with columns
     ``all`` and ``kept`` (0 below ``min_rating``), lowest star value first."""
-    values, counts = np.unique(dataset.ratings["rating"].to_numpy(), return_counts=True)
-    index = pd.Index(values.astype(float), name="rating")
+    rows = rating_counts(dataset, min_rating)
     return pd.DataFrame(
-        {"all": counts.astype(int), "kept": np.where(values >= min_rating, counts, 0).astype(int)},
-        index=index,
+        {"all": [a for _, a, _ in rows], "kept": [k for _, _, k in rows]},
+        index=pd.Index([r for r, _, _ in rows], name="rating", dtype=float),
     )
 
 

@@ -19,6 +19,7 @@ from .atomic import only_names, replace_folder
 from .errors import ModelError
 
 if TYPE_CHECKING:
+    from .catalogue import Catalogue
     from .datasets import Dataset
     from .recommender import Recommender
 
@@ -36,8 +37,9 @@ def _meta_model() -> Any:
     """The pydantic schema of ``meta.json`` (built on first use: pydantic loads lazily)."""
     from typing import Literal
 
-    from pydantic import BaseModel, ConfigDict, Field, field_validator
+    from pydantic import BaseModel, ConfigDict, Field
 
+    from .datasets.summary import Stats
     from .interactions import WEIGHTINGS
 
     class Strict(BaseModel):
@@ -53,6 +55,10 @@ def _meta_model() -> Any:
         name: str = Field(min_length=1, max_length=100)
         fingerprint: str = Field(min_length=1, max_length=200)
 
+    class SummaryMeta(Strict):
+        stats: Stats
+        ratings: list[tuple[float, int, int]] = Field(max_length=1000)
+
     class Meta(Strict):
         format_version: int = Field(ge=1)
         settings: SettingsMeta
@@ -60,25 +66,29 @@ def _meta_model() -> Any:
         n_users: int = Field(ge=0)
         n_items: int = Field(ge=1)
         favourite_weight: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-
-        @field_validator("favourite_weight", mode="before")
-        @classmethod
-        def _int_weight(cls, value: Any) -> Any:  # 5 as well as 5.0 (JSON does not keep it)
-            return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        summary: SummaryMeta | None = None  # absent in models saved before movierec 0.2
 
     return Meta
 
 
+def _raw_meta(directory: Path) -> Any:
+    """``meta.json`` as JSON, unchecked; None when it is missing or not JSON at all."""
+    try:
+        return json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
 def is_model_folder(directory: Path) -> bool:
     """Whether ``directory`` holds a movierec model and nothing else (so it may be replaced)."""
+    meta = _raw_meta(directory)
     try:
-        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
         return (
             isinstance(meta, dict)
             and {"format_version", "settings", "dataset"} <= set(meta)
             and only_names(directory, MODEL_FILES, ["model.*.npy"])
         )
-    except (OSError, ValueError):
+    except OSError:  # the folder cannot be listed
         return False
 
 
@@ -99,6 +109,7 @@ def write(recommender: Recommender, directory: str | Path) -> Path:
             "n_users": len(recommender.users),
             "n_items": len(recommender.items),
             "favourite_weight": recommender.favourite_weight,
+            "summary": recommender.summary(),
         }
         small: dict[str, np.ndarray] = {
             "user_ids": recommender.users.ids,
@@ -140,7 +151,8 @@ def read_meta(directory: Path) -> dict[str, Any]:
                 f"{RETRAIN}"
             )
     try:
-        meta = _meta_model().model_validate(raw)
+        # JSON mode: strict types as JSON has them (5 is a valid float, "5" no number)
+        meta = _meta_model().model_validate_json(json.dumps(raw))
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"]) or "the top level"
@@ -226,9 +238,43 @@ def check_answers(directory: Path, model: Any, n_users: int, n_items: int) -> No
         )
 
 
-def read(directory: Path, dataset: Dataset) -> Recommender:
-    """The recommender saved in ``directory``, for ``dataset``, after every check above;
-    ModelError naming the first problem otherwise."""
+def self_contained(directory: Path) -> bool:
+    """Whether the model in ``directory`` answers without its dataset's ratings: it holds its
+    catalogue and the data's summary (models saved before movierec 0.2 may not)."""
+    meta = _raw_meta(directory)
+    return isinstance(meta, dict) and "summary" in meta and (directory / CATALOGUE_FILE).is_file()
+
+
+def _without_ratings(meta: dict[str, Any], directory: Path, catalogue: Catalogue) -> Dataset:
+    """The identity of the data a model was trained on, its movies from the saved catalogue,
+    and no ratings: what the model needs to answer, without reading the ratings."""
+    from .datasets import Dataset
+
+    name = meta["dataset"]["name"]
+
+    class SavedDataset(Dataset):
+        @property
+        def ratings(self) -> Any:
+            raise self._needs_ratings()
+
+        def column(self, key: str) -> np.ndarray:
+            raise self._needs_ratings()
+
+        def _needs_ratings(self) -> ModelError:
+            return ModelError(
+                f"this needs the ratings of {name}, which the saved model at {directory} does "
+                "not hold: load it with its dataset (--dataset/--data-dir, or "
+                "Recommender.load(DIR, dataset))"
+            )
+
+    return SavedDataset(name, {}, catalogue.movies_frame, meta["dataset"]["fingerprint"], directory)
+
+
+def read(directory: Path, dataset: Dataset | None = None) -> Recommender:
+    """The recommender saved in ``directory`` after every check above (ModelError naming the
+    first problem otherwise). With ``dataset``, its identity must match the model's; without,
+    the model answers from the folder alone and never reads ratings (see
+    :func:`self_contained`)."""
     from .catalogue import Catalogue
     from .interactions import Vocabulary
     from .models import MODELS, make_model
@@ -236,8 +282,15 @@ def read(directory: Path, dataset: Dataset) -> Recommender:
     from .settings import Settings
 
     meta = read_meta(directory)
+    if dataset is None and not self_contained(directory):
+        raise ModelError(
+            f"the model at {directory} was saved by an older movierec without its catalogue "
+            "and data summary: load it with its dataset (--dataset/--data-dir), or retrain it"
+        )
     saved = meta["dataset"]
-    if saved["name"] != dataset.name or saved["fingerprint"] != dataset.fingerprint:
+    if dataset is not None and (
+        saved["name"] != dataset.name or saved["fingerprint"] != dataset.fingerprint
+    ):
         raise ModelError(
             f"the model at {directory} was trained on {saved['name']} "
             f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
@@ -268,6 +321,12 @@ def read(directory: Path, dataset: Dataset) -> Recommender:
             f"the model at {directory} is corrupt (its catalogue lacks some of its movies); "
             f"{RETRAIN}"
         )
-    return Recommender(
+    if dataset is None:
+        assert catalogue is not None  # self_contained() checked the file
+        dataset = _without_ratings(meta, directory, catalogue)
+    recommender = Recommender(
         dataset, model, users, items, settings, None, catalogue, meta["favourite_weight"]
     )
+    if meta["summary"] is not None:
+        recommender.__dict__["saved_summary"] = meta["summary"]
+    return recommender

@@ -24,6 +24,8 @@ from .errors import TitleError
 from .titles import Resolution, TitleIndex
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .datasets import Dataset
 
 
@@ -70,6 +72,16 @@ class Catalogue:
     genres: list[str]  # "|"-joined, "" when none
     years: np.ndarray  # 0 when unknown
     popularity: np.ndarray  # kept ratings (≥ min_rating), saved as the column "count"
+
+    def movies_frame(self) -> pd.DataFrame:
+        """The movies as :attr:`Dataset.movies` has them: indexed by ``movie_id``, with
+        ``title``, ``genres`` and ``year``."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"title": self.titles, "genres": self.genres, "year": self.years.astype(np.int32)},
+            index=pd.Index(self.movie_ids, name="movie_id"),
+        )
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, min_rating: float = config.MIN_RATING) -> Catalogue:

@@ -127,20 +127,37 @@ def _dataset(dataset: str | None, data_dir: Path | None, min_rating: float | Non
 
 
 def _recommender(
-    dataset: Any, min_rating: float, model: Path | None, titles: list[str] | None = None
+    dataset: str | None,
+    data_dir: Path | None,
+    min_rating: float,
+    model: Path | None,
+    titles: list[str] | None = None,
+    loaded: Any = None,
 ) -> Any:
-    """The saved model (``--model``), the cached default one, or a default one trained now —
-    after ``titles`` are checked, so a typo fails before a training run."""
+    """The saved model (``--model``: from its folder alone, never reading ratings, when it is
+    self-contained), the cached default one, or a default one trained now — after ``titles``
+    are checked, so a typo fails before a training run. ``loaded``: the dataset, if the
+    command has loaded it already."""
+    from .bundle import self_contained
     from .model_cache import cached_recommender, model_cache_dir
     from .recommender import Recommender, resolve_movies
     from .settings import default_settings
 
+    if model is not None and loaded is None and self_contained(model):
+        rec = Recommender.load(model)
+        if dataset is not None and dataset != rec.dataset.name:
+            raise MovieRecError(
+                f"--model {model} was trained on {rec.dataset.name}, not {dataset}; drop "
+                "--dataset, or pick a model of that dataset"
+            )
+        return rec
+    ds = loaded if loaded is not None else _dataset(dataset, data_dir, min_rating)
     if model is not None:
-        return Recommender.load(model, dataset)
-    settings = default_settings(dataset, min_rating)
-    if titles and not (model_cache_dir(dataset, settings) / "meta.json").is_file():
-        resolve_movies(dataset, titles, min_rating)
-    return cached_recommender(dataset, settings)  # its progress: movierec.progress
+        return Recommender.load(model, ds)
+    settings = default_settings(ds, min_rating)
+    if titles and not (model_cache_dir(ds, settings) / "meta.json").is_file():
+        resolve_movies(ds, titles, min_rating)
+    return cached_recommender(ds, settings)  # its progress: movierec.progress
 
 
 @app.command()
@@ -173,33 +190,41 @@ def stats(
     )
 
 
+def _catalogue(
+    dataset: str | None, data_dir: Path | None, min_rating: float, model: Path | None
+) -> Any:
+    """The movies with their popularity: a saved model's (``--model``, no ratings read), or the
+    dataset's."""
+    from .catalogue import Catalogue
+
+    if model is not None:
+        return _recommender(dataset, data_dir, min_rating, model).catalogue
+    return Catalogue.from_dataset(_dataset(dataset, data_dir, min_rating), min_rating)
+
+
 @app.command()
 def popular(
     n: CountOpt = 30,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The N movies with the most kept ratings."""
-    from .analysis import popular as compute
-
     _check_n(n)
-    frame = compute(_dataset(dataset, data_dir, min_rating), n, min_rating)
+    catalogue = _catalogue(dataset, data_dir, min_rating, model)
+    ids, popularity = catalogue.most_popular(n)
+    movies = [(catalogue.movie(int(i)), int(p)) for i, p in zip(ids, popularity)]
     if as_json:
-        emit_json(
-            [
-                {"movie_id": int(r.movie_id), "title": r.title, "count": int(r.count)}
-                for r in frame.itertuples()
-            ]
-        )
+        emit_json([{"movie_id": m.movie_id, "title": m.title, "count": p} for m, p in movies])
         return
     table(
-        f"The {len(frame)} most popular movies",
+        f"The {len(movies)} most popular movies",
         ["#", "movie_id", "title", "genres", "count"],
         [
-            [i, r.movie_id, r.title, r.genres.replace("|", ", "), r.count]
-            for i, r in enumerate(frame.itertuples(), start=1)
+            [i, m.movie_id, m.title, ", ".join(m.genres), p]
+            for i, (m, p) in enumerate(movies, start=1)
         ],
     )
 
@@ -211,14 +236,13 @@ def search(
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
+    model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find movies by title: exact matches first, then titles that start with the query, then
     those holding every word of it, then near misses (typos)."""
-    from .catalogue import Catalogue
-
     _check_n(n)
-    catalogue = Catalogue.from_dataset(_dataset(dataset, data_dir, min_rating), min_rating)
+    catalogue = _catalogue(dataset, data_dir, min_rating, model)
     movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
     found = [m for m in movies if m is not None]
     if as_json:
@@ -248,8 +272,7 @@ def similar(
 ) -> None:
     """Movies similar to one movie, by the model's item-item similarity."""
     _check_n(n)
-    ds = _dataset(dataset, data_dir, min_rating)
-    rec = _recommender(ds, min_rating, model, [title])
+    rec = _recommender(dataset, data_dir, min_rating, model, [title])
     movie = _named(rec, [title])[0]
     results = rec.similar(movie.movie_id, n)
     if as_json:
@@ -273,8 +296,7 @@ def recommend(
 ) -> None:
     """Recommendations for someone who likes the given movies (folded in, no retraining)."""
     _check_n(n)
-    ds = _dataset(dataset, data_dir, min_rating)
-    rec = _recommender(ds, min_rating, model, like)
+    rec = _recommender(dataset, data_dir, min_rating, model, like)
     liked_movies = _named(rec, like)
     liked_ids = [m.movie_id for m in liked_movies]
     results = rec.recommend(liked_ids, n, explain=explain)
@@ -297,8 +319,7 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """The preference score for one movie of someone who likes the given movies."""
-    ds = _dataset(dataset, data_dir, min_rating)
-    rec = _recommender(ds, min_rating, model, [*like, title])
+    rec = _recommender(dataset, data_dir, min_rating, model, [*like, title])
     *liked_movies, movie = _named(rec, [*like, title])
     result = rec.score([m.movie_id for m in liked_movies], movie.movie_id)
     if as_json:
@@ -488,7 +509,7 @@ def report(
     evaluation = read_evaluation(eval_file) if eval_file is not None else None
     directory = prepare_output(out)
     ds = _dataset(dataset, data_dir, min_rating)
-    rec = _recommender(ds, min_rating, model)
+    rec = _recommender(dataset, data_dir, min_rating, model, loaded=ds)  # charts need ratings
     written = build_report(ds, rec, directory, min_rating, evaluation)
     line(f"Report written: {written.index} ({len(written.images)} charts)", stderr=True)
 
@@ -515,7 +536,7 @@ def serve(
 
     from .web import create_app
 
-    rec = _recommender(_dataset(dataset, data_dir, min_rating), min_rating, model)
+    rec = _recommender(dataset, data_dir, min_rating, model)
     web_app = create_app(rec)
     # Each request is one small solve; BLAS threads would only contend with the server's own.
     threadpool_limits(limits=1, user_api="blas")

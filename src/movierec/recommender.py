@@ -373,10 +373,27 @@ class Recommender:
         model, which is replaced whole: a failed save leaves it as it was."""
         return bundle.write(self, directory)
 
+    def summary(self) -> dict[str, Any]:
+        """The data in numbers: ``{"stats": Stats as a dict, "ratings": [[rating, all, kept],
+        …]}`` (see :mod:`movierec.datasets.summary`), from the ratings, or as saved with the
+        model when it was loaded without them."""
+        saved = self.__dict__.get("saved_summary")
+        if saved is not None:
+            return {"stats": dict(saved["stats"]), "ratings": [list(r) for r in saved["ratings"]]}
+        from .datasets.summary import rating_counts, stats
+
+        min_rating = self.settings.min_rating
+        return {
+            "stats": stats(self.dataset, min_rating).to_dict(),
+            "ratings": [list(r) for r in rating_counts(self.dataset, min_rating)],
+        }
+
     @classmethod
-    def load(cls, directory: str | Path, dataset: Dataset) -> Recommender:
-        """Load a saved recommender for ``dataset`` (see :func:`movierec.bundle.read`);
-        ModelError if it is corrupt, from a newer movierec, or was trained on other data."""
+    def load(cls, directory: str | Path, dataset: Dataset | None = None) -> Recommender:
+        """Load a saved recommender (see :func:`movierec.bundle.read`): without ``dataset`` it
+        answers from the folder alone, never reading ratings (``recommend_for_user`` and
+        retraining then need the dataset); ModelError if it is corrupt, from a newer movierec,
+        or was trained on other data."""
         return bundle.read(Path(directory), dataset)
 
 

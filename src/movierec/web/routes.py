@@ -17,7 +17,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ..analysis import rating_distribution, stats
 from ..errors import TitleError
 from ..recommender import Movie, Recommender, Scored
 from .body import MAX_BODY_BYTES, MAX_JSON_DEPTH, JsonBodyRoute
@@ -74,15 +73,13 @@ class Served:
 
 def _summary(recommender: Recommender) -> BaseModel:
     """The /api/stats answer: the dataset's :class:`~movierec.analysis.Stats`, the served
-    model and the ratings per star value."""
-    dataset, min_rating = recommender.dataset, recommender.settings.min_rating
-    table = rating_distribution(dataset, min_rating)
-    per_star = zip(table.index.tolist(), table["all"].tolist(), table["kept"].tolist())
+    model and the ratings per star value (saved with the model: no ratings are read)."""
+    summary = recommender.summary()
     return StatsOut(
-        **stats(dataset, min_rating).to_dict(),
+        **summary["stats"],
         model=recommender.settings.model,
         model_description=recommender.describe(),
-        rating_distribution=[Rating(rating=r, all=a, kept=k) for r, a, k in per_star],
+        rating_distribution=[Rating(rating=r, all=a, kept=k) for r, a, k in summary["ratings"]],
     )
 
 
