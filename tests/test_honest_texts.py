@@ -264,3 +264,11 @@ def test_ratings_per_user_marks_the_fewest_and_the_most(small) -> None:
     texts = [text.get_text() for text in charts.ratings_per_user(small).axes[0].texts]
     assert any(text.startswith(f"fewest: {counts.min():,}") for text in texts)
     assert any(text.startswith(f"most: {counts.max():,}") for text in texts)
+
+
+def test_a_dataset_says_how_many_movies_are_rated_and_how_many_listed(small) -> None:
+    rated = small.ratings["movie_id"].nunique()
+    assert repr(small) == (
+        f"Dataset('ml-latest-small', {len(small.ratings):,} ratings of {rated:,} movies; "
+        f"the movies file lists {len(small.movies):,})"
+    )

@@ -102,9 +102,10 @@ class Dataset:
         )
 
     def __repr__(self) -> str:
+        rated = len(np.unique(self.column("movie_id")))
         return (
-            f"Dataset({self.name!r}, {len(self.column('rating')):,} ratings, "
-            f"{len(self.movies):,} movies)"
+            f"Dataset({self.name!r}, {len(self.column('rating')):,} ratings of {rated:,} movies; "
+            f"the movies file lists {len(self.movies):,})"
         )
 
 

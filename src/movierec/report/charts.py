@@ -506,7 +506,7 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
             axes.set_title(EvaluationResults.label(metric, k))
             axes.set_ylim(0, max(float((rows["mean"] + errors).max()) * 1.15, 1e-3))
         runs = results.runs()
-        label = "one run" if runs == 1 else f"mean ± std over {runs or 'the'} runs"
+        label = "users' mean, one run" if runs == 1 else f"mean ± std over {runs or 'the'} runs"
         for axes in panels[: len(keys) : columns]:
             axes.set_ylabel(label)
         where = results.where()
