@@ -206,7 +206,8 @@ def data_dir(tmp_path: Path, monkeypatch) -> Path:
 
 
 def cached_file(tmp_path: Path) -> Path:
-    (found,) = (tmp_path / "cache" / "parsed").glob("*.npz")
+    """The one parsed-cache entry (a folder of .npy columns and meta.json)."""
+    (found,) = (tmp_path / "cache" / "parsed").iterdir()
     return found
 
 
@@ -225,12 +226,20 @@ def test_a_same_size_edit_with_the_old_mtime_is_not_served_stale(data_dir: Path)
 
 
 def rewrite_cache(change: Callable[[dict], None]) -> Callable[[Path], None]:
-    def apply(path: Path) -> None:
-        with np.load(path) as archive:
-            arrays = {k: archive[k] for k in archive.files}
+    """Rewrite the entry's columns and meta (``fingerprint``, ``source_sha256``) as ``change``
+    leaves them."""
+
+    def apply(folder: Path) -> None:
+        meta = json.loads((folder / "meta.json").read_text())
+        arrays = {p.stem: np.load(p) for p in folder.glob("*.npy")}
+        arrays |= {k: np.array(v) for k, v in meta.items()}
         change(arrays)
-        with open(path, "wb") as out:
-            np.savez(out, **arrays)
+        for path in folder.glob("*.npy"):
+            path.unlink()
+        kept = {k: str(arrays.pop(k)) for k in ("fingerprint", "source_sha256") if k in arrays}
+        (folder / "meta.json").write_text(json.dumps(kept))
+        for key, array in arrays.items():
+            np.save(folder / f"{key}.npy", array, allow_pickle=array.dtype == object)
 
     return apply
 
@@ -247,8 +256,9 @@ CACHE_DAMAGE: dict[str, Callable[[Path], None]] = {
     "another source": rewrite_cache(lambda a: a.update(source_sha256=np.array("0" * 64))),
     "values edited": rewrite_cache(lambda a: a.update(rating=a["rating"] + 1)),
     "2-D column": rewrite_cache(lambda a: a.update(rating=a["rating"].reshape(-1, 1))),
-    "garbage": lambda p: p.write_bytes(b"not a zip at all"),
-    "empty": lambda p: p.write_bytes(b""),
+    "garbage": lambda p: (p / "rating.npy").write_bytes(b"not an array at all"),
+    "empty": lambda p: (p / "rating.npy").write_bytes(b""),
+    "meta not JSON": lambda p: (p / "meta.json").write_text("{"),
     "a pickle": rewrite_cache(lambda a: a.update(rating=np.array([object()], dtype=object))),
 }
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -13,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import config, progress
-from ..atomic import write_atomically
 from ..errors import DataError
 from .fetch import cache_root, data_dir_from, find_local, locate
 from .registry import DatasetSpec, get_spec
@@ -21,7 +24,7 @@ from .registry import DatasetSpec, get_spec
 if TYPE_CHECKING:
     import pandas as pd
 
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 
 
 class Dataset:
@@ -148,24 +151,29 @@ _COLUMN_KINDS = {"user_id": "i", "movie_id": "i", "rating": "f", "timestamp": "i
 
 
 def _cache_path(spec: DatasetSpec, source_digest: str) -> Path:
-    return cache_root() / "parsed" / f"{spec.name}-v{_CACHE_VERSION}-{source_digest[:32]}.npz"
+    """A folder holding one ``.npy`` per column and ``meta.json``."""
+    return cache_root() / "parsed" / f"{spec.name}-v{_CACHE_VERSION}-{source_digest[:32]}"
 
 
-def _read_cached(path: Path, source_digest: str) -> tuple[dict[str, np.ndarray], str] | None:
-    """The cached columns, only if every check passes: the source digest they were parsed
-    from, the column names, kinds and lengths, and the fingerprint recomputed from them."""
-    if not path.is_file():
+def _read_cached(folder: Path, source_digest: str) -> tuple[dict[str, np.ndarray], str] | None:
+    """The cached columns, memory-mapped (read as they are used, never copied), only if every
+    check passes: the source digest they were parsed from, the column names, kinds and lengths,
+    and the fingerprint recomputed from them. A broken entry is removed (it is movierec's)."""
+    if not folder.is_dir():
         return None
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            columns = {k: archive[k] for k in archive.files}
-        stored_digest = str(columns.pop("source_sha256"))
-        fingerprint = str(columns.pop("fingerprint"))
-        names = set(columns)
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        stored = {path.stem: path for path in folder.glob("*.npy")}
+        order = [
+            *(k for k in _COLUMN_KINDS if k in stored),
+            *sorted(set(stored) - set(_COLUMN_KINDS)),
+        ]
+        columns = {k: np.load(stored[k], mmap_mode="r", allow_pickle=False) for k in order}
+        fingerprint = str(meta["fingerprint"])
         lengths = {len(column) for column in columns.values()}
         valid = (
-            stored_digest == source_digest
-            and {"user_id", "movie_id", "rating"} <= names <= set(_COLUMN_KINDS)
+            meta["source_sha256"] == source_digest
+            and {"user_id", "movie_id", "rating"} <= set(columns) <= set(_COLUMN_KINDS)
             and all(c.ndim == 1 and c.dtype.kind == _COLUMN_KINDS[k] for k, c in columns.items())
             and len(lengths) == 1
             and _fingerprint(columns) == fingerprint
@@ -173,28 +181,31 @@ def _read_cached(path: Path, source_digest: str) -> tuple[dict[str, np.ndarray],
     except Exception:
         valid = False
     if not valid:
-        print(f"movierec: rebuilding the broken parsed-ratings cache {path}", file=sys.stderr)
+        print(f"movierec: rebuilding the broken parsed-ratings cache {folder}", file=sys.stderr)
+        shutil.rmtree(folder, ignore_errors=True)
         return None
     return columns, fingerprint
 
 
 def _write_cached(
-    path: Path, columns: dict[str, np.ndarray], fingerprint: str, source_digest: str
+    folder: Path, columns: dict[str, np.ndarray], fingerprint: str, source_digest: str
 ) -> None:
+    """Write the entry whole: into a new folder beside it, then one rename."""
+    staging: Path | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(
-            path,
-            lambda out: np.savez(
-                out,
-                allow_pickle=False,
-                fingerprint=np.array(fingerprint),
-                source_sha256=np.array(source_digest),
-                **columns,
-            ),
-        )
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+        for key, column in columns.items():
+            np.save(staging / f"{key}.npy", np.ascontiguousarray(column), allow_pickle=False)
+        meta = {"fingerprint": fingerprint, "source_sha256": source_digest}
+        (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(staging, folder)
+        staging = None
     except OSError:
-        pass  # a read-only cache only costs speed
+        pass  # a read-only or full cache only costs speed
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.ndarray], str]:
