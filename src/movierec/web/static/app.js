@@ -319,7 +319,7 @@ async function loadPopular() {
 // The search box's example titles come from the loaded data set: its popular, short titles.
 function suggestTitles(movies) {
   const short = movies.map((m) => displayTitle(m.title)).filter((t) => t.length <= 20);
-  if (short.length) $("search").placeholder = `${short.slice(0, 3).join(", ")}…`;
+  if (short.length) $("search").placeholder = `${short.slice(0, 2).join(", ")}…`;
 }
 
 function renderPopular() {
