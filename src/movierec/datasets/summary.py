@@ -37,7 +37,12 @@ class Stats:
 
 
 def _distinct(values: np.ndarray) -> int:
-    return int(np.unique(values).size)
+    """How many different values (a sort and a comparison: np.unique's default is several times
+    slower on tens of millions of ids)."""
+    if not len(values):
+        return 0
+    ordered = np.sort(values)
+    return int(1 + np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
 def stats(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Stats:
