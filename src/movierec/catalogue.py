@@ -118,6 +118,14 @@ class Catalogue:
                 raise TitleError(f"no movie has id {int(ref)}{f' in {where}' if where else ''}")
             return Resolution(int(ref))
         if isinstance(ref, str):
+            number = ref.strip()
+            if (
+                number.isascii()
+                and number.isdigit()
+                and int(number) in self._position
+                and not any(title.startswith(number) for title in self.titles)
+            ):  # a movie id no title could mean: no need to build the title index
+                return Resolution(int(number))
             return self.titles_index.resolution(ref)
         raise TitleError(f"a movie is a title or a movie id, not {type(ref).__name__}")
 
