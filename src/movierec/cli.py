@@ -529,8 +529,6 @@ def serve(
     ] = True,
 ) -> None:
     """Serve the web page and JSON API (API docs at /docs) until Ctrl+C."""
-    import gc
-
     import uvicorn
     from threadpoolctl import threadpool_limits
 
@@ -540,10 +538,6 @@ def serve(
     web_app = create_app(rec)
     # Each request is one small solve; BLAS threads would only contend with the server's own.
     threadpool_limits(limits=1, user_api="blas")
-    # The model and tables live as long as the server: move them out of the garbage collector's
-    # sight, so its full collections stay short and do not stretch the latency tail.
-    gc.collect()
-    gc.freeze()
     line(
         f"Serving {rec.dataset.name} at http://{host}:{port}/ (API docs at /docs); Ctrl+C stops",
         stderr=True,
