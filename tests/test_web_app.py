@@ -1,5 +1,6 @@
 """How the web app is put together: state prepared by the lifespan, and work that grows with the
-model, the catalogue or the body done in worker threads rather than on the event loop."""
+model, the catalogue or the body done on the event loop when the model answers quickly (timed at
+start-up), in worker threads otherwise."""
 
 from __future__ import annotations
 
@@ -63,21 +64,39 @@ def test_state_is_prepared_by_the_lifespan(small_recommender: Recommender) -> No
         ("GET", "/api/movies/search", {"params": {"q": "toy"}}, "search"),
     ],
 )
-def test_model_work_runs_off_the_event_loop(
-    client: Any,
+@pytest.mark.parametrize("inline", [True, False], ids=["quick model", "slow model"])
+def test_model_work_runs_where_the_start_up_timing_says(
     small_recommender: Recommender,
     monkeypatch: pytest.MonkeyPatch,
     method: str,
     url: str,
     kwargs: dict[str, Any],
     work: str,
+    inline: bool,
 ) -> None:
+    from fastapi.testclient import TestClient
+
+    from movierec.web import routes
+
+    monkeypatch.setattr(routes, "INLINE_SECONDS", 10.0 if inline else 0.0)
     seen: list[str] = []
-    monkeypatch.setattr(
-        small_recommender, work, where_it_runs(seen, getattr(small_recommender, work))
-    )
-    assert client.request(method, url, **kwargs).status_code == 200
-    assert seen == ["worker thread"]
+    with TestClient(create_app(small_recommender)) as client:
+        monkeypatch.setattr(
+            small_recommender, work, where_it_runs(seen, getattr(small_recommender, work))
+        )
+        assert client.request(method, url, **kwargs).status_code == 200
+    assert seen == ["event loop" if inline else "worker thread"]
+
+
+def test_the_start_up_timing_decides_where_answers_are_computed(
+    small_recommender: Recommender, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from movierec.web import routes
+
+    monkeypatch.setattr(routes, "INLINE_SECONDS", 10.0)
+    assert Served.prepare(small_recommender).inline
+    monkeypatch.setattr(routes, "INLINE_SECONDS", 0.0)
+    assert not Served.prepare(small_recommender).inline
 
 
 @pytest.mark.parametrize(

@@ -1,21 +1,25 @@
 """The JSON API's routes: HTTP in, one Recommender call, JSON out.
 
 The routes answer from a :class:`Served` that the app's lifespan prepares once and each route
-receives through the ``served`` dependency. Routes whose work grows with the model or the
-catalogue (search, similar, recommend, score: fuzzy matching, fold-in, scoring every movie;
-BPR's fold-in trains for a moment) are plain ``def``, so FastAPI runs them in its thread pool
-and the event loop keeps answering; lookups that take microseconds stay ``async def``, where a
-trip to a worker thread would cost more than the answer.
+receives through the ``served`` dependency. Work that grows with the model or the catalogue
+(search, similar, recommend, score) runs on the event loop when the served model answers a
+typical request in under a millisecond (timed at start-up; EASE and ALS fold-ins on ML-1M do):
+there a trip to a worker thread costs more than the answer, and under load the threads' fight
+for the GIL tripled the server's CPU per request. Otherwise (BPR's fold-in trains for a moment,
+a huge catalogue) it runs in the thread pool, so the event loop keeps answering.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from ..errors import TitleError
 from ..recommender import Movie, Recommender, Scored
@@ -32,6 +36,10 @@ from .schemas import (
     StatsOut,
 )
 
+T = TypeVar("T")
+INLINE_SECONDS = 0.001
+"""A typical answer quicker than this is computed on the event loop."""
+
 
 @dataclass(frozen=True)
 class Served:
@@ -41,21 +49,32 @@ class Served:
     recommender: Recommender
     popularity: dict[int, int]
     summary: BaseModel  # a StatsOut
+    inline: bool = True  # answer on the event loop (see the module's docstring)
 
     @classmethod
     def prepare(cls, recommender: Recommender) -> Served:
-        """Compute the summary, and build the recommender's lazy lookups and model caches now
-        rather than in the first requests' threads (a fraction of a second)."""
+        """Compute the summary, build the recommender's lazy lookups and model caches now
+        rather than in the first requests, and time a typical answer (five liked movies, ten
+        explained recommendations) to choose where the routes compute."""
         popularity = recommender.popularity
-        top = int(popularity.index[0])
-        recommender.similar(top, 1)
-        recommender.recommend([top], 1, explain=True)
+        top = [int(m) for m in popularity.index[:5]]
+        recommender.similar(top[0], 1)
         recommender.search("xyzzyq", 1)  # matches nothing, so builds every kind of title match
+        times = []
+        for _ in range(7):
+            started = time.perf_counter()
+            recommender.recommend(top, 10, explain=True)
+            times.append(time.perf_counter() - started)
         return cls(
             recommender,
             dict(zip(popularity.index.tolist(), popularity.tolist())),
             _summary(recommender),
+            inline=sorted(times)[3] < INLINE_SECONDS,
         )
+
+    async def run(self, work: Callable[[], T]) -> T:
+        """``work()`` on the event loop when answers are quick, else in the thread pool."""
+        return work() if self.inline else await run_in_threadpool(work)
 
     def info(self, movie: Movie) -> dict[str, Any]:
         """A movie as JSON, with its number of kept ratings."""
@@ -139,10 +158,11 @@ MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {404: UNKNOWN_MOVIE}
 
 
 @movies.get("/movies/search", summary="Search movies by title", response_model=list[MovieInfo])
-def search(model: Model, q: TitleQuery, n: CountQuery = 10) -> JSONResponse:
+async def search(model: Model, q: TitleQuery, n: CountQuery = 10) -> JSONResponse:
     """Movies whose titles match `q` (partial, accent- and typo-tolerant), best first;
     `ratings` 0 marks a movie the model cannot use as a favourite."""
-    return JSONResponse([model.info(movie) for movie in model.recommender.search(q, n)])
+    found = await model.run(lambda: model.recommender.search(q, n))
+    return JSONResponse([model.info(movie) for movie in found])
 
 
 @movies.get(
@@ -159,10 +179,11 @@ async def movie(model: Model, movie_id: MovieIdPath) -> JSONResponse:
     response_model=list[ScoredMovie],
     responses=MOVIE_ERRORS,
 )
-def similar(model: Model, movie_id: MovieIdPath, n: CountQuery = 10) -> JSONResponse:
+async def similar(model: Model, movie_id: MovieIdPath, n: CountQuery = 10) -> JSONResponse:
     """The `n` movies most similar to one movie (cosine of the model's item factors)."""
     model.known(movie_id)
-    return JSONResponse([_scored(item) for item in model.recommender.similar(movie_id, n)])
+    found = await model.run(lambda: model.recommender.similar(movie_id, n))
+    return JSONResponse([_scored(item) for item in found])
 
 
 @movies.get("/popular", summary="The most rated movies", response_model=list[MovieInfo])
@@ -176,24 +197,25 @@ async def popular(model: Model, n: CountQuery = 20) -> JSONResponse:
     summary="Recommendations for someone's favourite movies",
     response_model=list[ScoredMovie],
 )
-def recommend(model: Model, body: RecommendRequest) -> JSONResponse:
+async def recommend(model: Model, body: RecommendRequest) -> JSONResponse:
     """Top-`n` movies for someone who likes `liked`, folded in without retraining; the liked
     movies never come back. `explain` adds `because`: the liked titles that led to each."""
     for movie_id in body.liked:
         model.known(movie_id)
-    results = model.recommender.recommend(body.liked, body.n, body.explain)
+    results = await model.run(lambda: model.recommender.recommend(body.liked, body.n, body.explain))
     return JSONResponse([_scored(item) for item in results])
 
 
 @recommendations.post(
     "/score", summary="Score one movie for someone's favourite movies", response_model=ScoredMovie
 )
-def score(model: Model, body: ScoreRequest) -> JSONResponse:
+async def score(model: Model, body: ScoreRequest) -> JSONResponse:
     """The preference score of someone who likes `liked` for one movie; `liked` in the answer
     says whether the movie is one of them (its score then says little)."""
     for movie_id in [*body.liked, body.movie_id]:
         model.known(movie_id)
-    return JSONResponse(_scored(model.recommender.score(body.liked, body.movie_id)))
+    result = await model.run(lambda: model.recommender.score(body.liked, body.movie_id))
+    return JSONResponse(_scored(result))
 
 
 @dataset.get("/stats", summary="Dataset statistics", response_model=StatsOut)
