@@ -11,29 +11,18 @@ Prints a table of medians measured in this one run and writes ``bench/results/ca
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from timing import median_seconds, print_rows, write_results
 
 from movierec.datasets import get_spec
 from movierec.datasets.dataset import _fingerprint, file_digest, load_ratings_columns
 from movierec.datasets.parse import read_ratings
-
-
-def median_seconds(action: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def write_big_csv(folder: Path, source: dict[str, np.ndarray], rows: int) -> Path:
@@ -96,15 +85,8 @@ def main() -> None:
         rows.append(measure(f"{args.rows:,}-rating csv", big, "ml-25m", args.repeats))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    columns = list(rows[0])
-    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for row in rows:
-        print("  ".join(str(row[c]).ljust(w) for c, w in zip(columns, widths)))
-    out = Path(__file__).parent / "results" / "cache.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"repeats": args.repeats, "rows": rows}, indent=2) + "\n")
-    print(f"written {out}")
+    print_rows(rows)
+    write_results("cache", {"repeats": args.repeats, "rows": rows})
 
 
 if __name__ == "__main__":

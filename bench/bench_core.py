@@ -11,16 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from timing import median_seconds
 
 from movierec import Recommender, load_dataset
 from movierec.config import DEMO_FAVOURITES
@@ -30,15 +28,6 @@ from movierec.datasets.parse import read_ratings
 from movierec.demo import run_demo
 
 FAVOURITES = [1, 260, 2571, 608, 296]  # Toy Story, Star Wars IV, The Matrix, Fargo, Pulp Fiction
-
-
-def median_seconds(action: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def notebook_pipeline(folder: Path) -> None:

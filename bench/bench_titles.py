@@ -9,11 +9,9 @@ search runs per keystroke in the web page.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
-import time
 from collections.abc import Callable
-from pathlib import Path
+
+from timing import median_seconds, print_rows, write_results
 
 from movierec import load_dataset
 from movierec.catalogue import Catalogue
@@ -23,12 +21,7 @@ TYPED = ("t", "th", "the", "the m", "the ma", "the matr", "stroy", "star wars 5"
 
 
 def median_ms(action: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return round(statistics.median(times) * 1000, 3)
+    return round(median_seconds(action, repeats) * 1000, 3)
 
 
 def measure(name: str, repeats: int) -> dict[str, object]:
@@ -55,15 +48,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     rows = [measure(name, args.repeats) for name in ("ml-1m", "ml-latest-small")]
-    columns = list(rows[0])
-    widths = [max(len(c), *(len(str(r[c])) for r in rows)) for c in columns]
-    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
-    for row in rows:
-        print("  ".join(str(row[c]).ljust(w) for c, w in zip(columns, widths)))
-    out = Path(__file__).parent / "results" / "titles.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"repeats": args.repeats, "rows": rows}, indent=2) + "\n")
-    print(f"written {out}")
+    print_rows(rows)
+    write_results("titles", {"repeats": args.repeats, "rows": rows})
 
 
 if __name__ == "__main__":
