@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Collection
 from typing import Any
 
 # C0/C1 controls, DEL, bidi marks and overrides, and lone surrogates (undecodable bytes of
@@ -78,15 +79,23 @@ def emit_json(data: Any) -> None:
 
 
 def _cell(value: Any) -> Any:
+    """A cell as plain text: floats to 4 places, anything else cleaned; a rich ``Text`` (our
+    own, e.g. a two-line mean ± std) as it is."""
     from rich.text import Text
 
+    if isinstance(value, Text):
+        return value
     return Text(f"{value:.4f}" if isinstance(value, float) else clean(value))
 
 
 def table(
-    title: str, columns: list[str], rows: list[list[Any]], caption: str | None = None
+    title: str,
+    columns: list[str],
+    rows: list[list[Any]],
+    caption: str | None = None,
+    numeric: Collection[str] = NUMERIC_COLUMNS,
 ) -> None:
-    """A table on stdout; cells are plain text."""
+    """A table on stdout; cells are plain text; ``numeric`` columns are right-aligned."""
     from rich.table import Table
 
     out = Table(
@@ -96,7 +105,7 @@ def table(
         caption_justify="left",
     )
     for column in columns:
-        out.add_column(_cell(column), justify="right" if column in NUMERIC_COLUMNS else "left")
+        out.add_column(_cell(column), justify="right" if column in numeric else "left")
     for row in rows:
         out.add_row(*[_cell(v) for v in row])
     console().print(out)  # piped: the table keeps its natural width
@@ -116,13 +125,15 @@ def scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:
 def evaluation_table(result: Any, k: int) -> None:
     """One row per model, each metric as mean over std (two lines; the mean alone for one
     run, which has no spread), then fit seconds."""
+    from rich.text import Text
+
     from .evaluation.metrics import METRICS, SHORT_METRIC_LABELS
 
     described = result.protocol
     runs = len(result.runs_of(result.specs[0].label))
 
-    def shown(mean: float, std: float, digits: int) -> str:
-        return f"{mean:.{digits}f}\n±{std:.{digits}f}" if runs > 1 else f"{mean:.{digits}f}"
+    def shown(mean: float, std: float, digits: int) -> Text:
+        return Text(f"{mean:.{digits}f}\n±{std:.{digits}f}" if runs > 1 else f"{mean:.{digits}f}")
 
     rows = []
     for spec in result.specs:
@@ -141,23 +152,13 @@ def evaluation_table(result: Any, k: int) -> None:
         if len(seeds) == 1
         else "test, one run"
     )
-    from rich.table import Table
-    from rich.text import Text
-
-    out = Table(
-        title=Text(
-            f"{clean(described['dataset'])}, protocol {described['name']} "
-            f"({described['interactions']:,} interactions): {spread}"
-        ),
-        title_justify="left",
+    metric_columns = [f"{SHORT_METRIC_LABELS[metric]}@{k}" for metric in METRICS]
+    table(
+        f"{described['dataset']}, protocol {described['name']} "
+        f"({described['interactions']:,} interactions): {spread}",
+        ["model", *metric_columns, "fit s"],
+        rows,
         caption="P precision, R recall, Cov catalog coverage, PopBias mean popularity percentile "
         "of recommended items (0.5 neutral, 1 only the most popular); fit s: seconds to train",
-        caption_justify="left",
+        numeric={*metric_columns, "fit s"},
     )
-    out.add_column("model")
-    for metric in METRICS:
-        out.add_column(f"{SHORT_METRIC_LABELS[metric]}@{k}", justify="right")
-    out.add_column("fit s", justify="right")
-    for cells in rows:
-        out.add_row(Text(clean(cells[0])), *cells[1:])
-    console().print(out)
