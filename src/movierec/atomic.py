@@ -156,10 +156,13 @@ def replace_folder(
     owns: Callable[[Path], bool],
     what: str,
     flag: str = "--out",
+    last: str | None = None,
 ) -> Path:
     """Write a folder whole: ``fill`` writes into a new folder beside ``path``, which then takes
     the place of ``path`` (missing, empty, or a folder ``owns`` recognizes). On any failure,
-    interruption included, ``path`` is left as it was and the new folder is removed."""
+    interruption included, ``path`` is left as it was and the new folder is removed. ``last``
+    names the file whose presence marks the folder complete: where the folder must be filled
+    in place (the empty working folder), it is moved in after the others."""
     directory = check_replaceable(path, owns, what, flag)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.new-"))
@@ -169,7 +172,7 @@ def replace_folder(
         fill(staging)
         if directory.is_dir() and not any(directory.iterdir()) and directory == Path.cwd():
             # Renaming over the working folder would leave the shell in a deleted folder.
-            _move_into(staging, directory, last="meta.json")
+            _move_into(staging, directory, last)
             return directory
         if directory.is_dir() and any(directory.iterdir()):
             aside = Path(tempfile.mkdtemp(dir=directory.parent, prefix=f".{directory.name}.old-"))
@@ -188,7 +191,7 @@ def replace_folder(
     return directory
 
 
-def _move_into(source: Path, directory: Path, last: str) -> None:
+def _move_into(source: Path, directory: Path, last: str | None) -> None:
     """Move ``source``'s files into the empty ``directory``, ``last`` at the end (it is what
     marks the folder complete); on failure the moved files are taken back out."""
     names = sorted(p.name for p in source.iterdir())

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .atomic import only_names, replace_folder
+from .datasets import Dataset
 from .errors import ModelError
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
-    from .datasets import Dataset
     from .recommender import Recommender
 
 FORMAT_VERSION = 1
@@ -125,7 +125,7 @@ def write(recommender: Recommender, directory: str | Path) -> Path:
         # meta.json last: a folder with it is complete.
         (staging / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
-    return replace_folder(directory, fill, is_model_folder, "movierec model")
+    return replace_folder(directory, fill, is_model_folder, "movierec model", last=META_FILE)
 
 
 def read_meta(directory: Path) -> dict[str, Any]:
@@ -241,33 +241,41 @@ def check_answers(directory: Path, model: Any, n_users: int, n_items: int) -> No
 def self_contained(directory: Path) -> bool:
     """Whether the model in ``directory`` answers without its dataset's ratings: it holds its
     catalogue and the data's summary (models saved before movierec 0.2 may not)."""
-    meta = _raw_meta(directory)
-    return isinstance(meta, dict) and "summary" in meta and (directory / CATALOGUE_FILE).is_file()
+    return _answers_alone(_raw_meta(directory), directory)
 
 
-def _without_ratings(meta: dict[str, Any], directory: Path, catalogue: Catalogue) -> Dataset:
-    """The identity of the data a model was trained on, its movies from the saved catalogue,
-    and no ratings: what the model needs to answer, without reading the ratings."""
-    from .datasets import Dataset
+def _answers_alone(meta: Any, directory: Path) -> bool:
+    return (
+        isinstance(meta, dict)
+        and meta.get("summary") is not None
+        and (directory / CATALOGUE_FILE).is_file()
+    )
 
-    name = meta["dataset"]["name"]
 
-    class SavedDataset(Dataset):
-        @property
-        def ratings(self) -> Any:
-            raise self._needs_ratings()
+class SavedDataset(Dataset):
+    """The identity of the data a model was trained on and its movies (from the saved
+    catalogue), without the ratings: what a saved model needs to answer. Asking for the
+    ratings is a ModelError that says how to load the model with its dataset."""
 
-        def column(self, key: str) -> np.ndarray:
-            raise self._needs_ratings()
+    def __init__(self, meta: dict[str, Any], directory: Path, catalogue: Catalogue) -> None:
+        dataset = meta["dataset"]
+        super().__init__(
+            dataset["name"], {}, catalogue.movies_frame, dataset["fingerprint"], directory
+        )
 
-        def _needs_ratings(self) -> ModelError:
-            return ModelError(
-                f"this needs the ratings of {name}, which the saved model at {directory} does "
-                "not hold: load it with its dataset (--dataset/--data-dir, or "
-                "Recommender.load(DIR, dataset))"
-            )
+    @property
+    def ratings(self) -> Any:
+        raise self._needs_ratings()
 
-    return SavedDataset(name, {}, catalogue.movies_frame, meta["dataset"]["fingerprint"], directory)
+    def column(self, key: str) -> np.ndarray:
+        raise self._needs_ratings()
+
+    def _needs_ratings(self) -> ModelError:
+        return ModelError(
+            f"this needs the ratings of {self.name}, which the saved model at {self.source} "
+            "does not hold: load it with its dataset (--dataset/--data-dir, or "
+            "Recommender.load(DIR, dataset))"
+        )
 
 
 def read(directory: Path, dataset: Dataset | None = None) -> Recommender:
@@ -282,7 +290,7 @@ def read(directory: Path, dataset: Dataset | None = None) -> Recommender:
     from .settings import Settings
 
     meta = read_meta(directory)
-    if dataset is None and not self_contained(directory):
+    if dataset is None and not _answers_alone(meta, directory):
         raise ModelError(
             f"the model at {directory} was saved by an older movierec without its catalogue "
             "and data summary: load it with its dataset (--dataset/--data-dir), or retrain it"
@@ -322,11 +330,15 @@ def read(directory: Path, dataset: Dataset | None = None) -> Recommender:
             f"{RETRAIN}"
         )
     if dataset is None:
-        assert catalogue is not None  # self_contained() checked the file
-        dataset = _without_ratings(meta, directory, catalogue)
-    recommender = Recommender(
-        dataset, model, users, items, settings, None, catalogue, meta["favourite_weight"]
+        assert catalogue is not None  # checked above
+        dataset = SavedDataset(meta, directory, catalogue)
+    return Recommender(
+        dataset,
+        model,
+        users,
+        items,
+        settings,
+        catalogue=catalogue,
+        favourite_weight=meta["favourite_weight"],
+        summary=meta["summary"],
     )
-    if meta["summary"] is not None:
-        recommender.__dict__["saved_summary"] = meta["summary"]
-    return recommender

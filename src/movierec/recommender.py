@@ -85,6 +85,7 @@ class Recommender:
         interactions: Interactions | None = None,
         catalogue: Catalogue | None = None,
         favourite_weight: float | None = None,
+        summary: dict[str, Any] | None = None,
     ) -> None:
         self.dataset = dataset
         self.model = model
@@ -98,6 +99,7 @@ class Recommender:
         ):
             if value is not None:  # otherwise built from the dataset on first use
                 self.__dict__[name] = value
+        self._saved_summary = summary  # as saved with a model (see summary())
 
     def describe(self) -> str:
         """The loaded model in words, as the web page, the report and ``movierec train`` name
@@ -377,7 +379,7 @@ class Recommender:
         """The data in numbers: ``{"stats": Stats as a dict, "ratings": [[rating, all, kept],
         …]}`` (see :mod:`movierec.datasets.summary`), from the ratings, or as saved with the
         model when it was loaded without them."""
-        saved = self.__dict__.get("saved_summary")
+        saved = self._saved_summary
         if saved is not None:
             return {"stats": dict(saved["stats"]), "ratings": [list(r) for r in saved["ratings"]]}
         from .datasets.summary import rating_counts, stats
