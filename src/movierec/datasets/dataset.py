@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import config, progress
-from ..errors import DataError
+from ..atomic import replace_folder
+from ..errors import DataError, MovieRecError
 from .fetch import cache_root, data_dir_from, find_local, locate
 from .registry import DatasetSpec, get_spec
 
@@ -190,22 +189,20 @@ def _read_cached(folder: Path, source_digest: str) -> tuple[dict[str, np.ndarray
 def _write_cached(
     folder: Path, columns: dict[str, np.ndarray], fingerprint: str, source_digest: str
 ) -> None:
-    """Write the entry whole: into a new folder beside it, then one rename."""
-    staging: Path | None = None
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+    """Write the entry whole (:func:`movierec.atomic.replace_folder`): a reader sees all of it
+    or none."""
+
+    def fill(staging: Path) -> None:
         for key, column in columns.items():
             np.save(staging / f"{key}.npy", np.ascontiguousarray(column), allow_pickle=False)
         meta = {"fingerprint": fingerprint, "source_sha256": source_digest}
         (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(staging, folder)
-        staging = None
-    except OSError:
+
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        replace_folder(folder, fill, lambda _: True, "parsed cache", "the cache", last="meta.json")
+    except (OSError, MovieRecError):
         pass  # a read-only or full cache only costs speed
-    finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.ndarray], str]:
