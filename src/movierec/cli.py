@@ -99,12 +99,6 @@ LikeOpt = Annotated[
 ]
 
 
-def _check_n(n: int) -> None:
-    from .recommender import check_n
-
-    check_n(n, "-n")
-
-
 def _named(rec: Any, names: list[str]) -> list[Any]:
     """The movies named on the command line (titles or movie ids); a note on a choice made (the
     most rated of several movies with one title) goes to stderr, once per movie."""
@@ -212,7 +206,7 @@ def popular(
     as_json: JsonOpt = False,
 ) -> None:
     """The N movies with the most kept ratings."""
-    _check_n(n)
+    config.check_n(n, "-n")
     catalogue = _catalogue(dataset, data_dir, min_rating, model)
     ids, popularity = catalogue.most_popular(n)
     movies = [(catalogue.movie(int(i)), int(p)) for i, p in zip(ids, popularity)]
@@ -241,7 +235,7 @@ def search(
 ) -> None:
     """Find movies by title: exact matches first, then titles that start with the query, then
     those holding every word of it, then near misses (typos)."""
-    _check_n(n)
+    config.check_n(n, "-n")
     catalogue = _catalogue(dataset, data_dir, min_rating, model)
     movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
     found = [m for m in movies if m is not None]
@@ -271,7 +265,7 @@ def similar(
     as_json: JsonOpt = False,
 ) -> None:
     """Movies similar to one movie, by the model's item-item similarity."""
-    _check_n(n)
+    config.check_n(n, "-n")
     rec = _recommender(dataset, data_dir, min_rating, model, [title])
     movie = _named(rec, [title])[0]
     results = rec.similar(movie.movie_id, n)
@@ -295,7 +289,7 @@ def recommend(
     as_json: JsonOpt = False,
 ) -> None:
     """Recommendations for someone who likes the given movies (folded in, no retraining)."""
-    _check_n(n)
+    config.check_n(n, "-n")
     rec = _recommender(dataset, data_dir, min_rating, model, like)
     liked_movies = _named(rec, like)
     liked_ids = [m.movie_id for m in liked_movies]
@@ -427,7 +421,7 @@ def demo(
     """The course notebook's whole story in one run, done right."""
     from .demo import run_demo
 
-    _check_n(n)
+    config.check_n(n, "-n")
     report = run_demo(
         _dataset(dataset, data_dir, min_rating),
         like or config.DEMO_FAVOURITES,

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
+from .errors import MovieRecError
+
+MAX_N = 10_000
+"""The most results one call returns (the CLI and the Python API; the web has its own cap)."""
+
+
+def check_n(n: int, name: str = "n") -> int:
+    """``n`` (how many results) as an int from 1 to ``MAX_N``; MovieRecError otherwise."""
+    if isinstance(n, bool) or not isinstance(n, Integral) or not 0 < n <= MAX_N:
+        raise MovieRecError(f"{name} must be a whole number from 1 to {MAX_N:,}, got {n!r}")
+    return int(n)
+
+
 MIN_RATING = 3
 """Ratings below this are dropped; the rest are read as implicit feedback (a "play count")."""
 

@@ -34,7 +34,6 @@ MovieRef = str | int
 
 MAX_REASONS = 3
 REASON_SHARE = 0.5
-MAX_N = 10_000
 
 
 @dataclass(frozen=True)
@@ -58,13 +57,6 @@ class Scored:
         if self.liked is not None:
             out["liked"] = self.liked
         return out
-
-
-def check_n(n: int, name: str = "n") -> int:
-    """``n`` (how many results) as an int from 1 to ``MAX_N``; MovieRecError otherwise."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 < n <= MAX_N:
-        raise MovieRecError(f"{name} must be a whole number from 1 to {MAX_N:,}, got {n!r}")
-    return int(n)
 
 
 class Recommender:
@@ -215,11 +207,11 @@ class Recommender:
 
     def search(self, query: str, n: int = 10) -> list[Movie]:
         """Movies whose titles match ``query`` (partial, accent- and typo-tolerant)."""
-        return self._movies(self.titles.search(query, check_n(n)))
+        return self._movies(self.titles.search(query, config.check_n(n)))
 
     def popular(self, n: int = 30) -> list[tuple[Movie, int]]:
         """The ``n`` most popular movies, with their popularity (kept ratings)."""
-        ids, popularity = self.catalogue.most_popular(check_n(n))
+        ids, popularity = self.catalogue.most_popular(config.check_n(n))
         return [(m, int(p)) for m, p in zip(self._movies(ids), popularity)]
 
     # ---- the model's item vectors (for maps and reports) -----------------------------------
@@ -245,7 +237,7 @@ class Recommender:
     def similar(self, ref: MovieRef, n: int = 10) -> list[Scored]:
         """The ``n`` movies most similar to one movie (never the movie itself)."""
         movie = self.movie(ref)
-        indices, scores = self.model.similar_items(self._item_index(movie), check_n(n))
+        indices, scores = self.model.similar_items(self._item_index(movie), config.check_n(n))
         return [
             Scored(m, float(s)) for m, s in zip(self._movies(self.items.id_of(indices)), scores)
         ]
@@ -253,7 +245,7 @@ class Recommender:
     def _ranked(
         self, scores: np.ndarray, exclude: np.ndarray, n: int, explain_row: sp.csr_matrix | None
     ) -> list[Scored]:
-        best = top_n(scores, check_n(n), exclude=exclude)
+        best = top_n(scores, config.check_n(n), exclude=exclude)
         because: list[tuple[str, ...] | None] = [None] * len(best)
         if explain_row is not None and len(best):
             because = self._because(explain_row, best)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from ..analysis import Stats
 
 # Results one request may ask for (`n`): a public endpoint keeps its answers small. The facade's
-# own bound, recommender.MAX_N (10,000, for the command line and the Python API), lies beyond.
+# own bound, config.MAX_N (10,000, for the command line and the Python API), lies beyond.
 MAX_RESULTS = 100
 MAX_LIKED = 500
 MAX_QUERY_CHARS = 200
