@@ -31,12 +31,13 @@ from movierec.presets import get_preset, save_user_preset
 @dataclass(frozen=True)
 class Spec:
     """What one parameter accepts: ``kind`` int, float, bool or choice; bounds for numbers
-    (``open_low``: the lower bound itself is refused); ``choices`` for names."""
+    (``open_low``, ``open_high``: that bound itself is refused); ``choices`` for names."""
 
     kind: str
     low: float = -math.inf
     high: float = math.inf
     open_low: bool = False
+    open_high: bool = False
     choices: tuple[str, ...] = ()
 
 
@@ -44,8 +45,10 @@ def whole(low: int, high: int) -> Spec:
     return Spec("int", low, high)
 
 
-def number(low: float = -math.inf, high: float = math.inf, open_low: bool = False) -> Spec:
-    return Spec("float", low, high, open_low)
+def number(
+    low: float = -math.inf, high: float = math.inf, open_low: bool = False, open_high: bool = False
+) -> Spec:
+    return Spec("float", low, high, open_low, open_high)
 
 
 SEED_SPEC = whole(0, 2**32 - 1)
@@ -73,9 +76,19 @@ EXPECTED: dict[str, dict[str, Spec]] = {
     },
     "ease": {
         "regularization": number(0.0),
+        "dropout": number(0.0, 1.0, open_high=True),
+        "zero_diagonal": Spec("bool"),
         "user_weight_exponent": number(0.0, 2.0),
         "lowpass_rank": whole(0, 4096),
         "lowpass_weight": number(0.0),
+        "seed": SEED_SPEC,
+    },
+    "admm-slim": {
+        "l1": number(0.0),
+        "l2": number(0.0),
+        "rho": number(0.0, open_low=True),
+        "iterations": ITERATIONS_SPEC,
+        "user_weight_exponent": number(0.0, 2.0),
         "seed": SEED_SPEC,
     },
     "itemknn": {
@@ -116,6 +129,8 @@ def bad_values(spec: Spec) -> list[Any]:
                 out += [spec.low, 0]
         if math.isfinite(spec.high):
             out += [spec.high + 1e-9, spec.high + 1]
+            if spec.open_high:
+                out += [spec.high]
         return out + wrong_types
     if spec.kind == "bool":
         return [0, 1, "true", "yes", 1.0, np.int64(1)] + wrong_types[1:]
@@ -130,7 +145,10 @@ def good_values(spec: Spec) -> list[tuple[Any, Any]]:
     if spec.kind == "float":
         low = spec.low + 1e-9 if spec.open_low else spec.low
         high = spec.high if math.isfinite(spec.high) else 1e30
-        return [(low, low), (1, 1.0), (np.float32(0.5), 0.5), (high, high)]
+        if spec.open_high:
+            high -= 1e-9
+        ones = [(1, 1.0)] if high > 1 else []
+        return [(low, low), *ones, (np.float32(0.5), 0.5), (high, high)]
     if spec.kind == "bool":
         return [(True, True), (False, False), (np.bool_(True), True)]
     return [(choice, choice) for choice in spec.choices]
@@ -157,6 +175,7 @@ QUICK = {
     "ials": {"factors": 3, "iterations": 3},
     "bpr": {"factors": 3, "iterations": 3},
     "ease": {"regularization": 1.0},
+    "admm-slim": {"l2": 1.0, "rho": 10.0, "iterations": 3},
     "itemknn": {},
     "pop": {},
 }

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from movierec import config
 from movierec.errors import MovieRecError
 from movierec.models import (
+    ADMMSLIM,
     ALS,
     BPR,
     EASE,
@@ -42,6 +43,9 @@ FACTORIES: dict[str, Callable[[int], Model]] = {
         lowpass_weight=0.4,
         seed=seed,
     ),
+    "dlae": lambda seed: EASE(regularization=1.0, dropout=0.5, zero_diagonal=False, seed=seed),
+    "edlae": lambda seed: EASE(regularization=1.0, dropout=0.3, seed=seed),
+    "admm-slim": lambda seed: ADMMSLIM(l1=0.1, l2=1.0, rho=10.0, seed=seed),
     "als": lambda seed: ALS(factors=6, regularization=1.0, iterations=8, seed=seed),
     "ials": lambda seed: IALS(
         factors=6, regularization=0.01, unobserved_weight=0.2, iterations=8, seed=seed
@@ -82,7 +86,7 @@ def new_user(items: list[int]) -> sp.csr_matrix:
 
 # ---- the interface, for every model ------------------------------------------------------------
 def test_every_model_is_registered_under_its_name() -> None:
-    for name in ("pop", "itemknn", "bpr", "ease", "als", "ials"):
+    for name in ("pop", "itemknn", "bpr", "ease", "admm-slim", "als", "ials"):
         assert MODELS[name].name == name
         assert isinstance(make_model(name), MODELS[name])
 
@@ -175,7 +179,18 @@ def test_the_same_seed_reproduces_and_another_differs(name: str, matrix) -> None
 
 
 @pytest.mark.parametrize(
-    "name", ["ease", "ease-user-weighted", "ease-lowpass", "itemknn", "itemknn-bm25", "ials"]
+    "name",
+    [
+        "ease",
+        "ease-user-weighted",
+        "ease-lowpass",
+        "dlae",
+        "edlae",
+        "admm-slim",
+        "itemknn",
+        "itemknn-bm25",
+        "ials",
+    ],
 )
 def test_contributions_sum_to_the_fold_in_score(name: str, matrix) -> None:
     model = FACTORIES[name](3).fit(matrix)

@@ -47,6 +47,8 @@ SEARCH_SPACES: dict[str, Space] = {
     },
     "ease": {
         "regularization": ("float_log", 10.0, 1e4),
+        "dropout": ("float", 0.0, 0.8),
+        "zero_diagonal": ("categorical", (True, False)),
         "user_weight_exponent": ("float", 0.0, 1.0),
         "lowpass_rank": ("categorical", (0, 32, 64, 128)),
         "lowpass_weight": ("float", 0.0, 0.8),

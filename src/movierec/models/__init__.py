@@ -1,8 +1,9 @@
 """Interactions → model: each algorithm behind the one :class:`Model` interface.
 
 ``pop`` (most popular), ``itemknn`` (cosine or BM25 item kNN), ``bpr`` (implicit's BPR),
-``als`` (implicit's ALS), ``ials`` (iALS with frequency-scaled regularization) and ``ease``
-(EASE, optionally user-weighted and with a low-pass graph filter: the default preset). A model's
+``als`` (implicit's ALS), ``ials`` (iALS with frequency-scaled regularization), ``ease``
+(EASE, optionally user-weighted, with dropout emphasis (DLAE/EDLAE) and a low-pass graph filter:
+the default preset) and ``admm-slim`` (sparse non-negative item–item weights by ADMM). A model's
 ``weighting`` class attribute is the input weighting it expects when a preset names none.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import MovieRecError
+from .admm_slim import ADMMSLIM
 from .als import ALS
 from .base import Model
 from .bpr import BPR
@@ -22,7 +24,7 @@ from .popular import MostPopular
 from .ranking import NO_ITEM, top_n
 
 MODELS: dict[str, type[Model]] = {
-    model.name: model for model in (ALS, IALS, EASE, ItemKNN, BPR, MostPopular)
+    model.name: model for model in (ALS, IALS, EASE, ADMMSLIM, ItemKNN, BPR, MostPopular)
 }
 
 
@@ -48,6 +50,7 @@ def make_model(name: str, **params: Any) -> Model:
 
 
 __all__ = [
+    "ADMMSLIM",
     "ALS",
     "BPR",
     "EASE",

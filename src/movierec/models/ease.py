@@ -5,8 +5,14 @@ one Gram matrix and one Cholesky inverse on the items × items matrix (a second 
 ~3,700 movies of ML-1M); fold-in of a new user is a sparse row times ``B``, and explanations
 are exact: ``score_i = Σ_j x_j·B_ji``.
 
-Two optional changes, both still one items × items matrix ``W`` with scores ``x·W``:
+Three optional changes, all still one items × items matrix ``W`` with scores ``x·W``:
 
+- ``dropout`` p turns EASE into Steck's (2020) dropout-emphasized linear autoencoders: training
+  on inputs with each entry dropped with probability p penalizes each weight ``B_ji`` by
+  ``p/(1−p)·G_jj`` (``G = XᵀX``), an item-specific L2 penalty ``Λ = λI + p/(1−p)·diag(G)`` that
+  stops the popular items' rows from dominating. With the zero diagonal kept this is EDLAE
+  (``P = (G + Λ)⁻¹``, then EASE's step); with ``zero_diagonal`` off it is DLAE,
+  ``B = (G + Λ)⁻¹G = I − P·Λ``, whose diagonal the dropout alone keeps from the identity;
 - ``user_weight_exponent`` γ weighs users by ``|I_u|^(−γ)`` in ``XᵀX``, so the few hundred
   heaviest users stop dominating the item–item statistics;
 - ``lowpass_rank`` k and ``lowpass_weight`` w add an ideal low-pass graph filter (as in GF-CF,
@@ -23,19 +29,40 @@ import scipy.sparse as sp
 
 from ..errors import MovieRecError
 from .base import ItemItemModel, checked_fit, gram, symmetrize_lower
-from .params import REGULARIZATION, SEED, Number, Whole
+from .params import REGULARIZATION, SEED, Number, Switch, Whole
 from .ranking import top_n
 
 MAX_ITEMS = 20_000
 """Above this many items the dense items × items matrices outgrow a laptop's memory."""
 
 
-def ease_weights(gram_matrix: np.ndarray, regularization: float) -> np.ndarray:
-    """The EASE weights ``B`` (items × items, float32, zero diagonal) from ``XᵀX``."""
+def ease_weights(
+    gram_matrix: np.ndarray,
+    regularization: float,
+    dropout: float = 0.0,
+    zero_diagonal: bool = True,
+) -> np.ndarray:
+    """The EASE weights ``B`` (items × items, float32, zero diagonal) from ``XᵀX``; with
+    ``dropout`` p > 0 the penalty is ``Λ = λI + p/(1−p)·diag(XᵀX)`` (EDLAE), and without
+    ``zero_diagonal`` the solution is DLAE's ``I − (XᵀX + Λ)⁻¹Λ``."""
+    penalty = regularization + dropout / (1.0 - dropout) * np.diag(gram_matrix).astype(np.float64)
+    precision = regularized_inverse(gram_matrix, penalty)
+    if zero_diagonal:
+        weights = precision / -np.diag(precision)[np.newaxis, :]
+        np.fill_diagonal(weights, 0.0)
+    else:
+        weights = precision * -penalty.astype(np.float32)[np.newaxis, :]
+        weights[np.diag_indices_from(weights)] += np.float32(1.0)
+    return np.ascontiguousarray(weights, dtype=np.float32)
+
+
+def regularized_inverse(gram_matrix: np.ndarray, penalty: float | np.ndarray) -> np.ndarray:
+    """``(XᵀX + diag(penalty))⁻¹`` (float32, symmetric) by Cholesky; MovieRecError if the
+    system is not positive definite."""
     from scipy.linalg import lapack  # only fitting needs it; keeps loading fast
 
     system = np.array(gram_matrix, dtype=np.float32, order="F")
-    system[np.diag_indices_from(system)] += np.float32(regularization)
+    system[np.diag_indices_from(system)] += np.asarray(penalty, dtype=np.float32)
     factor, info = lapack.spotrf(system, lower=1, overwrite_a=1)
     if info != 0:
         raise MovieRecError(
@@ -44,10 +71,7 @@ def ease_weights(gram_matrix: np.ndarray, regularization: float) -> np.ndarray:
     inverse, info = lapack.spotri(factor, lower=1, overwrite_c=1)
     if info != 0:
         raise MovieRecError(f"EASE's inverse failed (LAPACK info {info}); raise regularization")
-    precision = symmetrize_lower(inverse)
-    weights = precision / -np.diag(precision)[np.newaxis, :]
-    np.fill_diagonal(weights, 0.0)
-    return np.ascontiguousarray(weights, dtype=np.float32)
+    return symmetrize_lower(inverse)
 
 
 def user_weighted(user_items: sp.csr_matrix, exponent: float) -> sp.csr_matrix:
@@ -88,8 +112,42 @@ def training_score(gram_matrix: np.ndarray, weights: np.ndarray) -> float:
     return float(np.einsum("ij,ij->", gram_matrix, weights, dtype=np.float64))
 
 
-class EASE(ItemItemModel[np.ndarray]):
+class DenseItemItemModel(ItemItemModel[np.ndarray]):
+    """An item–item model whose whole state is one dense square ``weights`` matrix (EASE and its
+    dropout variants, ADMM-SLIM): row ``W[item, :]`` says what liking ``item`` predicts."""
+
+    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Items whose liking is best predicted by liking ``item_index``: row ``W[item, :]``."""
+        row = self._weights()[item_index]
+        best = top_n(row, n, exclude=np.array([item_index]))
+        return best, row[best]
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {"weights": self._weights()}
+
+    def set_state(self, arrays: dict[str, np.ndarray]) -> DenseItemItemModel:
+        weights = np.asarray(arrays["weights"], dtype=np.float32)
+        if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
+            raise MovieRecError(f"the saved {self.name} weights are not square; retrain")
+        self.weights = weights
+        return self
+
+
+def check_dense_items(model: str, n_items: int) -> None:
+    """MovieRecError when dense items × items matrices would not fit a laptop's memory."""
+    if n_items > MAX_ITEMS:
+        raise MovieRecError(
+            f"{model} holds dense {n_items:,} × {n_items:,} matrices "
+            f"({n_items**2 * 4 / 1e9:.1f} GB each), too many items; "
+            "use an ALS preset for a catalogue this large (e.g. --preset als-tuned)"
+        )
+
+
+class EASE(DenseItemItemModel):
     """Embarrassingly shallow autoencoder; ``regularization`` is λ on ``‖B‖²``.
+
+    ``dropout`` p adds the item-specific penalty of a dropout-emphasized linear autoencoder
+    (EDLAE, or DLAE with ``zero_diagonal`` off; see the module docstring).
 
     ``user_weight_exponent`` γ weighs each user's squared error by ``|I_u|^(−γ)`` when learning
     ``B``, so heavy users (a few hundred movies each) stop dominating the item–item statistics.
@@ -106,6 +164,8 @@ class EASE(ItemItemModel[np.ndarray]):
     weighting = "binary"
     constraints = {
         "regularization": REGULARIZATION,
+        "dropout": Number(0.0, 1.0, below=True),
+        "zero_diagonal": Switch(),
         "user_weight_exponent": Number(0.0, 2.0),
         "lowpass_rank": Whole(0, 4096),
         "lowpass_weight": Number(low=0.0),
@@ -115,21 +175,28 @@ class EASE(ItemItemModel[np.ndarray]):
 
     def describe(self) -> str:
         details = [f"λ = {self.regularization:g}"]
+        if self.dropout:
+            details.append(f"dropout {self.dropout:g}")
         if self.user_weight_exponent:
             details.append("users weighted")
         if self.lowpass_rank and self.lowpass_weight:
             details.append("low-pass filtered")
-        return f"EASE ({', '.join(details)})"
+        family = "EASE" if not self.dropout else "EDLAE" if self.zero_diagonal else "DLAE"
+        return f"{family} ({', '.join(details)})"
 
     def __init__(
         self,
         regularization: float = 500.0,
+        dropout: float = 0.0,
+        zero_diagonal: bool = True,
         user_weight_exponent: float = 0.0,
         lowpass_rank: int = 0,
         lowpass_weight: float = 0.0,
         seed: int = 42,
     ) -> None:
         self.regularization = regularization
+        self.dropout = dropout  # 0: plain EASE
+        self.zero_diagonal = zero_diagonal
         self.user_weight_exponent = user_weight_exponent
         self.lowpass_rank = lowpass_rank  # 0: no low-pass filter
         self.lowpass_weight = lowpass_weight
@@ -140,17 +207,14 @@ class EASE(ItemItemModel[np.ndarray]):
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> EASE:
         n_items = user_items.shape[1]
-        if n_items > MAX_ITEMS:
-            raise MovieRecError(
-                f"EASE holds dense {n_items:,} × {n_items:,} matrices "
-                f"({n_items**2 * 4 / 1e9:.1f} GB each), too many items; "
-                "use an ALS preset for a catalogue this large (e.g. --preset als-tuned)"
-            )
+        check_dense_items("EASE", n_items)
         with self.fitting(user_items) as step:
             step.update(status="the item Gram matrix")
             gram_matrix = gram(user_weighted(user_items, self.user_weight_exponent))
             step.update(status=f"solving for the {n_items:,} × {n_items:,} weights")
-            weights = ease_weights(gram_matrix, self.regularization)
+            weights = ease_weights(
+                gram_matrix, self.regularization, self.dropout, self.zero_diagonal
+            )
             if self.lowpass_rank > 0 and self.lowpass_weight != 0:
                 step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
                 lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed)
@@ -158,21 +222,5 @@ class EASE(ItemItemModel[np.ndarray]):
                 if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
                     scale = training_score(gram_matrix, weights) / lowpass_total
                     weights += np.float32(self.lowpass_weight * scale) * lowpass
-        self.weights = weights
-        return self
-
-    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Items whose liking is best predicted by liking ``item_index``: row ``B[item, :]``."""
-        row = self._weights()[item_index]
-        best = top_n(row, n, exclude=np.array([item_index]))
-        return best, row[best]
-
-    def state(self) -> dict[str, np.ndarray]:
-        return {"weights": self._weights()}
-
-    def set_state(self, arrays: dict[str, np.ndarray]) -> EASE:
-        weights = np.asarray(arrays["weights"], dtype=np.float32)
-        if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
-            raise MovieRecError("the saved EASE weights are not square; retrain")
         self.weights = weights
         return self

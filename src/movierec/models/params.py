@@ -109,14 +109,18 @@ def _bound(value: float) -> str:
 @dataclass(frozen=True)
 class Number(Constraint):
     """A finite real number within ``low``/``high``; ``above`` makes ``low`` itself excluded
-    (``alpha`` > 0). NaN, infinities, strings and bools are refused."""
+    (``alpha`` > 0), ``below`` ``high`` (a dropout probability < 1). NaN, infinities, strings
+    and bools are refused."""
 
     low: float = -math.inf
     high: float = math.inf
     above: bool = False
+    below: bool = False
 
     @property
     def rule(self) -> str:
+        if self.below:
+            return f"a number {'>' if self.above else '≥'} {_bound(self.low)} and < {self.high:g}"
         if math.isinf(self.high):
             return f"a finite number {'>' if self.above else '≥'} {_bound(self.low)}"
         if self.above:
@@ -128,6 +132,8 @@ class Number(Constraint):
             raise ValueError(value)
         number = float(value)
         if not math.isfinite(number) or number > self.high:
+            raise ValueError(value)
+        if self.below and number == self.high:
             raise ValueError(value)
         if number < self.low or (self.above and number == self.low):
             raise ValueError(value)
