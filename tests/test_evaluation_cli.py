@@ -45,7 +45,10 @@ def test_evaluate_json_on_bundled_data(capsys):
     )
     assert code == 0, err
     data = json.loads(out)
-    assert set(data) == {"protocol", "results"}
+    assert set(data) == {"protocol", "results", "paired"}
+    assert [(row["model"], row["baseline"]) for row in data["paired"]] == [
+        ("als:factors=16:iterations=3", "default")
+    ]
     assert data["protocol"]["name"] == "ratio" and data["protocol"]["dataset"] == "ml-latest-small"
     assert data["protocol"]["models"]["default"]["model"] == config.PRESETS["default"]["model"]
     for row in data["results"]:

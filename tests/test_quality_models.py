@@ -135,3 +135,63 @@ def test_a_saved_model_recommends_as_the_trained_one_and_never_a_liked_movie(
     assert [(s.movie.movie_id, s.score, s.because) for s in again] == [
         (s.movie.movie_id, s.score, s.because) for s in answers
     ]
+
+
+# ---- paired differences: models compared split by split --------------------------------------
+def evaluation_of(ndcgs: dict[str, list[float]], valid: bool = False):
+    """An Evaluation whose model ``label`` scored ``ndcgs[label][s]`` (every metric) on split
+    ``s``, and half that on validation with ``valid``."""
+    from movierec.evaluation.metrics import METRICS
+    from movierec.evaluation.runner import Evaluation, ModelSpec, RunResult
+
+    def metrics(value: float) -> dict[tuple[str, int], float]:
+        return {(metric, 10): value for metric in METRICS}
+
+    specs = [ModelSpec(label, "pop") for label in ndcgs]
+    runs = [
+        RunResult(label, 42 + s, 0, 1.0, 0.1, metrics(value), metrics(value / 2) if valid else {})
+        for label, values in ndcgs.items()
+        for s, value in enumerate(values)
+    ]
+    protocol = {"name": "recbole", "dataset": "built", "interactions": 9, "seeds": [42, 43]}
+    return Evaluation(protocol, specs, runs, [10])
+
+
+def test_a_paired_difference_is_the_mean_difference_and_its_standard_error() -> None:
+    base, other = [0.30, 0.25, 0.28], [0.31, 0.27, 0.28]
+    result = evaluation_of({"base": base, "other": other})
+    paired = result.paired("other", "base", "ndcg", 10)
+    differences = np.subtract(other, base)
+    assert paired.mean == pytest.approx(differences.mean())
+    assert paired.stderr == pytest.approx(differences.std(ddof=1) / np.sqrt(3))
+    assert (paired.runs, paired.wins) == (3, 2)
+    # far below the spread of either model's own mean: the split's difficulty cancels out
+    assert paired.stderr < result.summary("other", "ndcg", 10).std / np.sqrt(3)
+
+
+def test_the_json_pairs_every_model_with_the_first_on_test_and_on_validation() -> None:
+    result = evaluation_of({"base": [0.3, 0.2], "a": [0.4, 0.2], "b": [0.1, 0.1]}, valid=True)
+    data = result.to_json()
+    assert [(row["model"], row["baseline"]) for row in data["paired"]] == [
+        ("a", "base"),
+        ("b", "base"),
+    ]
+    assert data["paired"][0]["mean"] == pytest.approx(0.05)
+    assert data["paired_validation"][0]["mean"] == pytest.approx(0.025)
+    assert {row["model"] for row in data["validation"]} == {"base", "a", "b"}
+    assert "validation" not in evaluation_of({"base": [0.3], "a": [0.2]}).to_json()
+
+
+def test_asking_for_validation_figures_that_were_not_measured_says_so() -> None:
+    result = evaluation_of({"base": [0.3], "a": [0.2]})
+    with pytest.raises(MovieRecError, match="no valid metrics were measured for base"):
+        result.summary("base", "ndcg", 10, part="valid")
+
+
+def test_the_evaluation_table_shows_each_models_paired_difference(capsys) -> None:
+    from movierec.console import evaluation_table
+
+    evaluation_table(evaluation_of({"base": [0.3, 0.2], "better": [0.35, 0.21]}), 10)
+    out = capsys.readouterr().out
+    assert "ΔNDCG@10" in out and "+0.0300" in out and "±0.0200" in out
+    assert "minus base's on the same splits" in " ".join(out.split())

@@ -124,7 +124,8 @@ def scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:
 
 def evaluation_table(result: Any, k: int) -> None:
     """One row per model, each metric as mean over std (two lines; the mean alone for one
-    run, which has no spread), then fit seconds."""
+    run, which has no spread), then fit seconds and, with several models, each one's paired
+    difference in NDCG from the first model named, over its standard error."""
     from rich.text import Text
 
     from .evaluation.metrics import METRICS, SHORT_METRIC_LABELS
@@ -135,6 +136,8 @@ def evaluation_table(result: Any, k: int) -> None:
     def shown(mean: float, std: float, digits: int) -> Text:
         return Text(f"{mean:.{digits}f}\n±{std:.{digits}f}" if runs > 1 else f"{mean:.{digits}f}")
 
+    first = result.specs[0].label
+    paired = len(result.specs) > 1
     rows = []
     for spec in result.specs:
         cells: list[Any] = [spec.label]
@@ -143,6 +146,17 @@ def evaluation_table(result: Any, k: int) -> None:
             cells.append(shown(summary.mean, summary.std, 4))
         fit = result.summary(spec.label, "fit_seconds", None)
         cells.append(shown(fit.mean, fit.std, 2))
+        if paired and spec.label == first:
+            cells.append("")
+        elif paired:
+            difference = result.paired(spec.label, first, "ndcg", k)
+            cells.append(
+                Text(
+                    f"{difference.mean:+.4f}\n±{difference.stderr:.4f}"
+                    if runs > 1
+                    else f"{difference.mean:+.4f}"
+                )
+            )
         rows.append(cells)
     seeds = described.get("seeds") or []
     spread = (
@@ -153,12 +167,20 @@ def evaluation_table(result: Any, k: int) -> None:
         else "test, one run"
     )
     metric_columns = [f"{SHORT_METRIC_LABELS[metric]}@{k}" for metric in METRICS]
+    paired_columns = [f"ΔNDCG@{k}"] if paired else []
+    paired_caption = (
+        f"; ΔNDCG@{k}: NDCG@{k} minus {clean(first)}'s on the same splits"
+        + (", ± its standard error" if runs > 1 else "")
+        if paired
+        else ""
+    )
     table(
         f"{described['dataset']}, protocol {described['name']} "
         f"({described['interactions']:,} interactions): {spread}",
-        ["model", *metric_columns, "fit s"],
+        ["model", *metric_columns, "fit s", *paired_columns],
         rows,
         caption="P precision, R recall, Cov catalog coverage, PopBias mean popularity percentile "
-        "of recommended items (0.5 neutral, 1 only the most popular); fit s: seconds to train",
-        numeric={*metric_columns, "fit s"},
+        "of recommended items (0.5 neutral, 1 only the most popular); fit s: seconds to train"
+        + paired_caption,
+        numeric={*metric_columns, "fit s", *paired_columns},
     )

@@ -11,7 +11,10 @@ The JSON form (:meth:`Evaluation.to_json`) is ``{"protocol": {…}, "results": [
 popularity_bias`` at each reported K, plus one ``fit_seconds`` row per model with ``"k": null``
 (wall-clock seconds of ``fit`` alone). ``mean`` and ``std`` are over seeds × folds; ``std`` is the
 sample standard deviation (0 for a single run). ``protocol`` also records the dataset, the kept
-interactions, the seeds and each model's exact settings.
+interactions, the seeds and each model's exact settings. ``paired`` holds every other model's
+paired difference from the first one named (:meth:`Evaluation.paired`: mean over the shared
+splits and its standard error), and with ``validation=True`` the same fits are also measured on
+the validation part, in ``validation`` (rows as ``results``) and ``paired_validation``.
 """
 
 from __future__ import annotations
@@ -174,7 +177,8 @@ def score_and_measure(
 
 @dataclass(frozen=True)
 class RunResult:
-    """One model fitted and measured on one split: ``metrics`` is {(metric, K): mean}."""
+    """One model fitted and measured on one split: ``metrics`` is {(metric, K): mean} on the
+    test part, ``valid_metrics`` the same on the validation part when it was measured."""
 
     model: str
     seed: int
@@ -182,6 +186,14 @@ class RunResult:
     fit_seconds: float
     eval_seconds: float
     metrics: dict[tuple[str, int], float]
+    valid_metrics: dict[tuple[str, int], float] = field(default_factory=dict)
+
+    def measured(self, part: str) -> dict[tuple[str, int], float]:
+        """The metrics of ``part``, "test" or "valid"; MovieRecError if it was not measured."""
+        found = self.metrics if part == "test" else self.valid_metrics if part == "valid" else {}
+        if not found:
+            raise MovieRecError(f"no {part} metrics were measured for {self.model}")
+        return found
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,35 @@ class MetricSummary:
         }
 
 
+@dataclass(frozen=True)
+class PairedDifference:
+    """``model`` minus ``baseline`` on the same splits: the mean difference, its standard error
+    (the differences' sample std over √runs; 0 for one run) and how many splits ``model`` won.
+    Pairing removes the split-to-split spread both models share, which the ± of each mean
+    keeps."""
+
+    model: str
+    baseline: str
+    metric: str
+    k: int
+    mean: float
+    stderr: float
+    runs: int
+    wins: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "baseline": self.baseline,
+            "metric": self.metric,
+            "k": self.k,
+            "mean": self.mean,
+            "stderr": self.stderr,
+            "runs": self.runs,
+            "wins": self.wins,
+        }
+
+
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
     array = np.asarray(values, dtype=np.float64)
     std = float(array.std(ddof=1)) if len(array) > 1 else 0.0
@@ -223,32 +264,70 @@ class Evaluation:
     def runs_of(self, label: str) -> list[RunResult]:
         return [run for run in self.runs if run.model == label]
 
-    def summary(self, label: str, metric: str, k: int | None) -> MetricSummary:
-        """Mean ± std of one metric (or ``fit_seconds`` with k None) over a model's runs."""
+    @property
+    def has_validation(self) -> bool:
+        """Whether every run was also measured on the validation part."""
+        return bool(self.runs) and all(run.valid_metrics for run in self.runs)
+
+    def summary(self, label: str, metric: str, k: int | None, part: str = "test") -> MetricSummary:
+        """Mean ± std of one metric on ``part`` (or ``fit_seconds`` with k None) over a
+        model's runs."""
         runs = self.runs_of(label)
         if metric == "fit_seconds":
             values = [run.fit_seconds for run in runs]
         elif k is None:
             raise ValueError(f"{metric} is measured at a cut-off K; give one")
         else:
-            values = [run.metrics[(metric, k)] for run in runs]
+            values = [run.measured(part)[(metric, k)] for run in runs]
         mean, std = _mean_std(values)
         return MetricSummary(label, metric, k, mean, std, len(runs))
 
-    def summaries(self) -> list[MetricSummary]:
+    def paired(
+        self, label: str, baseline: str, metric: str = "ndcg", k: int = 10, part: str = "test"
+    ) -> PairedDifference:
+        """``label`` minus ``baseline`` on ``metric``@``k``, split by split (same seed and
+        fold, so the same users and held-out items)."""
+        base = {
+            (run.seed, run.fold): run.measured(part)[(metric, k)] for run in self.runs_of(baseline)
+        }
+        differences = [
+            run.measured(part)[(metric, k)] - base[(run.seed, run.fold)]
+            for run in self.runs_of(label)
+            if (run.seed, run.fold) in base
+        ]
+        if not differences:
+            raise MovieRecError(f"{label} and {baseline} share no split to compare on")
+        mean, std = _mean_std(differences)
+        stderr = std / float(np.sqrt(len(differences)))
+        wins = sum(difference > 0 for difference in differences)
+        return PairedDifference(label, baseline, metric, k, mean, stderr, len(differences), wins)
+
+    def paired_with_first(self, part: str = "test") -> list[PairedDifference]:
+        """Every other model against the first one named, at every reported K, by NDCG."""
+        first, *others = [spec.label for spec in self.specs]
+        return [
+            self.paired(label, first, "ndcg", k, part) for label in others for k in self.report_ks
+        ]
+
+    def summaries(self, part: str = "test") -> list[MetricSummary]:
         """Every metric at every reported K, then ``fit_seconds``, for each model in order."""
         out: list[MetricSummary] = []
         for spec in self.specs:
             for k in self.report_ks:
-                out.extend(self.summary(spec.label, metric, k) for metric in METRICS)
+                out.extend(self.summary(spec.label, metric, k, part) for metric in METRICS)
             out.append(self.summary(spec.label, "fit_seconds", None))
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "protocol": self.protocol,
             "results": [summary.to_dict() for summary in self.summaries()],
+            "paired": [difference.to_dict() for difference in self.paired_with_first()],
         }
+        if self.has_validation:
+            out["validation"] = [summary.to_dict() for summary in self.summaries("valid")]
+            out["paired_validation"] = [d.to_dict() for d in self.paired_with_first("valid")]
+        return out
 
 
 def evaluate(
@@ -260,11 +339,14 @@ def evaluate(
     extra_ks: Sequence[int] = (),
     batch_size: int = 1024,
     prepared: PreparedData | None = None,
+    validation: bool = False,
 ) -> Evaluation:
     """Fit every spec on the train part of every split of every seed; measure on test.
 
     ``k`` is the reported cut-off(s); ``extra_ks`` are measured too (for plots) but not reported.
     Validation items are never trained on; at test time they are masked, like train items.
+    ``validation`` also measures each fit on the validation part (what tuning and the choice of
+    presets see), to set beside the test figures.
     Progress (one unit per split, each run's NDCG as a note) goes to :mod:`movierec.progress`.
     """
     report_ks = sorted({int(k)} if isinstance(k, (int, np.integer)) else {int(v) for v in k})
@@ -288,7 +370,9 @@ def evaluate(
             for fold, split in enumerate(splits):
                 for number, spec in enumerate(specs, start=1):
                     step.update(status=f"model {number}/{len(specs)}: {spec.label}")
-                    run = _fit_and_measure(spec, split, int(seed), fold, all_ks, batch_size)
+                    run = _fit_and_measure(
+                        spec, split, int(seed), fold, all_ks, batch_size, validation
+                    )
                     runs.append(run)
                     step.note(
                         f"{spec.label} seed {seed} split {fold + 1}: "
@@ -312,9 +396,16 @@ def evaluate(
 
 
 def _fit_and_measure(
-    spec: ModelSpec, split: Split, seed: int, fold: int, ks: Sequence[int], batch_size: int
+    spec: ModelSpec,
+    split: Split,
+    seed: int,
+    fold: int,
+    ks: Sequence[int],
+    batch_size: int,
+    validation: bool = False,
 ) -> RunResult:
-    """One model fitted on ``split``'s train part (timed) and measured on its test part."""
+    """One model fitted on ``split``'s train part (timed) and measured on its test part (and
+    its validation part, with ``validation``)."""
     train_input, fold_in_input = model_input(split, spec.weighting)
     model = spec.build(seed)
     started = time.perf_counter()
@@ -322,4 +413,9 @@ def _fit_and_measure(
     fitted = time.perf_counter()
     metrics = score_and_measure(model, split, train_input, fold_in_input, "test", ks, batch_size)
     done = time.perf_counter()
-    return RunResult(spec.label, seed, fold, fitted - started, done - fitted, metrics)
+    valid = (
+        score_and_measure(model, split, train_input, fold_in_input, "valid", ks, batch_size)
+        if validation and split.valid.nnz
+        else {}
+    )
+    return RunResult(spec.label, seed, fold, fitted - started, done - fitted, metrics, valid)
