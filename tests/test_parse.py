@@ -253,7 +253,7 @@ def test_real_shaped_files_never_take_the_slow_path(tmp_path: Path, monkeypatch)
     def refuse(*args: object) -> None:
         raise AssertionError("the line-by-line fallback ran on a well-formed file")
 
-    monkeypatch.setattr(parse, "_read_ratings_in_chunks", refuse)
+    monkeypatch.setattr(parse, "_read_ratings_by_line", refuse)
     small = read_ratings(BUNDLED_DIR / "ml-latest-small" / "ratings.csv", "csv")
     assert len(small["rating"]) == 100_836
     assert len(read_dat(tmp_path, ["1::1193::5::978300760", "6040::1097::4::956715518"])) == 4
@@ -356,3 +356,38 @@ def test_u_item_genre_flags_must_be_zero_or_one(tmp_path: Path) -> None:
 def test_a_year_needs_ascii_digits(tmp_path: Path) -> None:
     movies = read_movies(movies_dat(tmp_path, ["1::Arabic (١٩٩٥)::", "2::Plain (1995)::"]), "dat")
     assert movies["year"].tolist() == [0, 1995]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["userId,movieId,rating,rating", "userId,movieId", "userId,movieId,rating,title", "a,b,c"],
+)
+def test_a_csv_header_must_name_each_column_once_and_nothing_else(
+    tmp_path: Path, header: str
+) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text(f"{header}\n1,2,3,4\n")
+    with pytest.raises(DataError, match="line 1 .*should name user_id") as info:
+        read_ratings(path, "csv")
+    one_line(info)
+
+
+def test_csv_columns_may_come_in_any_order_under_either_name(tmp_path: Path) -> None:
+    path = tmp_path / "ratings.csv"
+    path.write_text("rating,movie_id,timestamp,userId\n4.5,10,99,7\n3,11,98,8\n")
+    columns = read_ratings(path, "csv")
+    assert columns["user_id"].tolist() == [7, 8]
+    assert columns["movie_id"].tolist() == [10, 11]
+    assert columns["rating"].tolist() == [4.5, 3.0]
+    assert columns["timestamp"].tolist() == [99, 98]
+
+
+def test_a_bad_line_in_a_late_block_is_named_exactly(tmp_path: Path, monkeypatch) -> None:
+    from movierec.datasets import parse
+
+    monkeypatch.setattr(parse, "_BLOCK_BYTES", 1000)  # many blocks, the bad line in a late one
+    lines = [f"{i}::{i % 97}::{1 + i % 5}" for i in range(1, 2001)]
+    lines[1733] = "1734::x::5"
+    folder = write_dat_dataset(tmp_path / "big", lines)
+    with pytest.raises(DataError, match="line 1734 '1734::x::5'"):
+        read_ratings(folder / "ratings.dat", "dat")

@@ -14,6 +14,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +23,14 @@ from conftest import write_dat_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from movierec.datasets import parse
 from movierec.datasets.parse import GENRES_100K, read_movies, read_ratings
 from movierec.errors import DataError
 
 INT64_MAX = 2**63 - 1
-HEADER = ["userId", "movieId", "rating", "timestamp"]
+CANONICAL = ["user_id", "movie_id", "rating", "timestamp"]
+ALIASES = {"userId": "user_id", "movieId": "movie_id", **{name: name for name in CANONICAL}}
+CSV_COLUMNS = [set(CANONICAL[:3]), set(CANONICAL)]  # a CSV header names these, in any order
 BOM = b"\xef\xbb\xbf"
 SEPARATORS = {"dat": "::", "100k": "\t", "csv": ","}
 RATINGS_FILES = {"dat": "ratings.dat", "100k": "u.data", "csv": "ratings.csv"}
@@ -88,15 +92,13 @@ def reference_ratings(data: bytes, layout: str) -> dict[str, list]:
     if not data.strip():
         raise Invalid(0)
     lines = split_lines(data)
-    n_fields, first = None, 1
+    n_fields, first, order = None, 1, [0, 1, 2, 3]
     if layout == "csv":
-        names = [n.strip() for n in lines[0].decode("utf-8", "replace").split(",")]
-        if names not in (
-            ["userId", "movieId", "rating"],
-            ["userId", "movieId", "rating", "timestamp"],
-        ):
+        names = [ALIASES.get(n.strip()) for n in lines[0].decode("utf-8", "replace").split(",")]
+        if None in names or len(set(names)) != len(names) or set(names) not in CSV_COLUMNS:
             raise Invalid(1)
         n_fields, first = len(names), 2
+        order = [names.index(key) for key in CANONICAL if key in names]
     columns: dict[str, list] = {"user_id": [], "movie_id": [], "rating": [], "timestamp": []}
     for number, line in enumerate(lines[first - 1 :], start=first):
         if line == b"":
@@ -106,6 +108,7 @@ def reference_ratings(data: bytes, layout: str) -> dict[str, list]:
             n_fields = len(fields)
         if len(fields) != n_fields:
             raise Invalid(number)
+        fields = [fields[i] for i in order[: len(fields)]]
         user = ref_whole(fields[0], 0, INT64_MAX)
         movie = ref_whole(fields[1], 0, INT64_MAX)
         rating = ref_rating(fields[2])
@@ -252,9 +255,15 @@ def ratings_lines(draw, layout: str) -> tuple[list[str], str]:
 
 
 def join(draw, layout: str, lines: list[str], ending: str) -> bytes:
-    if layout == "csv":
-        header = "userId,movieId,rating" + (",timestamp" if lines[0].count(",") == 3 else "")
-        lines = [header, *lines]
+    if layout == "csv":  # columns in any order, named either way
+        width = lines[0].count(",") + 1
+        order = draw(st.permutations(range(width)))
+        spellings = [
+            draw(st.sampled_from(sorted(n for n, c in ALIASES.items() if c == key)))
+            for key in CANONICAL[:width]
+        ]
+        header = ",".join(spellings[i] for i in order)
+        lines = [header, *(",".join(line.split(",")[i] for i in order) for line in lines)]
     if draw(st.booleans()):
         lines = [*lines, *([""] * draw(st.integers(1, 3)))]  # trailing blank lines
     text = ending.join(lines) + draw(st.sampled_from([ending, ""]))
@@ -352,10 +361,23 @@ def as_bytes(text: str) -> bytes:
 LAYOUTS = ["dat", "100k", "csv"]
 
 
+@pytest.fixture(params=["32 MiB blocks", "tiny blocks"])
+def blocks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The reader's block and chunk sizes as shipped, or a few bytes, so that block edges fall
+    inside lines, line endings and headers."""
+    if request.param == "tiny blocks":
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(parse, "_BLOCK_BYTES", 7)
+            patch.setattr(parse, "_CHUNK_LINES_BYTES", 5)
+            yield
+    else:
+        yield
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 @BOUNDED
 @given(data=st.data())
-def test_valid_ratings_files_read_exactly(folder: Path, layout: str, data) -> None:
+def test_valid_ratings_files_read_exactly(folder: Path, blocks: None, layout: str, data) -> None:
     lines, ending = data.draw(ratings_lines(layout))
     raw = join(data.draw, layout, lines, ending)
     columns = check_ratings(folder / RATINGS_FILES[layout], raw, layout)
@@ -367,7 +389,7 @@ def test_valid_ratings_files_read_exactly(folder: Path, layout: str, data) -> No
 @BOUNDED
 @given(data=st.data())
 def test_mutated_ratings_files_read_exactly_or_name_the_line(
-    folder: Path, layout: str, data
+    folder: Path, blocks: None, layout: str, data
 ) -> None:
     lines, ending = data.draw(ratings_lines(layout))
     lines = data.draw(mutated(lines, SEPARATORS[layout]))

@@ -154,20 +154,22 @@ def _cache_path(spec: DatasetSpec, source_digest: str) -> Path:
     return cache_root() / "parsed" / f"{spec.name}-v{_CACHE_VERSION}-{source_digest[:32]}"
 
 
+def _open_cached(folder: Path) -> dict[str, np.ndarray]:
+    """The entry's columns, memory-mapped (read as they are used, never copied)."""
+    stored = {path.stem: path for path in folder.glob("*.npy")}
+    order = [*(k for k in _COLUMN_KINDS if k in stored), *sorted(set(stored) - set(_COLUMN_KINDS))]
+    return {k: np.load(stored[k], mmap_mode="r", allow_pickle=False) for k in order}
+
+
 def _read_cached(folder: Path, source_digest: str) -> tuple[dict[str, np.ndarray], str] | None:
-    """The cached columns, memory-mapped (read as they are used, never copied), only if every
-    check passes: the source digest they were parsed from, the column names, kinds and lengths,
-    and the fingerprint recomputed from them. A broken entry is removed (it is movierec's)."""
+    """The cached columns (:func:`_open_cached`), only if every check passes: the source digest
+    they were parsed from, the column names, kinds and lengths, and the fingerprint recomputed
+    from them. A broken entry is removed (it is movierec's)."""
     if not folder.is_dir():
         return None
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        stored = {path.stem: path for path in folder.glob("*.npy")}
-        order = [
-            *(k for k in _COLUMN_KINDS if k in stored),
-            *sorted(set(stored) - set(_COLUMN_KINDS)),
-        ]
-        columns = {k: np.load(stored[k], mmap_mode="r", allow_pickle=False) for k in order}
+        columns = _open_cached(folder)
         fingerprint = str(meta["fingerprint"])
         lengths = {len(column) for column in columns.values()}
         valid = (
@@ -188,9 +190,10 @@ def _read_cached(folder: Path, source_digest: str) -> tuple[dict[str, np.ndarray
 
 def _write_cached(
     folder: Path, columns: dict[str, np.ndarray], fingerprint: str, source_digest: str
-) -> None:
+) -> dict[str, np.ndarray]:
     """Write the entry whole (:func:`movierec.atomic.replace_folder`): a reader sees all of it
-    or none."""
+    or none. Returns its columns memory-mapped, so the parsed arrays' memory goes back (the
+    pages stay in the OS's file cache), or ``columns`` where the cache cannot be written."""
 
     def fill(staging: Path) -> None:
         for key, column in columns.items():
@@ -201,8 +204,9 @@ def _write_cached(
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         replace_folder(folder, fill, lambda _: True, "parsed cache", "the cache", last="meta.json")
-    except (OSError, MovieRecError):
-        pass  # a read-only or full cache only costs speed
+        return _open_cached(folder)
+    except (OSError, ValueError, MovieRecError):
+        return columns  # a read-only or full cache only costs speed
 
 
 def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.ndarray], str]:
@@ -222,7 +226,7 @@ def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.
         columns = read_ratings(ratings_path, spec.layout)
         step.done = f"parsed {len(columns['rating']):,} ratings from {what}"
         fingerprint = _fingerprint(columns)
-        _write_cached(cached_at, columns, fingerprint, source_digest)
+        columns = _write_cached(cached_at, columns, fingerprint, source_digest)
     return columns, fingerprint
 
 

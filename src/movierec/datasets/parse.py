@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -33,9 +34,9 @@ from ..errors import DataError
 from .title_format import split_year
 
 ID_MAX = int(np.iinfo(np.int64).max)
-_UNIT_SEP = b"\x1f"  # stands in for '::' so pandas' fast C engine can split the lines
+_UNIT_SEP = b"\x1f"  # stands in for '::' so Arrow's CSV reader can split the lines
 _BOM = b"\xef\xbb\xbf"
-_NEWLINE = re.compile(rb"\r\n|\r|\n")  # the line breaks pandas' C engine splits on
+_NEWLINE = re.compile(rb"\r\n|\r|\n")  # the line breaks Arrow's CSV reader splits on
 _TEXT_NEWLINE = re.compile(r"\r\n|\r|\n")  # the same, for decoded text (not str.splitlines)
 _WHOLE = re.compile(rb"[+-]?[0-9]+")  # ASCII only: str.isdigit() takes '²', int() takes '٣'
 _DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)")
@@ -74,7 +75,7 @@ class _RatingsLayout:
 
     @property
     def allowed(self) -> bytes:
-        """Every byte a ratings line may hold; anything else is refused before pandas sees it."""
+        """Every byte a ratings line may hold; anything else is refused before Arrow sees it."""
         return b"0123456789.+-\r\n" + self.separator[:1]
 
 
@@ -167,54 +168,258 @@ def _id(path: Path, line_number: int, name: str, token: bytes, line: bytes | str
 
 # ---- ratings ---------------------------------------------------------------------------------
 
+_BLOCK_BYTES = 1 << 25
+"""Text handed to Arrow's CSV reader at a time (32 MiB, about 1.3M ratings): big enough that
+each call's overhead vanishes, small enough that a load's memory stays the parsed columns plus
+a block or two, whatever the file's size."""
+_COLUMNS = ("user_id", "movie_id", "rating", "timestamp")
+_DTYPES = {"user_id": np.int64, "movie_id": np.int64, "rating": np.float32, "timestamp": np.int64}
+_HEADER_NAMES = {
+    "userId": "user_id",
+    "user_id": "user_id",
+    "movieId": "movie_id",
+    "movie_id": "movie_id",
+    "rating": "rating",
+    "timestamp": "timestamp",
+}
+CSV_HEADER_RULE = (
+    "the header should name user_id (or userId), movie_id (or movieId), rating and, "
+    "optionally, timestamp, each once and nothing else"
+)
+
+
+def csv_header(names: list[str]) -> tuple[str, ...] | None:
+    """The columns a CSV header names, in file order, as movierec's names (``userId`` →
+    ``user_id``); None unless it names each of user, movie and rating once, and at most a
+    timestamp besides."""
+    columns = tuple(_HEADER_NAMES.get(name.strip(), "") for name in names)
+    required = {"user_id", "movie_id", "rating"}
+    if "" in columns or len(set(columns)) != len(columns) or not required <= set(columns):
+        return None
+    return columns
+
 
 def read_ratings(path: Path, layout: str) -> dict[str, np.ndarray]:
     """Read a ratings file into columns ``user_id`` (int64), ``movie_id`` (int64), ``rating``
     (float32) and, when the file has them, ``timestamp`` (int64). Lines have 3 or 4 fields, the
-    same on every line (three-field ``ratings.dat`` lines: no timestamp column). The module
-    docstring says what each field may hold; anything else is a DataError naming the line."""
+    same on every line (three-field ``ratings.dat`` lines: no timestamp column); a CSV's header
+    names its columns (any order). The module docstring says what each field may hold; anything
+    else is a DataError naming the line.
+
+    The file is read in blocks of about 32 MiB, each parsed by Arrow's multithreaded CSV reader
+    straight into the final columns, so memory stays near the size of the result."""
     spec = _RATINGS_LAYOUTS[layout]
-    raw = _read(path)
-    if _NOT_SPACE.search(raw) is None:
-        raise DataError(f"{_shown(path)} is empty; {_fix_hint(path)}")
-    start, number, n_fields = 0, 1, None
-    if spec.has_header:
-        first = _NEWLINE.search(raw)
-        line = raw[: first.start()] if first else raw
-        names = tuple(name.strip() for name in line.decode("utf-8", "replace").split(","))
-        if names not in (_CSV_HEADER[:3], _CSV_HEADER):
-            raise _line_error(path, 1, f"the header should be {','.join(_CSV_HEADER)!r}", line)
-        start, number, n_fields = (first.end() if first else len(raw)), 2, len(names)
-    columns = _read_ratings_fast(raw, start, spec, n_fields)
-    if columns is None:  # something is off: find the first bad line (or vouch for each chunk)
-        columns = _read_ratings_in_chunks(path, raw, start, number, spec, n_fields)
-    return columns
+    try:
+        size = path.stat().st_size
+        source = open(path, "rb")  # noqa: SIM115 (closed below, after the blocks are read)
+    except OSError as exc:
+        raise _read_error(path, exc) from None
+    with source:
+        blocks = _blocks(path, source)
+        first = next(blocks, b"")
+        offset = len(_BOM) if first.startswith(_BOM) else 0
+        while _NOT_SPACE.search(first, offset) is None:
+            more = next(blocks, b"")
+            if not more:
+                raise DataError(f"{_shown(path)} is empty; {_fix_hint(path)}")
+            first += more
+        names = None
+        if spec.has_header:
+            newline = _NEWLINE.search(first, offset)
+            line = first[offset : newline.start() if newline else len(first)]
+            names = csv_header(line.decode("utf-8", "replace").split(","))
+            if names is None:
+                raise _line_error(path, 1, CSV_HEADER_RULE, line)
+            offset = newline.end() if newline else len(first)
+        reader = _BlockReader(path, spec, names, size)
+        reader.read(first[offset:] if offset else first, offset)
+        offset = len(first)
+        del first
+        for block in blocks:
+            reader.read(block, offset)
+            offset += len(block)
+    return reader.result()
 
 
-def _read_ratings_in_chunks(
-    path: Path, raw: bytes, start: int, number: int, spec: _RatingsLayout, n_fields: int | None
-) -> dict[str, np.ndarray]:
-    """The fast path again, a few thousand lines at a time; a chunk it does not vouch for is
-    read line by line, which raises a DataError at its first bad line. So a bad line in a large
-    file is found in about the time a parse takes, and it is always the first bad line."""
-    parts = []
-    for begin, end in _chunk_bounds(raw, start, _CHUNK_LINES_BYTES):
-        chunk = raw[begin:end]
-        part = _read_ratings_fast(chunk, 0, spec, n_fields)
-        if part is None:
-            part = _read_ratings_by_line(path, chunk, number, spec, n_fields)
-        if len(part["rating"]):
-            parts.append(part)
-            n_fields = len(part)  # every later line must have as many fields
-        number += len(_NEWLINE.findall(chunk))
-    if not parts:
-        raise DataError(f"{_shown(path)} has no ratings; {_fix_hint(path)}")
-    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+def _read_error(path: Path, exc: OSError) -> DataError:
+    reason = exc.strerror or type(exc).__name__
+    return DataError(f"cannot read {_shown(path)}: {reason}; {_fix_hint(path)}")
+
+
+def _blocks(path: Path, source: BinaryIO) -> Iterator[bytes]:
+    """The file in pieces of about ``_BLOCK_BYTES``, each ending just after a ``\\n`` (so never
+    inside a ``\\r\\n``) or at the end of the file."""
+    try:
+        while data := source.read(_BLOCK_BYTES):
+            if not data.endswith(b"\n"):
+                data += source.readline()  # one copy of the block, where pieces need two
+            yield data
+    except OSError as exc:
+        raise _read_error(path, exc) from None
+
+
+def _line_number(path: Path, offset: int, known: tuple[int, int] = (0, 1)) -> int:
+    """The number of the line that starts at byte ``offset`` of the file, counted on from
+    ``known`` (an earlier line start and its number). Only when a line must be named: the fast
+    path never counts lines."""
+    start, breaks, previous = known[0], 0, b""
+    with open(path, "rb") as source:
+        source.seek(start)
+        while start < offset:
+            piece = source.read(min(offset - start, 1 << 20))
+            if not piece:
+                break
+            start += len(piece)
+            breaks += piece.count(b"\n") + piece.count(b"\r") - piece.count(b"\r\n")
+            breaks -= previous == b"\r" and piece[:1] == b"\n"  # a \\r\\n cut in two
+            previous = piece[-1:]
+    return known[1] + breaks
+
+
+class _BlockReader:
+    """Fills the result columns block by block. They are allocated once, for the number of
+    ratings the first block's density predicts (pages never written cost no memory), and grow
+    only if the file turns out denser."""
+
+    def __init__(
+        self, path: Path, spec: _RatingsLayout, names: tuple[str, ...] | None, size: int
+    ) -> None:
+        self.path, self.spec, self.names, self.size = path, spec, names, size
+        self.n_fields = len(names) if names else None
+        self.bytes_read = 0
+        self.rows = 0
+        self.columns: dict[str, np.ndarray] = {}
+        self.known_line = (0, 1)  # a line start (byte offset) and its number
+
+    def read(self, block: bytes, offset: int) -> None:
+        """Parse one block, found at byte ``offset`` of the file."""
+        self.bytes_read = offset + len(block)
+        names = self.names or _guess_names(block, self.spec, self.n_fields)
+        if names is not None and self._read_fast(block, names):
+            return
+        for begin, end in _chunk_bounds(block, 0, _CHUNK_LINES_BYTES):
+            chunk = block[begin:end]
+            if names is None or not self._read_fast(chunk, names):
+                number = _line_number(self.path, offset + begin, self.known_line)
+                self.known_line = (offset + begin, number)
+                part = _read_ratings_by_line(
+                    self.path, chunk, number, self.spec, self.n_fields, self.names
+                )
+                self._append(part)
+
+    def _read_fast(self, block: bytes, names: tuple[str, ...]) -> bool:
+        """Arrow's reader, trusted only where its result is certainly what the file says: the
+        bytes are limited to digits, signs, points and separators (no spaces, quotes or words),
+        and every value must convert exactly to its column's type. False otherwise."""
+        if block.translate(None, self.spec.allowed) or _NOT_SPACE.search(block) is None:
+            return False
+        import pyarrow as pa
+        from pyarrow import csv as arrow_csv
+
+        if self.spec.separator == b"::":  # no '\\x1f' in the block: the check above refused it
+            block = block.replace(b"::", _UNIT_SEP)
+        types = {"user_id": pa.int64(), "movie_id": pa.int64(), "rating": pa.float64()}
+        try:
+            table = arrow_csv.read_csv(
+                pa.py_buffer(block),
+                read_options=arrow_csv.ReadOptions(column_names=list(names)),
+                parse_options=arrow_csv.ParseOptions(
+                    delimiter=(
+                        _UNIT_SEP if self.spec.separator == b"::" else self.spec.separator
+                    ).decode(),
+                    quote_char=False,
+                    double_quote=False,
+                    escape_char=False,
+                    newlines_in_values=False,
+                    ignore_empty_lines=True,
+                ),
+                convert_options=arrow_csv.ConvertOptions(
+                    column_types={name: types.get(name, pa.int64()) for name in names},
+                    null_values=[],
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
+            return False
+        del block
+        if self.n_fields is None:
+            self.n_fields = len(names)
+        start = self.rows
+        self._reserve(table.num_rows)
+        for name in names:
+            target = self.columns[name]
+            position = start
+            for chunk in table.column(name).chunks:
+                values = chunk.to_numpy(zero_copy_only=True)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    target[position : position + len(values)] = values
+                position += len(values)
+        del table
+        written = {name: self.columns[name][start : start + (position - start)] for name in names}
+        ratings = written["rating"]
+        if (
+            written["user_id"].min() < 0
+            or written["movie_id"].min() < 0
+            or not np.isfinite(ratings).all()
+            or (ratings < 0).any()
+        ):
+            return False  # the slow path finds the line (and overwrites these rows)
+        self.rows = position
+        return True
+
+    def _reserve(self, extra: int) -> None:
+        needed = self.rows + extra
+        if not self.columns:
+            assert self.n_fields is not None
+            # as many rows again per byte as read so far, with room to spare
+            expected = int(needed * 1.15 * self.size / max(self.bytes_read, 1))
+            capacity = max(needed, expected)
+            self.columns = {k: np.empty(capacity, _DTYPES[k]) for k in _COLUMNS[: self.n_fields]}
+            return
+        capacity = len(self.columns["rating"])
+        if needed > capacity:
+            grown = max(needed, int(capacity * 1.5))
+            for key, column in self.columns.items():
+                bigger = np.empty(grown, dtype=column.dtype)
+                bigger[: self.rows] = column[: self.rows]
+                self.columns[key] = bigger
+
+    def _append(self, part: dict[str, np.ndarray]) -> None:
+        count = len(part["rating"])
+        if not count:
+            return
+        if self.n_fields is None:
+            self.n_fields = len(part)
+        self._reserve(count)
+        for key, values in part.items():
+            self.columns[key][self.rows : self.rows + count] = values
+        self.rows += count
+
+    def result(self) -> dict[str, np.ndarray]:
+        if not self.rows:
+            raise DataError(f"{_shown(self.path)} has no ratings; {_fix_hint(self.path)}")
+        return {key: column[: self.rows] for key, column in self.columns.items()}
+
+
+def _guess_names(
+    block: bytes, spec: _RatingsLayout, n_fields: int | None
+) -> tuple[str, ...] | None:
+    """The columns of a header-less block: as many as earlier blocks had, else as many as its
+    first line's fields (None when that is not 3 or 4: the slow path says what is wrong)."""
+    if n_fields is None:
+        content = _NOT_SPACE.search(block)
+        if content is None:
+            return None
+        end = _NEWLINE.search(block, content.start())
+        line = block[content.start() : end.start() if end else len(block)]
+        n_fields = len(line.split(spec.separator))
+    return _COLUMNS[:n_fields] if n_fields in (3, 4) else None
 
 
 def _chunk_bounds(raw: bytes, start: int, size: int) -> Iterator[tuple[int, int]]:
     """``(begin, end)`` offsets of about ``size`` bytes each, every one ending just after a
-    ``\n`` (so never inside a ``\r\n``) or at the end of ``raw``."""
+    ``\\n`` (so never inside a ``\\r\\n``) or at the end of ``raw``."""
     begin = start
     while begin < len(raw):
         newline = raw.find(b"\n", min(begin + size, len(raw)) - 1)
@@ -223,70 +428,20 @@ def _chunk_bounds(raw: bytes, start: int, size: int) -> Iterator[tuple[int, int]
         begin = end
 
 
-def _only_allowed_bytes(raw: bytes, start: int, allowed: bytes) -> bool:
-    """True when ``raw[start:]`` holds only ``allowed`` bytes. translate() writes only the
-    bytes it keeps, so on a clean file it touches no memory (0.1 s per 140 MB)."""
-    return len(raw.translate(None, allowed)) == len(raw[:start].translate(None, allowed))
-
-
-def _read_ratings_fast(
-    raw: bytes, start: int, spec: _RatingsLayout, n_fields: int | None
-) -> dict[str, np.ndarray] | None:
-    """pandas' C engine, trusted only where its result is certainly what the file says: the
-    bytes are limited to digits, signs, points and separators (so no lenient parsing of spaces,
-    quotes, NUL or words), and every column must come out with its exact type. None otherwise."""
-    if not _only_allowed_bytes(raw, start, spec.allowed):
-        return None
-    if spec.separator == b"::":  # no '\x1f' in the file: the check above refused it
-        raw = raw.replace(b"::", _UNIT_SEP)
-    try:
-        frame = pd.read_csv(
-            io.BytesIO(raw),
-            sep=(_UNIT_SEP if spec.separator == b"::" else spec.separator).decode(),
-            header=0 if start else None,  # (skiprows=1 would take twice as long)
-            engine="c",
-            quoting=csv.QUOTE_NONE,
-            skip_blank_lines=True,
-        )
-    except (ValueError, OverflowError):  # pandas' parser and empty-data errors are ValueErrors
-        return None
-    del raw
-    if frame.shape[1] not in ((n_fields,) if n_fields else (3, 4)) or frame.empty:
-        return None
-    if not isinstance(frame.index, pd.RangeIndex):
-        return None  # rows one field wider than the header: pandas made the first an index
-    frame.columns = range(frame.shape[1])
-    integer_columns = [0, 1] + ([3] if frame.shape[1] == 4 else [])
-    if any(frame[c].dtype != np.int64 for c in integer_columns):
-        return None
-    if frame[2].dtype.kind not in "iuf":
-        return None
-    columns = {"user_id": frame[0].to_numpy(), "movie_id": frame[1].to_numpy()}
-    if columns["user_id"].min() < 0 or columns["movie_id"].min() < 0:
-        return None
-    ratings = frame[2].to_numpy()
-    if ratings.dtype != np.float64:  # whole-number ratings: via float64, as the text reads
-        ratings = ratings.astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        columns["rating"] = ratings.astype(np.float32)
-    del ratings
-    if not np.isfinite(columns["rating"]).all() or (columns["rating"] < 0).any():
-        return None
-    if frame.shape[1] == 4:
-        columns["timestamp"] = frame[3].to_numpy()
-    del frame
-    for values in columns.values():
-        values.flags.writeable = True  # pandas hands out read-only views; these are ours now
-    return columns
-
-
 def _read_ratings_by_line(
-    path: Path, raw: bytes, number: int, spec: _RatingsLayout, n_fields: int | None
+    path: Path,
+    raw: bytes,
+    number: int,
+    spec: _RatingsLayout,
+    n_fields: int | None,
+    names: tuple[str, ...] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Check every line of ``raw`` (its first is line ``number`` of the file) and read it in
-    Python; the first bad line raises a DataError naming it. Slow (about 10 µs a line)."""
+    """Check every line of ``raw`` (its first is line ``number`` of the file; ``names``: the
+    columns in file order, when a header named them) and read it in Python; the first bad line
+    raises a DataError naming it. Slow (about 10 µs a line)."""
     values: list[list[int | float]] = [[], [], [], []]
     expected = n_fields
+    where = [names.index(key) for key in _COLUMNS if key in names] if names else [0, 1, 2, 3]
     for line_number, line in _lines(raw, number):
         if not line:
             continue
@@ -301,12 +456,14 @@ def _read_ratings_by_line(
             raise _line_error(path, line_number, reason, line)
         expected = len(fields)
         for column, name in enumerate(("user id", "movie id")):
-            values[column].append(_id(path, line_number, name, fields[column], line))
-        values[2].append(_rating(path, line_number, fields[2], line))
+            values[column].append(_id(path, line_number, name, fields[where[column]], line))
+        values[2].append(_rating(path, line_number, fields[where[2]], line))
         if expected == 4:
-            stamp = whole_number(fields[3])
+            stamp = whole_number(fields[where[3]])
             if stamp is None or not -ID_MAX - 1 <= stamp <= ID_MAX:
-                reason = f"timestamp {_excerpt(fields[3])} is not a whole number that fits int64"
+                reason = (
+                    f"timestamp {_excerpt(fields[where[3]])} is not a whole number that fits int64"
+                )
                 raise _line_error(path, line_number, reason, line)
             values[3].append(stamp)
     columns: dict[str, np.ndarray] = {
