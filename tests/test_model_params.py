@@ -108,6 +108,16 @@ EXPECTED: dict[str, dict[str, Spec]] = {
         "num_threads": whole(0, 1024),
     },
     "pop": {"seed": SEED_SPEC},
+    "spark-als": {
+        "factors": FACTORS_SPEC,
+        "regularization": number(0.0),
+        "alpha": number(0.0),
+        "iterations": ITERATIONS_SPEC,
+        "seed": SEED_SPEC,
+        "blocks": whole(0, 100_000),
+        "nonnegative": Spec("bool"),
+        "checkpoint_interval": whole(1, 100_000),
+    },
 }
 
 
@@ -178,7 +188,10 @@ QUICK = {
     "admm-slim": {"l2": 1.0, "rho": 10.0, "iterations": 3},
     "itemknn": {},
     "pop": {},
+    "spark-als": {"factors": 3, "iterations": 3},
 }
+FITTED_HERE = [name for name in MODELS if name != "spark-als"]
+"""Models these tests fit; Spark's needs a JVM and is fitted in tests/test_spark.py."""
 
 
 def assert_one_line_naming(error: BaseException, parameter: str, value: Any) -> None:
@@ -364,7 +377,7 @@ def test_run_switches_round_trip_too(model: str, switch: str, value: Any) -> Non
     assert make_model(model, **built.get_params()).get_params()[switch] == value
 
 
-@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("model", FITTED_HERE)
 def test_a_rebuilt_model_learns_the_same_state(model: str) -> None:
     first = make_model(model, **QUICK[model], seed=7).fit(TINY)
     again = type(first)(**first.get_params()).fit(TINY)
@@ -499,7 +512,7 @@ def test_a_diverging_fit_names_the_parameter_to_change() -> None:
     assert built.user_factors is None and built.item_factors is None
 
 
-@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("model", FITTED_HERE)
 def test_non_finite_learned_state_is_refused_and_discarded(model: str, monkeypatch) -> None:
     cls = MODELS[model]
     real_state = cls.state
@@ -513,7 +526,7 @@ def test_non_finite_learned_state_is_refused_and_discarded(model: str, monkeypat
         built.fold_in_scores(TINY[:1])
 
 
-@pytest.mark.parametrize("model", list(MODELS))
+@pytest.mark.parametrize("model", FITTED_HERE)
 def test_check_state_refuses_loaded_arrays_holding_nan(model: str) -> None:
     fitted = make_model(model, **QUICK[model]).fit(TINY)
     assert fitted.check_state() is fitted

@@ -93,6 +93,20 @@ MOVIE_HELP = (
     "a title as you would type it, or a movie_id: a bare number is the movie with that id when "
     'there is one, else a title (add the year for a title that is a number: "2010 (1984)")'
 )
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine", help="local, or spark (Apache Spark: pip install 'movierec[spark]', Java 17)"
+    ),
+]
+SparkMasterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--spark-master",
+        help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://… [default: the "
+        "running session's (spark-submit), else local[2]]",
+    ),
+]
 LikeOpt = Annotated[
     list[str],
     typer.Option("--like", "-l", help=f"a movie you like (repeat the option): {MOVIE_HELP}"),
@@ -330,7 +344,8 @@ def train(
         str | None,
         typer.Option(
             help="default (EASE-based, best on ML-1M), ease-tuned, als-tuned, als-sparse, "
-            "ials-tuned, bpr-tuned, notebook, or a preset saved by `movierec tune --save-preset` "
+            "ials-tuned, bpr-tuned, notebook, spark-als (--engine spark), or a preset saved "
+            "by `movierec tune --save-preset` "
             f"[default: default; {config.LARGE_CATALOGUE_PRESET} above "
             f"{config.DENSE_ITEMS_LIMIT:,} movies]"
         ),
@@ -344,6 +359,8 @@ def train(
     weighting: Annotated[str | None, typer.Option(help="rating, binary or bm25")] = None,
     seed: Annotated[int | None, typer.Option(help="random seed")] = None,
     gpu: Annotated[bool, typer.Option("--gpu", help="train with implicit's CUDA ALS")] = False,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
@@ -355,6 +372,7 @@ def train(
     from .models.params import ParameterError
     from .recommender import Recommender
     from .settings import Settings, default_preset
+    from .spark.engine import check_engine
 
     check_replaceable(out, is_model_folder, "movierec model")  # before any slow work
     overrides = {
@@ -377,11 +395,13 @@ def train(
             raise exc.rephrased(f"pass e.g. {flag} {exc.example}") from None
 
     if preset is not None:  # an unknown preset or a bad value fails before any loading
-        checked(preset)
+        check_engine(engine, checked(preset).model, spark_master)
     ds = _dataset(dataset, data_dir, min_rating)
     settings = checked(preset or default_preset(ds, min_rating))
+    check_engine(engine, settings.model, spark_master)
     started = time.perf_counter()
-    rec = Recommender.train(ds, settings, use_gpu=gpu)
+    spark = engine == "spark"
+    rec = Recommender.train(ds, settings, use_gpu=gpu, spark=spark, spark_master=spark_master)
     seconds = time.perf_counter() - started
     saved = rec.save(out)
     summary = {
@@ -400,6 +420,36 @@ def train(
         f"Trained {rec.describe()} on {ds.name} ({len(rec.users):,} users × "
         f"{len(rec.items):,} movies) in {seconds:.2f} s; saved to {saved}"
     )
+
+
+@app.command("recommend-all")
+def recommend_all(
+    out: Annotated[Path, typer.Option("--out", "-o", help="the Parquet file to write")],
+    n: CountOpt = 10,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = None,
+    dataset: DatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    min_rating: MinRatingOpt = config.MIN_RATING,
+    model: ModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Top-N for every user (movies they rated left out) as Parquet: user_id, rank, movie_id,
+    score; --engine spark scores the users as Spark tasks (same file)."""
+    from .batch import check_output
+    from .batch import recommend_all as run_batch
+    from .spark.engine import check_engine
+
+    config.check_n(n, "-n")
+    check_engine(engine, None, spark_master)
+    check_output(out)  # before any slow work
+    ds = _dataset(dataset, data_dir, min_rating)
+    rec = _recommender(dataset, data_dir, min_rating, model, loaded=ds)  # exclusions: ratings
+    written = run_batch(rec, n, out, engine == "spark", spark_master)
+    if as_json:
+        emit_json(written.to_dict())
+        return
+    line(f"Wrote {written.rows:,} recommendations for {written.users:,} users to {written.out}")
 
 
 @app.command()

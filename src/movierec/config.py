@@ -98,6 +98,16 @@ PRESETS: dict[str, dict[str, float | int | str]] = {
         "iterations": 204,
         "weighting": "binary",
     },
+    # Spark MLlib's implicit ALS (movierec.models.spark_als): λ is scaled by each user's and
+    # movie's rating count, confidence is 1 + α × rating.
+    "spark-als": {
+        "model": "spark-als",
+        "factors": 64,
+        "regularization": 0.1,
+        "alpha": 1.0,
+        "iterations": 10,
+        "weighting": "rating",
+    },
     # The course notebook's settings: 500 factors, regularization 0.001, 100 iterations.
     "notebook": {
         "model": "als",

@@ -112,9 +112,13 @@ class Recommender:
         settings: Settings | None = None,
         show_progress: bool = False,
         use_gpu: bool = False,
+        spark: bool = False,
+        spark_master: str | None = None,
     ) -> Recommender:
         """Filter the dataset's ratings, build the interactions and fit the model;
-        ``show_progress`` shows the fit's progress on stderr (see :mod:`movierec.progress`)."""
+        ``show_progress`` shows the fit's progress on stderr (see :mod:`movierec.progress`).
+        ``spark`` fits with Apache Spark on ``spark_master`` (default ``local[2]``; see
+        :mod:`movierec.spark`)."""
         settings = (settings or default_settings(dataset)).check(use_gpu)
         dataset.check_min_rating(settings.min_rating)
         interactions = Interactions.from_ratings(
@@ -123,7 +127,13 @@ class Recommender:
         params = dict(settings.params)
         if use_gpu:
             params["use_gpu"] = True
-        model = make_model(settings.model, **params).fit(interactions.matrix, show_progress)
+        model = make_model(settings.model, **params)
+        if spark:
+            from .spark.engine import fit
+
+            model = fit(model, interactions.matrix, spark_master, show_progress)
+        else:
+            model.fit(interactions.matrix, show_progress)
         return cls(dataset, model, interactions.users, interactions.items, settings, interactions)
 
     @cached_property

@@ -3,7 +3,8 @@
 ``pop`` (most popular), ``itemknn`` (cosine or BM25 item kNN), ``bpr`` (implicit's BPR),
 ``als`` (implicit's ALS), ``ials`` (iALS with frequency-scaled regularization), ``ease``
 (EASE, optionally user-weighted, with dropout emphasis (DLAE/EDLAE) and a low-pass graph filter:
-the default preset) and ``admm-slim`` (sparse non-negative item–item weights by ADMM). A model's
+the default preset), ``admm-slim`` (sparse non-negative item–item weights by ADMM) and
+``spark-als`` (Spark MLlib's ALS, trained in Spark, served in NumPy). A model's
 ``weighting`` class attribute is the input weighting it expects when a preset names none.
 """
 
@@ -22,9 +23,10 @@ from .itemknn import ItemKNN
 from .params import ParameterError, unknown_parameter
 from .popular import MostPopular
 from .ranking import NO_ITEM, top_n
+from .spark_als import SparkALS
 
 MODELS: dict[str, type[Model]] = {
-    model.name: model for model in (ALS, IALS, EASE, ADMMSLIM, ItemKNN, BPR, MostPopular)
+    model.name: model for model in (ALS, IALS, EASE, ADMMSLIM, ItemKNN, BPR, MostPopular, SparkALS)
 }
 
 
@@ -61,6 +63,7 @@ __all__ = [
     "MostPopular",
     "NO_ITEM",
     "ParameterError",
+    "SparkALS",
     "make_model",
     "top_n",
 ]

@@ -1,0 +1,224 @@
+"""Top-N recommendations for every user of a model at once, written as one Parquet file.
+
+The nightly batch job: each user of the model's vocabulary gets their ``n`` best movies, never
+one they rated (at any rating, as :meth:`Recommender.recommend_for_user`), by the one ranking
+(:func:`movierec.models.top_n`), in rows of ``(user_id, rank, movie_id, score)`` ordered by user
+and rank. Users are scored in blocks, here or, with ``spark=True``, as Spark tasks; either way
+the blocks come back in order and go through the same writer, so the file is the same.
+
+The file appears whole or not at all (:func:`movierec.atomic.write_atomically`) and replaces only
+a file movierec wrote: Parquet whose metadata says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import config
+from .atomic import write_atomically
+from .errors import MovieRecError
+from .models import Model
+from .models.ranking import NO_ITEM, top_n
+
+if TYPE_CHECKING:
+    from .recommender import Recommender
+
+BLOCK_USERS = 1024
+ROWS_PER_GROUP = 1 << 20  # Parquet row group: about a million rows
+METADATA_KEY = b"movierec"
+COLUMNS = ("user_id", "rank", "movie_id", "score")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of users: their model rows (what they liked, weighted), what they rated (to
+    exclude) and their user indices."""
+
+    user_indices: np.ndarray
+    liked: sp.csr_matrix
+    rated: sp.csr_matrix
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise MovieRecError(
+            "writing Parquet needs pyarrow: pip install pyarrow (or 'movierec[spark]')"
+        ) from None
+    return pa
+
+
+def check_output(path: str | Path) -> Path:
+    """``path`` if movierec may write its Parquet file there: missing, or a file movierec wrote
+    (replaced whole). Anything else is refused before any slow work."""
+    path = Path(path).expanduser().absolute()
+    if path.is_dir():
+        raise MovieRecError(f"--out {path} is a folder; give a file name, e.g. recs.parquet")
+    if not path.parent.is_dir():
+        raise MovieRecError(f"--out {path}: folder {path.parent} does not exist; create it first")
+    if path.exists() and not written_by_movierec(path):
+        raise MovieRecError(
+            f"--out {path} exists and was not written by movierec recommend-all; movierec never "
+            "overwrites it: pick another --out"
+        )
+    return path
+
+
+def written_by_movierec(path: Path) -> bool:
+    """Whether ``path`` is a Parquet file of movierec's recommendations."""
+    pa = _pyarrow()
+    try:
+        metadata = pa.parquet.read_schema(path).metadata or {}
+    except (OSError, pa.ArrowException):
+        return False
+    return METADATA_KEY in metadata
+
+
+def rated_matrix(rec: Recommender) -> sp.csr_matrix:
+    """users × items, a stored entry for every movie a user of the model rated (any rating)."""
+    ratings = rec.dataset.ratings
+    user_ids = ratings["user_id"].to_numpy()
+    movie_ids = ratings["movie_id"].to_numpy()
+    users = np.searchsorted(rec.users.ids, user_ids)
+    items = np.searchsorted(rec.items.ids, movie_ids)
+    users_c = np.minimum(users, len(rec.users) - 1)
+    items_c = np.minimum(items, len(rec.items) - 1)
+    known = (rec.users.ids[users_c] == user_ids) & (rec.items.ids[items_c] == movie_ids)
+    ones = np.ones(int(known.sum()), dtype=np.int8)
+    shape = (len(rec.users), len(rec.items))
+    matrix = sp.csr_matrix((ones, (users_c[known], items_c[known])), shape=shape)
+    matrix.sum_duplicates()
+    return matrix
+
+
+def blocks(rec: Recommender, size: int = BLOCK_USERS) -> Iterator[Block]:
+    """The model's users in blocks of ``size``, in user-index order."""
+    liked, rated = rec.interactions.matrix, rated_matrix(rec)
+    for start in range(0, len(rec.users), size):
+        stop = min(start + size, len(rec.users))
+        yield Block(np.arange(start, stop), liked[start:stop], rated[start:stop])
+
+
+def block_top_n(model: Model, block: Block, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's best ``n`` item indices (users × n, :data:`NO_ITEM` where none is left)
+    and their scores, rated items excluded. BLAS runs single-threaded, as in a Spark task:
+    threads split a product differently and change float32 scores in the last bit."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        scores = model.scores(block.user_indices, block.liked)
+    best = top_n(scores, n, exclude=block.rated)
+    chosen = np.take_along_axis(scores, np.maximum(best, 0), axis=1).astype(np.float32)
+    return best, chosen
+
+
+@dataclass(frozen=True)
+class Written:
+    """What :func:`recommend_all` wrote."""
+
+    out: Path
+    users: int
+    rows: int
+    n: int
+    engine: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "users": self.users,
+            "rows": self.rows,
+            "n": self.n,
+            "engine": self.engine,
+        }
+
+
+def recommend_all(
+    rec: Recommender,
+    n: int,
+    out: str | Path,
+    spark: bool = False,
+    spark_master: str | None = None,
+) -> Written:
+    """Write every user's top ``n`` to the Parquet file ``out`` (see the module docstring);
+    ``spark`` scores the blocks as Spark tasks on ``spark_master``."""
+    from . import progress
+
+    n = config.check_n(n)
+    path = check_output(out)
+    pa = _pyarrow()
+    user_ids, item_ids = rec.users.ids, rec.items.ids
+    all_blocks = list(blocks(rec))
+    if spark:
+        from .spark.tasks import map_in_order
+
+        results = map_in_order(_BlockRanker(rec.model, n), all_blocks, spark_master)
+    else:
+        results = (block_top_n(rec.model, block, n) for block in all_blocks)
+    schema = pa.schema(
+        [
+            ("user_id", pa.int64()),
+            ("rank", pa.int32()),
+            ("movie_id", pa.int64()),
+            ("score", pa.float32()),
+        ],
+        metadata={METADATA_KEY: json.dumps({"n": n, "settings": rec.settings.to_dict()})},
+    )
+    total = 0
+
+    def write(handle: Any) -> None:
+        nonlocal total
+        with (
+            pa.parquet.ParquetWriter(handle, schema) as writer,
+            progress.step(
+                f"ranking {n} movies for each of {len(user_ids):,} users",
+                done=f"ranked {n} movies for each of {len(user_ids):,} users",
+                total=len(all_blocks),
+                unit="blocks",
+            ) as step,
+        ):
+            pending: list[Any] = []
+            pending_rows = 0
+            for block, (best, scores) in zip(all_blocks, results):
+                found = best != NO_ITEM
+                rows, ranks = np.nonzero(found)
+                table = pa.table(
+                    [
+                        pa.array(user_ids[block.user_indices[rows]]),
+                        pa.array((ranks + 1).astype(np.int32)),
+                        pa.array(item_ids[best[found]]),
+                        pa.array(scores[found]),
+                    ],
+                    schema=schema,
+                )
+                pending.append(table)
+                pending_rows += table.num_rows
+                total += table.num_rows
+                if pending_rows >= ROWS_PER_GROUP:
+                    writer.write_table(pa.concat_tables(pending), row_group_size=ROWS_PER_GROUP)
+                    pending, pending_rows = [], 0
+                step.advance()
+            if pending:
+                writer.write_table(pa.concat_tables(pending), row_group_size=ROWS_PER_GROUP)
+
+    write_atomically(path, write)
+    return Written(path, len(user_ids), total, n, "spark" if spark else "local")
+
+
+class _BlockRanker:
+    """``block_top_n`` with the model and ``n`` bound, picklable for Spark's tasks."""
+
+    def __init__(self, model: Model, n: int) -> None:
+        self.model = model
+        self.n = n
+
+    def __call__(self, block: Block) -> tuple[np.ndarray, np.ndarray]:
+        return block_top_n(self.model, block, self.n)

@@ -1,0 +1,118 @@
+"""Apache Spark MLlib's implicit-feedback ALS: trained on a Spark cluster (or ``local[N]``),
+served here in NumPy, so a saved model answers without Spark or Java.
+
+Spark minimizes, for confidences ``c_ui = 1 + α·r_ui`` (``r`` the weighted rating)::
+
+    Σ_u Σ_i c_ui (p_ui − x_uᵀ y_i)²  +  λ (Σ_u n_u ‖x_u‖² + Σ_i n_i ‖y_i‖²)
+
+with preference ``p = 1`` for a rated item, 0 otherwise, and ``n_u`` (``n_i``) the user's
+(item's) number of ratings: λ grows with the rating count (ALS-WR), unlike ``implicit``'s one λ.
+A new user's factors solve the same normal equations with the item factors fixed:
+``(YᵀY + Σ_j α r_j y_j y_jᵀ + λ n I) x = Σ_j (1 + α r_j) y_j``; for a user seen in training
+this gives back Spark's own factors (tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .als import LeastSquaresFactorModel
+from .base import Model, checked_fit
+from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch, Whole
+
+
+class SparkALS(LeastSquaresFactorModel):
+    """MLlib ALS with ``implicitPrefs=True``; the parameters are Spark's under movierec's names:
+    ``factors`` (rank), ``regularization`` (regParam, scaled by each row's rating count),
+    ``alpha``, ``iterations`` (maxIter), ``seed``, ``blocks`` (numUserBlocks = numItemBlocks;
+    0: the cluster's default parallelism), ``nonnegative`` and ``checkpoint_interval``.
+
+    Fitting needs pyspark and Java (``pip install 'movierec[spark]'``); it joins the process's
+    Spark session (``movierec train --engine spark --spark-master URL``) or starts ``local[2]``.
+    """
+
+    name = "spark-als"
+    weighting = "rating"
+    constraints = {
+        "factors": FACTORS,
+        "regularization": REGULARIZATION,
+        "alpha": Number(low=0.0),
+        "iterations": ITERATIONS,
+        "seed": SEED,
+        "blocks": Whole(0, 100_000),
+        "nonnegative": Switch(),
+        "checkpoint_interval": Whole(1, 100_000),
+    }
+    divergence_hint = "raise regularization (now {regularization:g}) or lower alpha (now {alpha:g})"
+
+    def __init__(
+        self,
+        factors: int = 64,
+        regularization: float = 0.1,
+        alpha: float = 1.0,
+        iterations: int = 10,
+        seed: int = 42,
+        blocks: int = 0,
+        nonnegative: bool = False,
+        checkpoint_interval: int = 10,
+    ) -> None:
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.seed = seed
+        self.blocks = blocks
+        self.nonnegative = nonnegative
+        self.checkpoint_interval = checkpoint_interval
+        self.check_params()
+        self.user_factors: np.ndarray | None = None
+        self.item_factors: np.ndarray | None = None
+
+    def describe(self) -> str:
+        return (
+            f"Spark MLlib ALS ({self.factors} factors, λ = {self.regularization:g} × ratings, "
+            f"α = {self.alpha:g}, {self.iterations} iterations)"
+        )
+
+    @checked_fit
+    def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> SparkALS:
+        from ..spark.als import fit_matrix
+
+        matrix = sp.csr_matrix(user_items, dtype=np.float32)
+        matrix.eliminate_zeros()  # Spark counts only positive ratings towards λ's scale
+        with self.fitting(matrix) as step:
+            step.update(status="Spark jobs running")
+            self.user_factors, self.item_factors = fit_matrix(matrix, **self.get_params())
+        return self
+
+    def set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> SparkALS:
+        """Take factors learned by Spark elsewhere (a job that read its own data), checked."""
+        self.set_state({"user_factors": user_factors, "item_factors": item_factors})
+        return self.check_state()
+
+    def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Spark's normal equations for one user (module docstring)."""
+        chosen = self._items64[liked]
+        extra = self.alpha * np.abs(values.astype(np.float64))
+        counted = int(np.count_nonzero(values > 0))
+        a = self._gram + self.regularization * counted * np.eye(self.factors)
+        a += (chosen.T * extra) @ chosen
+        return a, np.where(values > 0, 1.0 + extra, 0.0)
+
+    def _fold_in_row(self, liked: np.ndarray, values: np.ndarray) -> np.ndarray:
+        if not self.nonnegative:
+            return super()._fold_in_row(liked, values)
+        from scipy.linalg import cholesky, solve_triangular
+        from scipy.optimize import nnls
+
+        # Spark's NNLS minimizes xᵀAx − 2bᵀx over x ≥ 0, which is ‖Lᵀx − L⁻¹b‖² for A = LLᵀ.
+        a, weights = self._system(liked, values)
+        lower = cholesky(a, lower=True)
+        target = solve_triangular(lower, self._items64[liked].T @ weights, lower=True)
+        return nnls(lower.T, target)[0]
+
+    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
+        if self.nonnegative:  # a constrained solve does not split over the liked items
+            return Model.contributions(self, user_items, item_indices)
+        return super().contributions(user_items, item_indices)

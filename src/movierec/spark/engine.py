@@ -1,0 +1,41 @@
+"""``--engine spark``: which models Spark trains, and the fit that sends the work there.
+
+Spark fits ``spark-als`` (MLlib ALS). Other models have no Spark trainer, which is refused
+before any data loads.
+"""
+
+from __future__ import annotations
+
+import scipy.sparse as sp
+
+from ..errors import MovieRecError
+from ..models import Model
+from ..models.spark_als import SparkALS
+
+ENGINES = ("local", "spark")
+SPARK_MODELS = (SparkALS.name,)
+
+
+def check_engine(engine: str, model: str | None, master: str | None = None) -> None:
+    """MovieRecError, before any data loads, for an unknown engine, a model Spark does not
+    train (``model`` None: no training), or a Spark master given without the Spark engine."""
+    if engine not in ENGINES:
+        raise MovieRecError(f"unknown engine {engine[:40]!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "local" and master is not None:
+        raise MovieRecError("--spark-master needs --engine spark")
+    if engine == "spark" and model is not None and model not in SPARK_MODELS:
+        raise MovieRecError(
+            f"--engine spark trains spark-als, not {model}; pick --preset spark-als, "
+            "or drop --engine spark"
+        )
+
+
+def fit(
+    model: Model, user_items: sp.csr_matrix, master: str | None, show_progress: bool = False
+) -> Model:
+    """Fit ``model`` with Spark on ``master`` (default ``local[2]``); returns it."""
+    from .session import spark_session
+
+    check_engine("spark", model.name, master)
+    spark_session(master)  # started here, so that the model's fit joins it
+    return model.fit(user_items, show_progress)

@@ -1,0 +1,178 @@
+"""Apache Spark as an engine (``--engine spark``): MLlib ALS trained in Spark serves as a normal
+saved model, fold-in follows Spark's objective, and ``recommend-all`` writes the same file with or
+without Spark. One local[2] session is shared by the whole module (starting one takes seconds).
+
+These tests need pyspark and Java (``pip install 'movierec[spark]'``); CI installs both and sets
+``MOVIEREC_REQUIRE_SPARK``, so there a missing Spark fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from movierec.cli import main
+from movierec.errors import MovieRecError
+
+SMALL = ["--dataset", "ml-latest-small"]
+QUICK = ["--factors", "8", "--iterations", "3"]
+
+
+def _require_spark() -> None:
+    try:
+        from movierec.spark.session import require_spark
+
+        require_spark()
+    except MovieRecError as exc:
+        if os.environ.get("MOVIEREC_REQUIRE_SPARK"):
+            pytest.fail(f"{exc} (MOVIEREC_REQUIRE_SPARK is set)")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """The module's one Spark session (local[2]), stopped at the end."""
+    _require_spark()
+    from movierec.spark.session import spark_session, stop
+
+    session = spark_session("local[2]")
+    yield session
+    stop()
+
+
+@pytest.fixture(scope="module")
+def spark_model(spark, tmp_path_factory) -> Path:
+    """ml-latest-small trained by `movierec train --engine spark --preset spark-als`."""
+    out = tmp_path_factory.mktemp("spark") / "model"
+    args = ["train", *SMALL, "--engine", "spark", "--preset", "spark-als", *QUICK, "--out"]
+    assert main([*args, str(out)]) == 0
+    return out
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fold_in_gives_back_sparks_own_user_factors(spark_model: Path, small) -> None:
+    """Spark solves the users last, so folding a training user back in with the learned item
+    factors must reproduce Spark's factors: the NumPy fold-in has Spark's objective (confidence
+    1 + α·r, λ scaled by the user's rating count)."""
+    from movierec import Recommender
+    from movierec.models import SparkALS
+
+    rec = Recommender.load(spark_model, small)
+    model, rows = rec.model, rec.interactions.matrix[:50]
+    assert isinstance(model, SparkALS)
+    trained = np.asarray(model.user_factors)[:50]
+    np.testing.assert_allclose(model.fold_in_factors(rows), trained, rtol=1e-3, atol=1e-5)
+    # implicit's objective (one λ, confidence α·r) would not give them back
+    params = {**model.get_params(), "regularization": model.regularization * 20}
+    other = SparkALS(**params).set_factors(model.user_factors, model.item_factors)
+    assert not np.allclose(other.fold_in_factors(rows), trained, rtol=1e-3, atol=1e-5)
+
+
+def test_spark_trained_model_answers_without_spark(spark_model: Path) -> None:
+    """The saved model is an ordinary bundle: a fresh process answers recommend from it
+    without importing pyspark."""
+    code = (
+        "import sys, json; from movierec.cli import main; "
+        f"rc = main(['recommend', '--model', {str(spark_model)!r}, '--like', 'Toy Story', "
+        "'--like', 'The Matrix', '-n', '3', '--json']); "
+        "assert 'pyspark' not in sys.modules, 'pyspark was imported'; sys.exit(rc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert len(results) == 3 and all(r["movie_id"] not in (1, 2571) for r in results)
+    meta = json.loads((spark_model / "meta.json").read_text())
+    assert meta["settings"]["model"] == "spark-als"
+    assert meta["settings"]["params"]["factors"] == 8
+
+
+def test_recommend_all_is_the_same_file_with_or_without_spark(
+    spark_model: Path, tmp_path: Path, capsys, small
+) -> None:
+    local, distributed = tmp_path / "local.parquet", tmp_path / "spark.parquet"
+    common = ["recommend-all", *SMALL, "--model", str(spark_model), "-n", "5"]
+    assert run(capsys, *common, "--out", str(local))[0] == 0
+    assert run(capsys, *common, "--engine", "spark", "--out", str(distributed))[0] == 0
+    assert local.read_bytes() == distributed.read_bytes()
+
+    from movierec import Recommender
+
+    recs = pd.read_parquet(local)
+    rec = Recommender.load(spark_model, small)
+    assert list(recs.columns) == ["user_id", "rank", "movie_id", "score"]
+    assert len(recs) == 5 * len(rec.users)
+    for user_id in (1, int(rec.users.ids[-1])):
+        expected = rec.recommend_for_user(user_id, n=5)
+        mine = recs[recs.user_id == user_id].sort_values("rank")
+        assert mine.movie_id.tolist() == [s.movie.movie_id for s in expected]
+        np.testing.assert_allclose(mine.score, [s.score for s in expected], rtol=1e-5)
+
+
+def test_recommend_all_never_overwrites_a_file_it_did_not_write(
+    spark_model: Path, tmp_path: Path, capsys
+) -> None:
+    mine = tmp_path / "mine.parquet"
+    mine.write_text("my notes\n")
+    code, _, err = run(
+        capsys, "recommend-all", *SMALL, "--model", str(spark_model), "--out", str(mine)
+    )
+    assert code == 2 and err.count("\n") == 1 and "not written by movierec" in err
+    assert mine.read_text() == "my notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.parquet"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--engine", "spark", "--preset", "als-tuned"], "--engine spark trains spark-als"),
+        (["--spark-master", "local[1]", "--preset", "spark-als"], "needs --engine spark"),
+        (["--engine", "flink"], "unknown engine"),
+    ],
+)
+def test_engine_mistakes_are_one_line_before_any_work(
+    args: list[str], message: str, tmp_path: Path, capsys
+) -> None:
+    code, _, err = run(capsys, "train", *SMALL, "--out", str(tmp_path / "m"), *args)
+    assert code == 2 and err.count("\n") == 1 and message in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_without_pyspark_or_java_the_error_says_what_to_install(monkeypatch) -> None:
+    from movierec.spark.session import require_spark
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # import pyspark → ImportError
+    with pytest.raises(MovieRecError, match=r"pip install 'movierec\[spark\]'"):
+        require_spark()
+    monkeypatch.undo()
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    if sys.modules.get("pyspark") is None and "pyspark" in sys.modules:
+        pytest.skip("pyspark not installed")
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pytest.skip("pyspark not installed")
+    with pytest.raises(MovieRecError, match="needs Java 17"):
+        require_spark()
+
+
+def test_other_commands_never_import_pyspark(tmp_path: Path) -> None:
+    code = (
+        "import sys; import movierec; from movierec.cli import main; "
+        "main(['stats', '--dataset', 'ml-latest-small', '--json']); "
+        "assert 'pyspark' not in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
