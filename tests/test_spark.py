@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from movierec.cli import main
 from movierec.errors import MovieRecError
@@ -118,6 +119,24 @@ def test_recommend_all_is_the_same_file_with_or_without_spark(
         mine = recs[recs.user_id == user_id].sort_values("rank")
         assert mine.movie_id.tolist() == [s.movie.movie_id for s in expected]
         np.testing.assert_allclose(mine.score, [s.score for s in expected], rtol=1e-5)
+
+
+def test_the_default_model_built_on_spark_is_the_local_fit(spark) -> None:
+    """The EASE family on Spark: the Gram matrix summed over partitions, then the same solve
+    (user weighting and low-pass filter included): the same weights as a local fit."""
+    from movierec.config import PRESETS
+    from movierec.models import EASE, make_model
+    from movierec.spark.engine import fit
+
+    rng = np.random.default_rng(3)
+    matrix = sp.csr_matrix((rng.random((400, 120)) < 0.08).astype(np.float32))
+    params = {k: v for k, v in PRESETS["default"].items() if k not in ("model", "weighting")}
+    params["lowpass_rank"] = 16
+    local = make_model("ease", **params).fit(matrix)
+    on_spark = fit(make_model("ease", **params), matrix, None)
+    assert isinstance(on_spark, EASE)
+    np.testing.assert_allclose(on_spark.weights, local.weights, rtol=1e-4, atol=1e-6)
+    assert np.abs(local.weights).max() > 0.01  # a model, not zeros on both sides
 
 
 def test_recommend_all_never_overwrites_a_file_it_did_not_write(

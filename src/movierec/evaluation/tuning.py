@@ -60,6 +60,12 @@ SEARCH_SPACES: dict[str, Space] = {
         "similarity": ("categorical", ("cosine", "bm25")),
         "weighting": ("categorical", WEIGHTINGS),
     },
+    "spark-als": {  # Spark's λ is scaled by each row's rating count: ~1/100 of implicit's
+        "factors": ("categorical", (64, 128)),
+        "regularization": ("float_log", 0.02, 0.5),
+        "alpha": ("float_log", 0.3, 10.0),
+        "weighting": ("categorical", ("rating", "binary")),
+    },
     "bpr": {
         "factors": ("int_log", 16, 256),
         "learning_rate": ("float_log", 1e-3, 0.2),
@@ -69,7 +75,7 @@ SEARCH_SPACES: dict[str, Space] = {
     },
 }
 
-NOT_TUNED = ("seed", "use_gpu", "num_threads")
+NOT_TUNED = ("seed", "use_gpu", "num_threads", "blocks", "checkpoint_interval")
 """Parameters that change how a model runs, not what it learns (``seed`` is the run's)."""
 
 

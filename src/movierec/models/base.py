@@ -239,10 +239,13 @@ def _largest_input(model: Model, user_items: sp.csr_matrix) -> float:
 def checked_fit(fit: FitMethod) -> FitMethod:
     """Wraps a model's ``fit``: the hyperparameters are checked first and the input for values
     float32 cannot hold; learned arrays that come out NaN or infinite are discarded and refused
-    with the likely cause, so they are never served or saved. Derived values are forgotten."""
+    with the likely cause, so they are never served or saved. Derived values are forgotten.
+    Keyword options of a ``fit`` (how it runs, e.g. EASE's ``gram_of``) pass through."""
 
     @functools.wraps(fit)
-    def checked(self: Model, user_items: sp.csr_matrix, show_progress: bool = False) -> Model:
+    def checked(
+        self: Model, user_items: sp.csr_matrix, show_progress: bool = False, **options: Any
+    ) -> Model:
         self.check_params()
         largest = _largest_input(self, user_items)
         # Overflow on the way is caught below by its result, in one line instead of warnings.
@@ -251,7 +254,7 @@ def checked_fit(fit: FitMethod) -> FitMethod:
                 progress.shown(show_progress),
                 np.errstate(over="ignore", invalid="ignore", divide="ignore"),
             ):
-                fit(self, user_items, show_progress)
+                fit(self, user_items, show_progress, **options)
         finally:
             self.forget_derived()
         bad = non_finite(self.state())

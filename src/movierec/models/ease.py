@@ -24,9 +24,12 @@ Three optional changes, all still one items × items matrix ``W`` with scores ``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import scipy.sparse as sp
 
+from .. import progress
 from ..errors import MovieRecError
 from .base import ItemItemModel, checked_fit, gram, symmetrize_lower
 from .params import REGULARIZATION, SEED, Number, Switch, Whole
@@ -205,22 +208,36 @@ class EASE(DenseItemItemModel):
         self.weights = None
 
     @checked_fit
-    def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> EASE:
+    def fit(
+        self,
+        user_items: sp.csr_matrix,
+        show_progress: bool = False,
+        gram_of: Callable[[sp.csr_matrix], np.ndarray] = gram,
+    ) -> EASE:
+        """Two steps: the (user-weighted) Gram matrix ``XᵀX``, by ``gram_of`` (here, or summed
+        over a Spark cluster's partitions: :mod:`movierec.spark.gram`), then
+        :meth:`weights_from_gram`, the same for both."""
         n_items = user_items.shape[1]
         check_dense_items("EASE", n_items)
         with self.fitting(user_items) as step:
             step.update(status="the item Gram matrix")
-            gram_matrix = gram(user_weighted(user_items, self.user_weight_exponent))
+            gram_matrix = gram_of(user_weighted(user_items, self.user_weight_exponent))
             step.update(status=f"solving for the {n_items:,} × {n_items:,} weights")
-            weights = ease_weights(
-                gram_matrix, self.regularization, self.dropout, self.zero_diagonal
-            )
-            if self.lowpass_rank > 0 and self.lowpass_weight != 0:
-                step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
-                lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed)
-                lowpass_total = training_score(gram_matrix, lowpass)
-                if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
-                    scale = training_score(gram_matrix, weights) / lowpass_total
-                    weights += np.float32(self.lowpass_weight * scale) * lowpass
-        self.weights = weights
+            self.weights = self.weights_from_gram(gram_matrix, step)
         return self
+
+    def weights_from_gram(
+        self, gram_matrix: np.ndarray, step: progress.Step | None = None
+    ) -> np.ndarray:
+        """The items × items weights from ``XᵀX``: EASE's (or DLAE's) solve, plus the low-pass
+        filter when asked for."""
+        weights = ease_weights(gram_matrix, self.regularization, self.dropout, self.zero_diagonal)
+        if self.lowpass_rank > 0 and self.lowpass_weight != 0:
+            if step is not None:
+                step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
+            lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed)
+            lowpass_total = training_score(gram_matrix, lowpass)
+            if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
+                scale = training_score(gram_matrix, weights) / lowpass_total
+                weights += np.float32(self.lowpass_weight * scale) * lowpass
+        return weights

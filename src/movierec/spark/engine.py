@@ -1,7 +1,8 @@
 """``--engine spark``: which models Spark trains, and the fit that sends the work there.
 
-Spark fits ``spark-als`` (MLlib ALS). Other models have no Spark trainer, which is refused
-before any data loads.
+Spark fits ``spark-als`` (MLlib ALS) itself; for the EASE family (the default preset) it sums the
+Gram matrix ``XᵀX`` over its partitions and the driver solves it as a local fit does. Other
+models have no Spark trainer, which is refused before any data loads.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import scipy.sparse as sp
 
 from ..errors import MovieRecError
 from ..models import Model
+from ..models.ease import EASE
 from ..models.spark_als import SparkALS
 
 ENGINES = ("local", "spark")
-SPARK_MODELS = (SparkALS.name,)
+SPARK_MODELS = (SparkALS.name, EASE.name)
 
 
 def check_engine(engine: str, model: str | None, master: str | None = None) -> None:
@@ -25,8 +27,8 @@ def check_engine(engine: str, model: str | None, master: str | None = None) -> N
         raise MovieRecError("--spark-master needs --engine spark")
     if engine == "spark" and model is not None and model not in SPARK_MODELS:
         raise MovieRecError(
-            f"--engine spark trains spark-als, not {model}; pick --preset spark-als, "
-            "or drop --engine spark"
+            f"--engine spark trains spark-als and the EASE family, not {model}; pick --preset "
+            "spark-als or --preset default, or drop --engine spark"
         )
 
 
@@ -38,4 +40,10 @@ def fit(
 
     check_engine("spark", model.name, master)
     spark_session(master)  # started here, so that the model's fit joins it
+    if isinstance(model, EASE):
+        from functools import partial
+
+        from .gram import spark_gram
+
+        return model.fit(user_items, show_progress, gram_of=partial(spark_gram, master=master))
     return model.fit(user_items, show_progress)
