@@ -273,7 +273,7 @@ class SavedDataset(Dataset):
     def _needs_ratings(self) -> ModelError:
         return ModelError(
             f"this needs the ratings of {self.name}, which the saved model at {self.source} "
-            "does not hold: load it with its dataset (--dataset/--data-dir, or "
+            "does not hold: load it with its dataset (--dataset/--data-dir or --ratings, or "
             "Recommender.load(DIR, dataset))"
         )
 

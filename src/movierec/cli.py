@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,6 +79,22 @@ DataDirOpt = Annotated[
         help=f"folder holding <dataset>/ in GroupLens' layout [env: {config.DATA_DIR_ENV}]",
     ),
 ]
+RatingsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ratings",
+        help="your own ratings instead of a MovieLens dataset: a .csv or .parquet file with "
+        "columns user_id, movie_id, rating[, timestamp] (or a '::'-separated .dat)",
+    ),
+]
+MoviesOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--movies",
+        help="with --ratings: a .csv or .parquet file with movie_id, title[, genres] "
+        "[default: movies are called 'Movie <id>']",
+    ),
+]
 MinRatingOpt = Annotated[float, typer.Option("--min-rating", help="ratings below this are dropped")]
 ModelOpt = Annotated[
     Path | None,
@@ -124,19 +141,40 @@ def _named(rec: Any, names: list[str]) -> list[Any]:
     return [rec.movie(r.movie_id) for r in resolutions]
 
 
-def _dataset(dataset: str | None, data_dir: Path | None, min_rating: float | None = None) -> Any:
+@dataclass(frozen=True)
+class Source:
+    """Where a command's ratings come from: a MovieLens dataset (``--dataset``, ``--data-dir``)
+    or the user's own files (``--ratings``, ``--movies``)."""
+
+    dataset: str | None
+    data_dir: Path | None
+    ratings: Path | None = None
+    movies: Path | None = None
+
+    @property
+    def named(self) -> str | None:
+        """The dataset's name as a model records it, when the command line gives one."""
+        return self.ratings.name if self.ratings is not None else self.dataset
+
+    @property
+    def option(self) -> str:
+        return "--ratings" if self.ratings is not None else "--dataset"
+
+
+def _dataset(source: Source, min_rating: float | None = None) -> Any:
     """The dataset, with ``min_rating`` checked against its rating scale."""
     from .datasets import load_dataset
 
-    loaded = load_dataset(dataset, data_dir)
+    loaded = load_dataset(
+        source.dataset, source.data_dir, ratings=source.ratings, movies=source.movies
+    )
     if min_rating is not None:
         loaded.check_min_rating(min_rating)
     return loaded
 
 
 def _recommender(
-    dataset: str | None,
-    data_dir: Path | None,
+    source: Source,
     min_rating: float,
     model: Path | None,
     titles: list[str] | None = None,
@@ -153,13 +191,13 @@ def _recommender(
 
     if model is not None and loaded is None and self_contained(model):
         rec = Recommender.load(model)
-        if dataset is not None and dataset != rec.dataset.name:
+        if source.named is not None and source.named != rec.dataset.name:
             raise MovieRecError(
-                f"--model {model} was trained on {rec.dataset.name}, not {dataset}; drop "
-                "--dataset, or pick a model of that dataset"
+                f"--model {model} was trained on {rec.dataset.name}, not {source.named}; drop "
+                f"{source.option}, or pick a model of that dataset"
             )
         return rec
-    ds = loaded if loaded is not None else _dataset(dataset, data_dir, min_rating)
+    ds = loaded if loaded is not None else _dataset(source, min_rating)
     if model is not None:
         return Recommender.load(model, ds)
     settings = default_settings(ds, min_rating)
@@ -172,13 +210,17 @@ def _recommender(
 def stats(
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
     """Ratings before and after the min-rating filter, unique users and movies."""
     from .analysis import stats as compute
 
-    result = compute(_dataset(dataset, data_dir, min_rating), min_rating)
+    result = compute(
+        _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating), min_rating
+    )
     if as_json:
         keys = ("dataset", "ratings_total", "ratings_kept", "kept_ratio", "users", "movies")
         emit_json({k: getattr(result, k) for k in keys})
@@ -198,16 +240,14 @@ def stats(
     )
 
 
-def _catalogue(
-    dataset: str | None, data_dir: Path | None, min_rating: float, model: Path | None
-) -> Any:
+def _catalogue(source: Source, min_rating: float, model: Path | None) -> Any:
     """The movies with their popularity: a saved model's (``--model``, no ratings read), or the
     dataset's."""
     from .catalogue import Catalogue
 
     if model is not None:
-        return _recommender(dataset, data_dir, min_rating, model).catalogue
-    return Catalogue.from_dataset(_dataset(dataset, data_dir, min_rating), min_rating)
+        return _recommender(source, min_rating, model).catalogue
+    return Catalogue.from_dataset(_dataset(source, min_rating), min_rating)
 
 
 @app.command()
@@ -215,13 +255,15 @@ def popular(
     n: CountOpt = 30,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The N movies with the most kept ratings."""
     config.check_n(n, "-n")
-    catalogue = _catalogue(dataset, data_dir, min_rating, model)
+    catalogue = _catalogue(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
     ids, popularity = catalogue.most_popular(n)
     movies = [(catalogue.movie(int(i)), int(p)) for i, p in zip(ids, popularity)]
     if as_json:
@@ -243,6 +285,8 @@ def search(
     n: CountOpt = 10,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -250,7 +294,7 @@ def search(
     """Find movies by title: exact matches first, then titles that start with the query, then
     those holding every word of it, then near misses (typos)."""
     config.check_n(n, "-n")
-    catalogue = _catalogue(dataset, data_dir, min_rating, model)
+    catalogue = _catalogue(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
     movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
     found = [m for m in movies if m is not None]
     if as_json:
@@ -274,13 +318,17 @@ def similar(
     n: CountOpt = 10,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Movies similar to one movie, by the model's item-item similarity."""
     config.check_n(n, "-n")
-    rec = _recommender(dataset, data_dir, min_rating, model, [title])
+    rec = _recommender(
+        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, [title]
+    )
     movie = _named(rec, [title])[0]
     results = rec.similar(movie.movie_id, n)
     if as_json:
@@ -298,13 +346,17 @@ def recommend(
     ] = False,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Recommendations for someone who likes the given movies (folded in, no retraining)."""
     config.check_n(n, "-n")
-    rec = _recommender(dataset, data_dir, min_rating, model, like)
+    rec = _recommender(
+        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, like
+    )
     liked_movies = _named(rec, like)
     liked_ids = [m.movie_id for m in liked_movies]
     results = rec.recommend(liked_ids, n, explain=explain)
@@ -322,12 +374,16 @@ def score(
     like: LikeOpt,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The preference score for one movie of someone who likes the given movies."""
-    rec = _recommender(dataset, data_dir, min_rating, model, [*like, title])
+    rec = _recommender(
+        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, [*like, title]
+    )
     *liked_movies, movie = _named(rec, [*like, title])
     result = rec.score([m.movie_id for m in liked_movies], movie.movie_id)
     if as_json:
@@ -363,6 +419,8 @@ def train(
     spark_master: SparkMasterOpt = None,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
@@ -396,7 +454,7 @@ def train(
 
     if preset is not None:  # an unknown preset or a bad value fails before any loading
         check_engine(engine, checked(preset).model, spark_master)
-    ds = _dataset(dataset, data_dir, min_rating)
+    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
     settings = checked(preset or default_preset(ds, min_rating))
     check_engine(engine, settings.model, spark_master)
     started = time.perf_counter()
@@ -430,6 +488,8 @@ def recommend_all(
     spark_master: SparkMasterOpt = None,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
@@ -443,8 +503,10 @@ def recommend_all(
     config.check_n(n, "-n")
     check_engine(engine, None, spark_master)
     check_output(out)  # before any slow work
-    ds = _dataset(dataset, data_dir, min_rating)
-    rec = _recommender(dataset, data_dir, min_rating, model, loaded=ds)  # exclusions: ratings
+    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
+    rec = _recommender(
+        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, loaded=ds
+    )  # exclusions: ratings
     written = run_batch(rec, n, out, engine == "spark", spark_master)
     if as_json:
         emit_json(written.to_dict())
@@ -465,6 +527,8 @@ def demo(
     n: CountOpt = 10,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
@@ -473,7 +537,7 @@ def demo(
 
     config.check_n(n, "-n")
     report = run_demo(
-        _dataset(dataset, data_dir, min_rating),
+        _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating),
         like or config.DEMO_FAVOURITES,
         n,
         min_rating,
@@ -537,6 +601,8 @@ def report(
     ],
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     eval_file: Annotated[
@@ -552,8 +618,10 @@ def report(
     # Fail fast, before any slow work, and leave nothing behind when the results are bad.
     evaluation = read_evaluation(eval_file) if eval_file is not None else None
     directory = prepare_output(out)
-    ds = _dataset(dataset, data_dir, min_rating)
-    rec = _recommender(dataset, data_dir, min_rating, model, loaded=ds)  # charts need ratings
+    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
+    rec = _recommender(
+        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, loaded=ds
+    )  # charts need ratings
     written = build_report(ds, rec, directory, min_rating, evaluation)
     line(f"Report written: {written.index} ({len(written.images)} charts)", stderr=True)
 
@@ -567,6 +635,8 @@ def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="log each request")
@@ -578,7 +648,7 @@ def serve(
 
     from .web import create_app
 
-    rec = _recommender(dataset, data_dir, min_rating, model)
+    rec = _recommender(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
     web_app = create_app(rec)
     # Each request is one small solve; BLAS threads would only contend with the server's own.
     threadpool_limits(limits=1, user_api="blas")
@@ -616,6 +686,8 @@ ProtocolMinRatingOpt = Annotated[
 def evaluate(
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: ProtocolMinRatingOpt = None,
     protocol: ProtocolOpt = "recbole",
     models: Annotated[
@@ -654,7 +726,7 @@ def evaluate(
         from .atomic import claim_folder
 
         plot = claim_folder(plot, "plots", "--plot")  # before any slow work
-    ds = _dataset(dataset, data_dir)
+    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file))
     if min_rating is not None:
         ds.check_min_rating(min_rating)
     data = chosen.prepare(ds)
@@ -685,6 +757,8 @@ def tune(
     trials: Annotated[int, typer.Option("--trials", "-t", help="how many settings to try")] = 20,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
+    ratings_file: RatingsOpt = None,
+    movies_file: MoviesOpt = None,
     min_rating: ProtocolMinRatingOpt = None,
     protocol: ProtocolOpt = "recbole",
     seed: Annotated[
@@ -714,7 +788,7 @@ def tune(
     search_space(model)  # unknown or untunable models fail before the data loads
     if not 1 <= trials <= 10_000:
         raise MovieRecError(f"--trials must be from 1 to 10000, got {trials}")
-    ds = _dataset(dataset, data_dir)
+    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file))
     result = run_tuning(ds, chosen, model, trials, seed=seed, timeout=timeout)
     saved = None
     if save_preset:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -151,7 +152,14 @@ _COLUMN_KINDS = {"user_id": "i", "movie_id": "i", "rating": "f", "timestamp": "i
 
 def _cache_path(spec: DatasetSpec, source_digest: str) -> Path:
     """A folder holding one ``.npy`` per column and ``meta.json``."""
-    return cache_root() / "parsed" / f"{spec.name}-v{_CACHE_VERSION}-{source_digest[:32]}"
+    return (
+        cache_root() / "parsed" / f"{safe_name(spec.name)}-v{_CACHE_VERSION}-{source_digest[:32]}"
+    )
+
+
+def safe_name(name: str) -> str:
+    """``name`` as a file-name part: letters, digits, ``.``, ``_`` and ``-`` only."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:80]
 
 
 def _open_cached(folder: Path) -> dict[str, np.ndarray]:
@@ -218,12 +226,17 @@ def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.
     cached = _read_cached(cached_at, source_digest)
     if cached is not None:
         return cached
-    from .parse import read_ratings
+    from .parse import read_parquet_ratings, read_ratings
 
     size = f"{ratings_path.stat().st_size / 1e6:,.1f} MB"
     what = f"{spec.name}'s {spec.ratings_file} ({size})"
+    if spec.name == spec.ratings_file:  # the user's own file
+        what = f"{spec.ratings_file} ({size})"
     with progress.step(f"parsing {what}", done=f"parsed {what}") as step:
-        columns = read_ratings(ratings_path, spec.layout)
+        if spec.layout == "parquet":
+            columns = read_parquet_ratings(ratings_path)
+        else:
+            columns = read_ratings(ratings_path, spec.layout)
         step.done = f"parsed {len(columns['rating']):,} ratings from {what}"
         fingerprint = _fingerprint(columns)
         columns = _write_cached(cached_at, columns, fingerprint, source_digest)
@@ -267,12 +280,94 @@ def resolve_name(name: str | None, data_dir: str | Path | None = None) -> tuple[
         return fallback, locate(fallback, local_dir)
 
 
-def load_dataset(name: str | None = None, data_dir: str | Path | None = None) -> Dataset:
-    """Load a MovieLens dataset by name (``"ml-1m"``, ``"ml-latest-small"``, …).
+def load_dataset(
+    name: str | None = None,
+    data_dir: str | Path | None = None,
+    *,
+    ratings: str | Path | None = None,
+    movies: str | Path | None = None,
+) -> Dataset:
+    """Load a MovieLens dataset by name (``"ml-1m"``, ``"ml-latest-small"``, …), or your own
+    ratings file (``ratings=``, with an optional ``movies=`` file: see
+    :func:`load_ratings_file`).
 
     >>> ds = load_dataset("ml-latest-small")
     >>> ds.ratings.columns.tolist()
     ['user_id', 'movie_id', 'rating', 'timestamp']
     """
+    if ratings is not None:
+        if name is not None:
+            raise DataError(
+                f"give a MovieLens dataset ({name}) or your own ratings file (--ratings), not both"
+            )
+        return load_ratings_file(ratings, movies)
+    if movies is not None:
+        raise DataError("a movies file goes with your own ratings file: add --ratings FILE")
     spec, folder = resolve_name(name, data_dir)
     return _load_spec(spec, folder)
+
+
+OWN_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".dat": "dat"}
+"""Your own files: CSV with a header, Parquet, or MovieLens' ``::``-separated ``.dat``."""
+
+
+def _own_layout(path: Path, what: str) -> str:
+    layout = OWN_FORMATS.get(path.suffix.lower())
+    if layout is None:
+        formats = ", ".join(OWN_FORMATS)
+        raise DataError(f"{what} {path}: name a file ending in {formats} (that says its format)")
+    if not path.is_file():
+        reason = "is a folder" if path.is_dir() else "does not exist"
+        raise DataError(f"{what} {path} {reason}; name your {what.lstrip('-')} file")
+    return layout
+
+
+def load_ratings_file(ratings: str | Path, movies: str | Path | None = None) -> Dataset:
+    """Your own ratings in MovieLens' shape: a CSV or Parquet file with columns ``user_id``,
+    ``movie_id``, ``rating`` and optionally ``timestamp`` (MovieLens' ``userId``/``movieId``
+    too, any order), or a ``::``-separated ``.dat``; checked by the same rules as MovieLens'
+    files and cached the same way (by the file's SHA-256). ``movies``: an optional file with
+    ``movie_id``, ``title`` and optionally ``genres``; rated movies it does not list, and all of
+    them without one, are titled ``Movie <id>``. The dataset is named after the file."""
+    path = Path(ratings).expanduser()
+    layout = _own_layout(path, "--ratings")
+    movies_path = Path(movies).expanduser() if movies is not None else None
+    movies_layout = _own_layout(movies_path, "--movies") if movies_path is not None else None
+    spec = DatasetSpec(
+        name=path.name[:100],
+        folder=str(path.parent),
+        layout=layout,
+        ratings_file=path.name,
+        movies_file=movies_path.name if movies_path else "",
+        known_hash=None,
+        description=f"your ratings in {path}",
+    )
+    columns, fingerprint = load_ratings_columns(spec, path.parent)
+
+    def movies_frame() -> pd.DataFrame:
+        import pandas as pd
+
+        from .parse import read_movies
+
+        rated = np.unique(np.asarray(columns["movie_id"]))
+        listed = None
+        if movies_path is not None and movies_layout is not None:
+            listed = read_movies(movies_path, movies_layout)
+            rated = rated[~np.isin(rated, listed.index.to_numpy())]
+            if len(rated):
+                print(
+                    f"movierec: {len(rated):,} rated movies are not in {movies_path.name}; "
+                    "they are called 'Movie <id>'",
+                    file=sys.stderr,
+                )
+        unnamed = pd.DataFrame(
+            {
+                "title": [f"Movie {movie_id}" for movie_id in rated.tolist()],
+                "genres": "",
+                "year": np.zeros(len(rated), dtype=np.int32),
+            },
+            index=pd.Index(rated.astype(np.int64), name="movie_id"),
+        )
+        return unnamed if listed is None else pd.concat([listed, unnamed])
+
+    return Dataset(spec.name, columns, movies_frame, fingerprint, path)

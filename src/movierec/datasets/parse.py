@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -506,19 +506,24 @@ def read_movies(path: Path, layout: str) -> pd.DataFrame:
     ``title``, ``genres`` (a ``|``-joined string) and ``year`` (0 when the title carries none).
 
     ``movies.dat`` is UTF-8 or, failing that, Latin-1 (as ml-1m's is); ``u.item`` Latin-1;
-    ``movies.csv`` UTF-8 with a ``movieId,title,genres`` header. A bad line, or an id listed
-    twice, is a DataError naming the line."""
-    raw = _read(path)
-    rows = _movies_csv(path, raw) if layout == "csv" else _movies_lines(path, raw, layout)
+    ``movies.csv`` UTF-8 with a ``movieId,title,genres`` header (``movie_id`` too; genres
+    optional); a Parquet file (``layout="parquet"``) the same columns. A bad line, or an id
+    listed twice, is a DataError naming the line (the row, in Parquet)."""
+    if layout == "parquet":
+        rows = _movies_parquet(path)
+    else:
+        raw = _read(path)
+        rows = _movies_csv(path, raw) if layout == "csv" else _movies_lines(path, raw, layout)
     if not rows:
         raise DataError(f"{_shown(path)} lists no movies; {_fix_hint(path)}")
     first_line: dict[int, int] = {}
     for line_number, movie_id, _, _ in rows:
         seen = first_line.setdefault(movie_id, line_number)
         if seen != line_number:
+            where = "row" if layout == "parquet" else "line"
             raise DataError(
-                f"{_shown(path)} line {line_number}: movie id {movie_id} is listed again "
-                f"(first on line {seen}); {_fix_hint(path)}"
+                f"{_shown(path)} {where} {line_number}: movie id {movie_id} is listed again "
+                f"(first on {where} {seen}); {_fix_hint(path)}"
             )
     _, movie_ids, titles, genres = zip(*rows)
     return pd.DataFrame(
@@ -558,6 +563,10 @@ def _movies_lines(path: Path, raw: bytes, layout: str) -> list[tuple[int, int, s
     return rows
 
 
+_MOVIE_COLUMNS = ("movie_id", "title", "genres")
+_MOVIE_ALIASES = {"movieId": "movie_id"}
+
+
 def _movies_csv(path: Path, raw: bytes) -> list[tuple[int, int, str, str]]:
     """``(line number, movie_id, title, genres)`` of a ``movies.csv`` (quoted fields allowed)."""
     try:
@@ -577,11 +586,11 @@ def _movies_csv(path: Path, raw: bytes) -> list[tuple[int, int, str, str]]:
             if len(record) <= 1 and not "".join(record).strip():
                 continue  # a blank line
             if header is None:
-                header = [name.strip() for name in record]
-                if not {"movieId", "title", "genres"} <= set(header):
-                    reason = "the header should be 'movieId,title,genres'"
+                header = [_MOVIE_ALIASES.get(name.strip(), name.strip()) for name in record]
+                if not {"movie_id", "title"} <= set(header):
+                    reason = "the header should be 'movieId,title,genres' (genres optional)"
                     raise _line_error(path, start, reason, ",".join(record))
-                where = [header.index(name) for name in ("movieId", "title", "genres")]
+                where = [header.index(name) if name in header else -1 for name in _MOVIE_COLUMNS]
                 continue
             if len(record) != len(header):
                 reason = f"{len(record)} fields where the header has {len(header)}"
@@ -593,10 +602,113 @@ def _movies_csv(path: Path, raw: bytes) -> list[tuple[int, int, str, str]]:
                 record[where[0]].encode("utf-8", "surrogateescape"),
                 ",".join(record),
             )
-            rows.append((start, movie_id, record[where[1]], record[where[2]]))
+            genres = record[where[2]] if where[2] >= 0 else ""
+            rows.append((start, movie_id, record[where[1]], genres))
     except csv.Error as exc:
         reason = f"not valid CSV ({exc})"
         raise _line_error(path, reader.line_num or line_number + 1, reason, None) from None
     if header is None:
         raise DataError(f"{_shown(path)} is empty; {_fix_hint(path)}")
     return rows
+
+
+# ---- Parquet ---------------------------------------------------------------------------------
+
+
+def _parquet(path: Path) -> Any:
+    """The open Parquet file; a DataError when it cannot be read as one."""
+    import pyarrow as pa
+    from pyarrow import parquet
+
+    try:
+        return parquet.ParquetFile(path)
+    except (OSError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DataError(
+            f"cannot read {_shown(path)} as Parquet: {reason}; {_fix_hint(path)}"
+        ) from None
+
+
+def _parquet_column(path: Path, file: Any, name: str, key: str) -> np.ndarray:
+    """Column ``name`` of a Parquet file as ``key``'s NumPy type, under the rules a text file's
+    fields follow: no missing values; ids whole numbers from 0; ratings finite, from 0;
+    timestamps whole numbers (or Parquet timestamps, as seconds)."""
+    import pyarrow as pa
+    import pyarrow.compute as arrow
+
+    try:
+        values = file.read(columns=[name]).column(0)
+    except (OSError, pa.ArrowException) as exc:
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DataError(f"cannot read column {name!r} of {_shown(path)}: {reason}") from None
+
+    def refuse(reason: str, bad: np.ndarray | None = None) -> DataError:
+        row = f" (row {int(np.argmax(bad)) + 1} first)" if bad is not None else ""
+        return DataError(f"{_shown(path)}: column {name!r} {reason}{row}; {_fix_hint(path)}")
+
+    kind = values.type
+    if values.null_count:
+        missing = arrow.is_null(values).to_numpy(zero_copy_only=False)
+        raise refuse(f"has {values.null_count:,} missing values", missing)
+    if key == "timestamp" and pa.types.is_timestamp(kind):
+        values = arrow.cast(arrow.cast(values, pa.timestamp("s")), pa.int64())
+        kind = values.type
+    if key == "rating":
+        if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+            raise refuse(f"holds {kind}, not numbers")
+        ratings = values.to_numpy().astype(np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            single = ratings.astype(np.float32)
+        bad = ~np.isfinite(single) | (ratings < 0)
+        if bad.any():
+            raise refuse("holds a rating that is negative, not finite, or too large", bad)
+        return single
+    if not pa.types.is_integer(kind):
+        raise refuse(f"holds {kind}, not whole numbers")
+    raw = values.to_numpy()
+    if raw.dtype.kind == "u" and len(raw) and raw.max() > ID_MAX:
+        raise refuse(f"holds a value larger than {ID_MAX:,}", raw > ID_MAX)
+    column = raw.astype(np.int64)
+    if key != "timestamp" and len(column) and column.min() < 0:
+        raise refuse("holds a negative id (ids are 0 or more)", column < 0)
+    return column
+
+
+def read_parquet_ratings(path: Path) -> dict[str, np.ndarray]:
+    """The columns :func:`read_ratings` returns, from a Parquet file whose columns are named as a
+    CSV header's (any order, nothing else); each column read on its own, so memory stays near
+    the result's size."""
+    file = _parquet(path)
+    names = list(file.schema_arrow.names)
+    keys = csv_header(names)
+    if keys is None:
+        shown_names = ", ".join(repr(name) for name in names[:8])
+        raise DataError(f"{_shown(path)} has columns {shown_names}: {CSV_HEADER_RULE}")
+    if not file.metadata.num_rows:
+        raise DataError(f"{_shown(path)} has no ratings; {_fix_hint(path)}")
+    found = dict(zip(keys, names))
+    return {key: _parquet_column(path, file, found[key], key) for key in _COLUMNS if key in found}
+
+
+def _movies_parquet(path: Path) -> list[tuple[int, int, str, str]]:
+    """``(row, movie_id, title, genres)`` of a Parquet movies file."""
+    file = _parquet(path)
+    names = [_MOVIE_ALIASES.get(name, name) for name in file.schema_arrow.names]
+    if not {"movie_id", "title"} <= set(names):
+        raise DataError(
+            f"{_shown(path)} needs columns movie_id (or movieId) and title (genres optional)"
+        )
+    original = dict(zip(names, file.schema_arrow.names))
+    movie_ids = _parquet_column(path, file, original["movie_id"], "movie_id")
+    text = {}
+    for key in ("title", "genres"):
+        if key in original:
+            column = file.read(columns=[original[key]]).column(0)
+            if column.null_count or str(column.type) not in ("string", "large_string"):
+                raise DataError(
+                    f"{_shown(path)}: column {original[key]!r} must be text with no missing "
+                    f"values (it is {column.type}, {column.null_count:,} missing)"
+                )
+            text[key] = column.to_pylist()
+    genres = text.get("genres", [""] * len(movie_ids))
+    return list(zip(range(1, len(movie_ids) + 1), movie_ids.tolist(), text["title"], genres))

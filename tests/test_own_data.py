@@ -1,0 +1,227 @@
+"""Your own ratings (``--ratings FILE [--movies FILE]``): CSV, Parquet or ``::`` files in
+MovieLens' shape, checked by the same rules as MovieLens' files, and models trained on them
+that answer from their folder alone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from movierec import load_dataset
+from movierec.cli import main
+from movierec.datasets.fetch import BUNDLED_DIR
+from movierec.datasets.parse import read_parquet_ratings, read_ratings
+from movierec.errors import DataError
+
+SMALL = BUNDLED_DIR / "ml-latest-small"
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, np.ndarray]:
+    return read_ratings(SMALL / "ratings.csv", "csv")
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory, truth: dict[str, np.ndarray]) -> Path:
+    """ml-latest-small's ratings as the user's own: a CSV under movierec's column names, a
+    Parquet file, and a Parquet movies file listing only some of the movies."""
+    folder = tmp_path_factory.mktemp("own")
+    table = pa.table(
+        {
+            "user_id": truth["user_id"],
+            "movie_id": truth["movie_id"],
+            "rating": truth["rating"],
+            "timestamp": truth["timestamp"],
+        }
+    )
+    pq.write_table(table, folder / "mine.parquet", row_group_size=20_000)
+    lines = ["timestamp,rating,user_id,movie_id"]  # any column order
+    lines += [
+        f"{t},{r:g},{u},{m}"
+        for u, m, r, t in zip(
+            *(truth[k].tolist() for k in ("user_id", "movie_id", "rating", "timestamp"))
+        )
+    ]
+    (folder / "mine.csv").write_text("\n".join(lines) + "\n")
+    movies = load_dataset("ml-latest-small").movies.head(500)
+    pq.write_table(
+        pa.table({"movie_id": movies.index.to_numpy(), "title": movies["title"].tolist()}),
+        folder / "movies.parquet",
+    )
+    return folder
+
+
+@pytest.mark.parametrize("name", ["mine.csv", "mine.parquet"])
+def test_own_files_read_as_the_same_ratings(own: Path, truth, name: str) -> None:
+    dataset = load_dataset(ratings=own / name)
+    assert dataset.name == name
+    for key, column in truth.items():
+        assert np.array_equal(dataset.column(key), column), key
+        assert dataset.column(key).dtype == column.dtype
+    assert dataset.rating_scale == (0.5, 5.0)  # from the data: no registry entry
+
+
+def test_movies_file_titles_and_the_rest_are_named_by_id(own: Path, capsys) -> None:
+    dataset = load_dataset(ratings=own / "mine.parquet", movies=own / "movies.parquet")
+    movies = dataset.movies
+    assert movies.loc[1, "title"] == "Toy Story (1995)"
+    unlisted = int(np.setdiff1d(dataset.column("movie_id"), movies.index[:500])[0])
+    assert movies.loc[unlisted, "title"] == f"Movie {unlisted}"
+    assert set(np.unique(dataset.column("movie_id"))) <= set(movies.index)
+    assert "are not in movies.parquet" in capsys.readouterr().err
+
+
+def test_a_model_of_own_data_answers_without_the_files(own: Path, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    ratings, movies = folder / "r.parquet", folder / "m.parquet"
+    ratings.write_bytes((own / "mine.parquet").read_bytes())
+    movies.write_bytes((own / "movies.parquet").read_bytes())
+    model = tmp_path / "model"
+    code, _, err = run(
+        capsys,
+        "train",
+        "--ratings",
+        str(ratings),
+        "--movies",
+        str(movies),
+        "--out",
+        str(model),
+        "--preset",
+        "als-sparse",
+        "--iterations",
+        "2",
+    )
+    assert code == 0, err
+    ratings.unlink()
+    movies.unlink()
+    code, out, err = run(
+        capsys, "recommend", "--model", str(model), "--like", "Toy Story", "-n", "3", "--json"
+    )
+    assert code == 0, err
+    assert len(json.loads(out)) == 3
+    code, _, err = run(
+        capsys,
+        "recommend",
+        "--model",
+        str(model),
+        "--ratings",
+        str(own / "mine.csv"),
+        "--like",
+        "1",
+    )
+    assert code == 2 and "trained on r.parquet, not mine.csv" in err
+
+
+def write_parquet(path: Path, **columns: list) -> Path:
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+PARQUET_FAULTS = {
+    "a missing rating": (
+        {"user_id": [1, 2, 3], "movie_id": [1, 2, 3], "rating": [4.0, None, 3.0]},
+        "column 'rating' has 1 missing values (row 2 first)",
+    ),
+    "a negative id": (
+        {"user_id": [1, -2, 3], "movie_id": [1, 2, 3], "rating": [4.0, 5.0, 3.0]},
+        "column 'user_id' holds a negative id (ids are 0 or more) (row 2 first)",
+    ),
+    "ids as decimals": (
+        {"user_id": [1.0, 2.0], "movie_id": [1, 2], "rating": [4.0, 5.0]},
+        "column 'user_id' holds double, not whole numbers",
+    ),
+    "ratings as text": (
+        {"user_id": [1, 2], "movie_id": [1, 2], "rating": ["4", "5"]},
+        "column 'rating' holds string, not numbers",
+    ),
+    "a rating that is not finite": (
+        {"user_id": [1, 2], "movie_id": [1, 2], "rating": [4.0, float("inf")]},
+        "holds a rating that is negative, not finite, or too large (row 2 first)",
+    ),
+    "an id past int64": (
+        {"user_id": pa.array([1, 2**64 - 1], pa.uint64()), "movie_id": [1, 2], "rating": [4, 5]},
+        "holds a value larger than",
+    ),
+    "an extra column": (
+        {"user_id": [1], "movie_id": [1], "rating": [4.0], "title": ["x"]},
+        "should name user_id",
+    ),
+    "no rating column": ({"user_id": [1], "movie_id": [1]}, "should name user_id"),
+    "no rows": (
+        {
+            "user_id": pa.array([], pa.int64()),
+            "movie_id": pa.array([], pa.int64()),
+            "rating": pa.array([], pa.float64()),
+        },
+        "has no ratings",
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", list(PARQUET_FAULTS))
+def test_a_bad_parquet_file_is_one_line_naming_column_and_row(tmp_path: Path, fault: str) -> None:
+    columns, message = PARQUET_FAULTS[fault]
+    path = write_parquet(tmp_path / "r.parquet", **columns)
+    with pytest.raises(DataError) as info:
+        read_parquet_ratings(path)
+    assert message in str(info.value)
+    assert str(info.value).isprintable() and "r.parquet" in str(info.value)
+
+
+def test_parquet_timestamps_become_seconds(tmp_path: Path) -> None:
+    stamps = pa.array([0, 1_000_000], pa.timestamp("ms"))
+    path = write_parquet(
+        tmp_path / "r.parquet",
+        user_id=[1, 2],
+        movie_id=[3, 4],
+        rating=pa.array([4, 5], pa.int8()),
+        timestamp=stamps,
+    )
+    columns = read_parquet_ratings(path)
+    assert columns["timestamp"].tolist() == [0, 1000]
+    assert columns["rating"].dtype == np.float32 and columns["rating"].tolist() == [4.0, 5.0]
+
+
+def test_not_parquet_at_all_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "r.parquet"
+    path.write_text("user_id,movie_id,rating\n1,2,3\n")
+    with pytest.raises(DataError, match="cannot read .*r.parquet as Parquet"):
+        read_parquet_ratings(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--ratings", "{own}/nope.csv"], "does not exist"),
+        (["--ratings", "{own}"], "name a file ending in .csv, .parquet"),
+        (["--ratings", "{own}/mine.txt"], "name a file ending in .csv, .parquet"),
+        (["--ratings", "{own}/mine.csv", "-d", "ml-1m"], "not both"),
+        (["--movies", "{own}/movies.parquet"], "add --ratings FILE"),
+        (["--ratings", "{own}/mine.csv", "--movies", "{own}/none.csv"], "does not exist"),
+        (["--ratings", "{own}/mine.csv", "--min-rating", "9"], "outside mine.csv's rating scale"),
+    ],
+)
+def test_bad_own_data_options_are_one_line_exit_2(own: Path, capsys, args, message) -> None:
+    code, out, err = run(capsys, "stats", *(a.format(own=own) for a in args))
+    assert code == 2 and out == ""
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_stats_of_an_own_csv_match_the_dataset_it_copies(own: Path, capsys) -> None:
+    code, out, err = run(capsys, "stats", "--ratings", str(own / "mine.csv"), "--json")
+    assert code == 0, err
+    stats = json.loads(out)
+    assert stats["dataset"] == "mine.csv"
+    assert stats["ratings_total"] == 100_836 and stats["movies"] == 8_452
