@@ -8,13 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from conftest import write_dat_dataset
 from test_models import CLUSTER_ITEMS as CLUSTER
 from test_models import FACTORIES, N_ITEMS, two_clusters
 
 from movierec import Recommender, load_dataset
 from movierec.errors import MovieRecError
-from movierec.models import ParameterError, make_model
+from movierec.models import Model, ParameterError, make_model
 from movierec.settings import Settings
 
 MATRIX = two_clusters()
@@ -195,3 +196,135 @@ def test_the_evaluation_table_shows_each_models_paired_difference(capsys) -> Non
     out = capsys.readouterr().out
     assert "ΔNDCG@10" in out and "+0.0300" in out and "±0.0200" in out
     assert "minus base's on the same splits" in " ".join(out.split())
+
+
+# ---- Mult-VAE and RecVAE: trained with PyTorch, served in NumPy -------------------------------
+VAES = {
+    "mult-vae": {"hidden": 16, "latent": 4, "epochs": 40, "batch_size": 20, "learning_rate": 0.01},
+    "recvae": {"hidden": 16, "latent": 4, "epochs": 12, "batch_size": 20, "learning_rate": 0.01},
+}
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """PyTorch on one thread: these fits are tiny, and on a busy machine two threads spin."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield torch
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module", params=list(VAES))
+def vae(request: pytest.FixtureRequest, torch_one_thread) -> tuple[str, Model]:
+    return request.param, make_model(request.param, seed=3, **VAES[request.param]).fit(MATRIX)
+
+
+def test_a_vae_prefers_each_users_own_cluster_with_finite_scores(vae) -> None:
+    _, model = vae
+    scores = np.asarray(model.scores(np.arange(MATRIX.shape[0]), MATRIX), dtype=np.float64)
+    assert scores.shape == MATRIX.shape and np.isfinite(scores).all()
+    own = np.arange(N_ITEMS) < CLUSTER
+    assert np.all(scores[:20, own].mean(axis=1) > scores[:20, ~own].mean(axis=1))
+    assert np.all(scores[20:, ~own].mean(axis=1) > scores[20:, own].mean(axis=1))
+
+
+def test_a_vae_folds_in_a_new_user_by_encoding_their_row(vae) -> None:
+    _, model = vae
+    liked = [13, 15, 20]
+    row = sp.csr_matrix((np.ones(3, np.float32), ([0, 0, 0], liked)), shape=(1, N_ITEMS))
+    scores = model.fold_in_scores(row)[0]
+    unseen = np.setdiff1d(np.arange(N_ITEMS), liked)
+    assert np.all(unseen[np.argsort(-scores[unseen])[:5]] >= CLUSTER)
+    # a training user folded in is that user: the encoder reads the same row
+    np.testing.assert_array_equal(
+        model.fold_in_scores(MATRIX[[4]]), model.scores(np.array([4]), MATRIX[[4]])
+    )
+    indices, _ = model.similar_items(2, 3)
+    assert 2 not in indices.tolist() and np.all(indices < CLUSTER)
+
+
+def test_a_vae_state_is_numpy_and_restores_the_same_answers(vae) -> None:
+    name, model = vae
+    arrays = {key: np.array(value) for key, value in model.state().items()}
+    assert all(array.dtype == np.float32 for array in arrays.values())
+    restored = make_model(name, **model.get_params()).set_state(arrays)
+    np.testing.assert_array_equal(restored.fold_in_scores(MATRIX), model.fold_in_scores(MATRIX))
+    arrays["out_w"] = arrays["out_w"][:, :-1]
+    with pytest.raises(MovieRecError, match="do not match the saved settings; retrain"):
+        make_model(name, **model.get_params()).set_state(arrays)
+
+
+def test_a_vae_seed_reproduces_its_fit_and_another_seed_differs(vae) -> None:
+    name, model = vae
+    again = make_model(name, seed=3, **VAES[name]).fit(MATRIX)
+    other = make_model(name, seed=4, **VAES[name]).fit(MATRIX)
+    for key, array in model.state().items():
+        np.testing.assert_array_equal(array, again.state()[key])
+    assert not np.allclose(model.state()["out_w"], other.state()["out_w"])
+
+
+def test_a_vae_fit_leaves_the_callers_torch_generator_alone(torch_one_thread) -> None:
+    torch = torch_one_thread
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    make_model("mult-vae", hidden=4, latent=2, epochs=1).fit(MATRIX)
+    np.testing.assert_array_equal(torch.rand(3).numpy(), expected.numpy())
+
+
+def test_a_vae_reports_each_epoch_as_progress(torch_one_thread) -> None:
+    from movierec import progress
+
+    finished: list[tuple[float, float | None]] = []
+
+    class Recording(progress.Reporter):
+        def finished(self, step: progress.Step, ok: bool) -> None:
+            finished.append((step.completed, step.total))
+
+    with progress.reporting(Recording()):
+        make_model("recvae", hidden=4, latent=2, epochs=3, encoder_epochs=1).fit(MATRIX)
+    assert finished == [(3, 3)]
+
+
+def test_without_pytorch_a_vae_fit_says_how_to_install_it(monkeypatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
+    for name in VAES:
+        model = make_model(name, epochs=1)
+        with pytest.raises(
+            MovieRecError, match=r'^\S+ trains with PyTorch.*pip install -e "\.\[torch\]"'
+        ) as caught:
+            model.fit(MATRIX)
+        assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("model", "parameter", "value"),
+    [
+        ("mult-vae", "dropout", 1.0),
+        ("mult-vae", "latent", 0),
+        ("mult-vae", "learning_rate", 0.0),
+        ("recvae", "gamma", -0.1),
+        ("recvae", "encoder_epochs", 0),
+    ],
+)
+def test_a_bad_vae_hyperparameter_is_one_line_naming_it(model: str, parameter: str, value) -> None:
+    with pytest.raises(ParameterError, match=f"^{parameter} must be "):
+        make_model(model, **{parameter: value})
+
+
+def test_a_saved_vae_recommends_as_the_trained_one(
+    built_dataset, torch_one_thread, tmp_path
+) -> None:
+    settings = Settings("mult-vae", {"seed": 3, **VAES["mult-vae"]}, weighting="binary")
+    trained = Recommender.train(built_dataset, settings)
+    liked = [14, 16, 21]
+    answers = trained.recommend(liked, n=8, explain=True)
+    assert not {s.movie.movie_id for s in answers} & set(liked)
+    loaded = Recommender.load(trained.save(tmp_path / "model"))
+    again = loaded.recommend(liked, n=8, explain=True)
+    assert [(s.movie.movie_id, s.score, s.because) for s in again] == [
+        (s.movie.movie_id, s.score, s.because) for s in answers
+    ]

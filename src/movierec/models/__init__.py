@@ -3,8 +3,9 @@
 ``pop`` (most popular), ``itemknn`` (cosine or BM25 item kNN), ``bpr`` (implicit's BPR),
 ``als`` (implicit's ALS), ``ials`` (iALS with frequency-scaled regularization), ``ease``
 (EASE, optionally user-weighted, with dropout emphasis (DLAE/EDLAE) and a low-pass graph filter:
-the default preset), ``admm-slim`` (sparse non-negative item–item weights by ADMM) and
-``spark-als`` (Spark MLlib's ALS, trained in Spark, served in NumPy). A model's
+the default preset), ``admm-slim`` (sparse non-negative item–item weights by ADMM), the
+variational autoencoders ``mult-vae`` and ``recvae`` (trained with PyTorch, served in NumPy)
+and ``spark-als`` (Spark MLlib's ALS, trained in Spark, served in NumPy). A model's
 ``weighting`` class attribute is the input weighting it expects when a preset names none.
 """
 
@@ -24,9 +25,22 @@ from .params import ParameterError, unknown_parameter
 from .popular import MostPopular
 from .ranking import NO_ITEM, top_n
 from .spark_als import SparkALS
+from .vae import MultVAE, RecVAE
 
 MODELS: dict[str, type[Model]] = {
-    model.name: model for model in (ALS, IALS, EASE, ADMMSLIM, ItemKNN, BPR, MostPopular, SparkALS)
+    model.name: model
+    for model in (
+        ALS,
+        IALS,
+        EASE,
+        ADMMSLIM,
+        MultVAE,
+        RecVAE,
+        ItemKNN,
+        BPR,
+        MostPopular,
+        SparkALS,
+    )
 }
 
 
@@ -61,8 +75,10 @@ __all__ = [
     "MODELS",
     "Model",
     "MostPopular",
+    "MultVAE",
     "NO_ITEM",
     "ParameterError",
+    "RecVAE",
     "SparkALS",
     "make_model",
     "top_n",

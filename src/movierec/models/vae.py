@@ -1,0 +1,495 @@
+"""Variational autoencoders for implicit feedback: Mult-VAE (Liang, Krishnan, Hoffman & Jebara
+2018) and RecVAE (Shenbin, Alekseev, Tutubalina, Malykh & Nikolenko 2020).
+
+Both read a user's row of liked items (L2-normalized, with dropout while training), encode it
+into a Gaussian over a small latent space and decode a multinomial over all items; the scores
+are the decoder's logits at the encoder's mean. A new user is folded in the way these models
+work natively: the encoder on their row, no retraining.
+
+Training needs PyTorch (``pip install -e ".[torch]"``, the CPU build), imported only inside
+``fit``; a trained model's weights are plain NumPy arrays (:meth:`Model.state`), and scoring,
+fold-in and similar items run in NumPy, so a saved model serves without PyTorch. Fits are
+seeded (PyTorch's generator, forked so the caller's stays untouched, and NumPy's for the batch
+order) and use however many threads ``torch.set_num_threads`` allows.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from abc import abstractmethod
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import progress
+from ..errors import MovieRecError
+from .base import Model, checked_fit, normalized_rows, require_fitted
+from .params import SEED, Number, Whole
+from .ranking import top_n
+
+HIDDEN = Whole(1, 4096)
+LATENT = Whole(1, 1024)
+EPOCHS = Whole(1, 10_000)
+BATCH_SIZE = Whole(1, 1_000_000)
+DROPOUT = Number(0.0, 1.0, below=True)
+LEARNING_RATE = Number(low=0.0, above=True)
+SCORING_BATCH = 2048
+"""Users scored at once: a block of dense scores (users × items float32) stays small."""
+
+
+def require_torch(model: str) -> Any:
+    """The ``torch`` module, or the one-line error that says how to install it."""
+    try:
+        import torch
+    except ImportError:
+        raise MovieRecError(
+            f'{model} trains with PyTorch, which is not installed: pip install -e ".[torch]" '
+            "(the CPU build)"
+        ) from None
+    return torch
+
+
+def unit_rows(rows: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit L2 length (empty rows stay empty): the encoders' input."""
+    matrix = sp.csr_matrix(rows, dtype=np.float32, copy=True)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    matrix.data /= np.repeat(np.maximum(norms, 1e-12), np.diff(matrix.indptr)).astype(np.float32)
+    return matrix
+
+
+def layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    """Layer normalization over the last axis, as ``torch.nn.functional.layer_norm``."""
+    centred = x - x.mean(axis=-1, keepdims=True)
+    variance = np.square(centred).mean(axis=-1, keepdims=True)
+    return centred / np.sqrt(variance + eps) * gain + bias
+
+
+def swish(x: np.ndarray) -> np.ndarray:
+    """``x·sigmoid(x)`` (PyTorch's SiLU), without overflow for large negative ``x``."""
+    from scipy.special import expit
+
+    return x * expit(x)
+
+
+class VAEModel(Model):
+    """What the two autoencoders share: training scaffolding around PyTorch, and NumPy scoring
+    from the learned arrays in ``network`` (name → array, every matrix laid out inputs ×
+    outputs). A subclass gives its layer shapes, its training and its encoder mean."""
+
+    learned: ClassVar[tuple[str, ...]] = ("network",)
+    weighting = "binary"
+    divergence_hint = "lower learning_rate (now {learning_rate:g})"
+    network: dict[str, np.ndarray] | None
+    epochs: int
+    batch_size: int
+    dropout: float
+    seed: int
+
+    @abstractmethod
+    def shapes(self, n_items: int) -> dict[str, tuple[int, ...]]:
+        """The shape of every learned array for ``n_items`` items."""
+
+    @abstractmethod
+    def _train(
+        self, torch: Any, matrix: sp.csr_matrix, rng: np.random.Generator, step: progress.Step
+    ) -> dict[str, np.ndarray]:
+        """Train on ``matrix`` (users × items), one ``step.advance()`` per epoch; the learned
+        arrays."""
+
+    @abstractmethod
+    def encode(self, network: dict[str, np.ndarray], rows: sp.csr_matrix) -> np.ndarray:
+        """The encoder's mean (users × latent) for unit-length ``rows``."""
+
+    @checked_fit
+    def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> VAEModel:
+        torch = require_torch(self.name)
+        matrix = sp.csr_matrix(user_items, dtype=np.float32)
+        matrix.eliminate_zeros()
+        with (
+            torch.random.fork_rng(devices=[]),
+            self.fitting(user_items, self.epochs) as step,
+        ):
+            torch.manual_seed(self.seed)
+            network = self._train(torch, matrix, np.random.default_rng(self.seed), step)
+        self.network = {name: np.ascontiguousarray(a, np.float32) for name, a in network.items()}
+        return self
+
+    def batches(self, rng: np.random.Generator, n_users: int) -> Iterator[np.ndarray]:
+        """The users of one epoch, shuffled, in batches of ``batch_size``."""
+        order = rng.permutation(n_users)
+        for start in range(0, n_users, self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    @staticmethod
+    def sparse_input(torch: Any, rows: sp.csr_matrix, dropout: float) -> Any:
+        """Unit-length ``rows`` as a sparse tensor, each entry dropped with probability
+        ``dropout`` and the rest scaled by 1/(1 − dropout), as ``torch.nn.Dropout`` does."""
+        coo = unit_rows(rows).tocoo()
+        values = torch.from_numpy(coo.data)
+        if dropout > 0:
+            keep = torch.bernoulli(torch.full_like(values, 1.0 - dropout))
+            values = values * keep / (1.0 - dropout)
+        indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+        # CSR order is COO's sorted order: no coalescing (a sort) needed
+        return torch.sparse_coo_tensor(
+            indices, values, coo.shape, check_invariants=False, is_coalesced=True
+        )
+
+    @staticmethod
+    def linear(torch: Any, n_in: int, n_out: int) -> tuple[Any, Any]:
+        """A weight (n_in × n_out, Glorot-uniform) and a zero bias, as trainable tensors."""
+        bound = math.sqrt(6.0 / (n_in + n_out))
+        weight = torch.empty(n_in, n_out).uniform_(-bound, bound).requires_grad_()
+        return weight, torch.zeros(n_out, requires_grad=True)
+
+    @staticmethod
+    def multinomial_log_likelihood(torch: Any, logits: Any, rows: sp.csr_matrix) -> Any:
+        """Σ_i x_ui · log softmax(logits)_ui for each user (the reconstruction term)."""
+        return (torch.log_softmax(logits, dim=1) * torch.from_numpy(rows.toarray())).sum(dim=1)
+
+    def _network(self) -> dict[str, np.ndarray]:
+        return require_fitted(self.network)
+
+    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
+        return self.fold_in_scores(user_items)
+
+    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
+        """The decoder's logits at the encoder's mean for each row (softmax keeps the order)."""
+        network = self._network()
+        rows = unit_rows(user_items)
+        out = np.empty(rows.shape, dtype=np.float32)
+        for start in range(0, rows.shape[0], SCORING_BATCH):
+            block = rows[start : start + SCORING_BATCH]
+            out[start : start + block.shape[0]] = self.decode(network, self.encode(network, block))
+        return out
+
+    def decode(self, network: dict[str, np.ndarray], latent: np.ndarray) -> np.ndarray:
+        """Logits over the items for latent vectors (users × latent); one linear layer unless a
+        subclass has more."""
+        return latent @ network["out_w"] + network["out_b"]
+
+    @functools.cached_property
+    def _unit_items(self) -> np.ndarray:
+        """Each item's output weights (its vector in the last hidden layer), unit length."""
+        return normalized_rows(self._network()["out_w"].T)
+
+    def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Items whose output weights point most nearly the same way (never the item)."""
+        similarity = self._unit_items @ self._unit_items[item_index]
+        best = top_n(similarity, n, exclude=[item_index])
+        return best, similarity[best]
+
+    def item_similarity(self, item_a: int, item_b: int) -> float:
+        return float(self._unit_items[item_a] @ self._unit_items[item_b])
+
+    def state(self) -> dict[str, np.ndarray]:
+        return dict(self._network())
+
+    def set_state(self, arrays: dict[str, np.ndarray]) -> VAEModel:
+        if "out_b" not in arrays:
+            raise MovieRecError(f"the saved {self.name} weights are incomplete; retrain")
+        expected = self.shapes(int(np.asarray(arrays["out_b"]).shape[0]))
+        found = {name: tuple(np.asarray(array).shape) for name, array in arrays.items()}
+        if found != expected:
+            raise MovieRecError(
+                f"the saved {self.name} weights do not match the saved settings; retrain"
+            )
+        self.network = {name: np.asarray(arrays[name], dtype=np.float32) for name in expected}
+        return self
+
+
+def gaussian_kl(torch: Any, mu: Any, logvar: Any) -> Any:
+    """KL(N(mu, exp(logvar)) ‖ N(0, I)) for each row."""
+    return -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
+
+
+class MultVAE(VAEModel):
+    """Mult-VAE: a ``hidden``-unit tanh layer each side of a ``latent``-dimensional Gaussian,
+    a multinomial likelihood, and the KL term's weight β raised linearly from 0 to ``beta``
+    over the training updates (the paper's annealing, capped at its best β).
+
+    >>> import scipy.sparse as sp
+    >>> matrix = sp.random(30, 12, density=0.3, format="csr", random_state=0)
+    >>> MultVAE(hidden=8, latent=4, epochs=2).fit(matrix).fold_in_scores(matrix[:2]).shape
+    (2, 12)
+    """
+
+    name = "mult-vae"
+    constraints = {
+        "hidden": HIDDEN,
+        "latent": LATENT,
+        "dropout": DROPOUT,
+        "beta": Number(low=0.0),
+        "epochs": EPOCHS,
+        "learning_rate": LEARNING_RATE,
+        "batch_size": BATCH_SIZE,
+        "seed": SEED,
+    }
+
+    def describe(self) -> str:
+        return f"Mult-VAE ({self.hidden}-{self.latent}-{self.hidden}, β ≤ {self.beta:g})"
+
+    def __init__(
+        self,
+        hidden: int = 600,
+        latent: int = 200,
+        dropout: float = 0.5,
+        beta: float = 0.2,
+        epochs: int = 50,
+        learning_rate: float = 1e-3,
+        batch_size: int = 500,
+        seed: int = 42,
+    ) -> None:
+        self.hidden = hidden
+        self.latent = latent
+        self.dropout = dropout
+        self.beta = beta
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.seed = seed
+        self.check_params()
+        self.network = None
+
+    def shapes(self, n_items: int) -> dict[str, tuple[int, ...]]:
+        hidden, latent = self.hidden, self.latent
+        return {
+            "in_w": (n_items, hidden),
+            "in_b": (hidden,),
+            "mu_w": (hidden, latent),
+            "mu_b": (latent,),
+            "dec_w": (latent, hidden),
+            "dec_b": (hidden,),
+            "out_w": (hidden, n_items),
+            "out_b": (n_items,),
+        }
+
+    def encode(self, network: dict[str, np.ndarray], rows: sp.csr_matrix) -> np.ndarray:
+        hidden = np.tanh(rows @ network["in_w"] + network["in_b"])
+        return hidden @ network["mu_w"] + network["mu_b"]
+
+    def decode(self, network: dict[str, np.ndarray], latent: np.ndarray) -> np.ndarray:
+        hidden = np.tanh(latent @ network["dec_w"] + network["dec_b"])
+        return hidden @ network["out_w"] + network["out_b"]
+
+    def _train(
+        self, torch: Any, matrix: sp.csr_matrix, rng: np.random.Generator, step: progress.Step
+    ) -> dict[str, np.ndarray]:
+        n_users, n_items = matrix.shape
+        in_w, in_b = self.linear(torch, n_items, self.hidden)
+        stats_w, stats_b = self.linear(torch, self.hidden, 2 * self.latent)  # mean, log-variance
+        dec_w, dec_b = self.linear(torch, self.latent, self.hidden)
+        out_w, out_b = self.linear(torch, self.hidden, n_items)
+        weights = [in_w, in_b, stats_w, stats_b, dec_w, dec_b, out_w, out_b]
+        optimizer = torch.optim.Adam(weights, lr=self.learning_rate)
+        updates = self.epochs * math.ceil(n_users / self.batch_size)
+        done = 0
+        for _ in range(self.epochs):
+            for users in self.batches(rng, n_users):
+                rows = matrix[users]
+                hidden = torch.tanh(
+                    torch.sparse.mm(self.sparse_input(torch, rows, self.dropout), in_w) + in_b
+                )
+                stats = hidden @ stats_w + stats_b
+                mu, logvar = stats[:, : self.latent], stats[:, self.latent :]
+                latent = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+                logits = torch.tanh(latent @ dec_w + dec_b) @ out_w + out_b
+                beta = self.beta * min(1.0, done / max(updates - 1, 1))
+                loss = (
+                    beta * gaussian_kl(torch, mu, logvar)
+                    - self.multinomial_log_likelihood(torch, logits, rows)
+                ).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                done += 1
+            step.advance()
+        learned = {
+            "in_w": in_w,
+            "in_b": in_b,
+            "mu_w": stats_w[:, : self.latent],
+            "mu_b": stats_b[: self.latent],
+            "dec_w": dec_w,
+            "dec_b": dec_b,
+            "out_w": out_w,
+            "out_b": out_b,
+        }
+        return {name: tensor.detach().numpy().copy() for name, tensor in learned.items()}
+
+
+RECVAE_LAYERS = 5
+RECVAE_NORM_EPS = 0.1
+PRIOR_WEIGHTS = (3 / 20, 15 / 20, 2 / 20)
+"""RecVAE's composite prior: standard normal, the previous epoch's posterior, a wide normal."""
+WIDE_LOGVAR = 10.0
+
+
+class RecVAE(VAEModel):
+    """RecVAE: a deeper encoder (``5`` densely connected swish layers of ``hidden`` units with
+    layer normalization), a linear decoder, a composite prior that holds each user near the
+    previous epoch's posterior, a KL weight ``gamma``·|I_u| that grows with the user's
+    interactions, and alternating updates (``encoder_epochs`` encoder passes, then one decoder
+    pass without dropout, per epoch).
+
+    >>> import scipy.sparse as sp
+    >>> matrix = sp.random(30, 12, density=0.3, format="csr", random_state=0)
+    >>> RecVAE(hidden=8, latent=4, epochs=2).fit(matrix).fold_in_scores(matrix[:2]).shape
+    (2, 12)
+    """
+
+    name = "recvae"
+    constraints = {
+        "hidden": HIDDEN,
+        "latent": LATENT,
+        "dropout": DROPOUT,
+        "gamma": Number(low=0.0),
+        "epochs": EPOCHS,
+        "encoder_epochs": Whole(1, 100),
+        "learning_rate": LEARNING_RATE,
+        "batch_size": BATCH_SIZE,
+        "seed": SEED,
+    }
+
+    def describe(self) -> str:
+        return f"RecVAE ({self.hidden} hidden, {self.latent} latent, γ = {self.gamma:g})"
+
+    def __init__(
+        self,
+        hidden: int = 600,
+        latent: int = 200,
+        dropout: float = 0.5,
+        gamma: float = 0.005,
+        epochs: int = 30,
+        encoder_epochs: int = 3,
+        learning_rate: float = 5e-4,
+        batch_size: int = 500,
+        seed: int = 42,
+    ) -> None:
+        self.hidden = hidden
+        self.latent = latent
+        self.dropout = dropout
+        self.gamma = gamma
+        self.epochs = epochs
+        self.encoder_epochs = encoder_epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.seed = seed
+        self.check_params()
+        self.network = None
+
+    def shapes(self, n_items: int) -> dict[str, tuple[int, ...]]:
+        hidden, latent, deeper = self.hidden, self.latent, RECVAE_LAYERS - 1
+        return {
+            "in_w": (n_items, hidden),
+            "in_b": (hidden,),
+            "hidden_w": (deeper, hidden, hidden),
+            "hidden_b": (deeper, hidden),
+            "norm_gain": (RECVAE_LAYERS, hidden),
+            "norm_bias": (RECVAE_LAYERS, hidden),
+            "mu_w": (hidden, latent),
+            "mu_b": (latent,),
+            "out_w": (latent, n_items),
+            "out_b": (n_items,),
+        }
+
+    def encode(self, network: dict[str, np.ndarray], rows: sp.csr_matrix) -> np.ndarray:
+        gain, bias = network["norm_gain"], network["norm_bias"]
+        layer = swish(np.asarray(rows @ network["in_w"]) + network["in_b"])
+        outputs = [layer_norm(layer, gain[0], bias[0], RECVAE_NORM_EPS)]
+        for depth in range(1, RECVAE_LAYERS):
+            pre = outputs[-1] @ network["hidden_w"][depth - 1] + network["hidden_b"][depth - 1]
+            layer = swish(pre + sum(outputs))
+            outputs.append(layer_norm(layer, gain[depth], bias[depth], RECVAE_NORM_EPS))
+        return outputs[-1] @ network["mu_w"] + network["mu_b"]
+
+    def _train(
+        self, torch: Any, matrix: sp.csr_matrix, rng: np.random.Generator, step: progress.Step
+    ) -> dict[str, np.ndarray]:
+        functional = torch.nn.functional
+        n_users, n_items = matrix.shape
+        hidden, latent = self.hidden, self.latent
+        in_w, in_b = self.linear(torch, n_items, hidden)
+        deeper = [self.linear(torch, hidden, hidden) for _ in range(RECVAE_LAYERS - 1)]
+        gains = [torch.ones(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
+        biases = [torch.zeros(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
+        stats_w, stats_b = self.linear(torch, hidden, 2 * latent)
+        out_w, out_b = self.linear(torch, latent, n_items)
+        encoder = [in_w, in_b, *[t for pair in deeper for t in pair], *gains, *biases]
+        encoder += [stats_w, stats_b]
+
+        def encode(tensors: list[Any], rows: Any) -> tuple[Any, Any]:
+            (w0, b0), rest = tensors[:2], tensors[2:]
+            pairs = [(rest[2 * i], rest[2 * i + 1]) for i in range(RECVAE_LAYERS - 1)]
+            norms = rest[2 * (RECVAE_LAYERS - 1) :]
+            gain, bias = norms[:RECVAE_LAYERS], norms[RECVAE_LAYERS : 2 * RECVAE_LAYERS]
+            norm = functools.partial(functional.layer_norm, eps=RECVAE_NORM_EPS)
+            first = functional.silu(torch.sparse.mm(rows, w0) + b0)
+            outputs = [norm(first, (hidden,), gain[0], bias[0])]
+            for depth, (w, b) in enumerate(pairs, start=1):
+                layer = functional.silu(outputs[-1] @ w + b + sum(outputs))
+                outputs.append(norm(layer, (hidden,), gain[depth], bias[depth]))
+            stats = outputs[-1] @ norms[-2] + norms[-1]
+            return stats[:, :latent], stats[:, latent:]
+
+        def log_normal(z: Any, mu: Any, logvar: Any) -> Any:
+            return -0.5 * (logvar + math.log(2 * math.pi) + (z - mu).pow(2) / logvar.exp())
+
+        encoder_optimizer = torch.optim.Adam(encoder, lr=self.learning_rate)
+        decoder_optimizer = torch.optim.Adam([out_w, out_b], lr=self.learning_rate)
+        old = [t.detach().clone() for t in encoder]
+        log_weights = [math.log(w) for w in PRIOR_WEIGHTS]
+        for _ in range(self.epochs):
+            for _ in range(self.encoder_epochs):
+                for users in self.batches(rng, n_users):
+                    rows = matrix[users]
+                    mu, logvar = encode(encoder, self.sparse_input(torch, rows, self.dropout))
+                    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+                    with torch.no_grad():
+                        old_mu, old_logvar = encode(old, self.sparse_input(torch, rows, 0.0))
+                    prior = torch.logsumexp(
+                        torch.stack(
+                            [
+                                log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+                                + log_weights[0],
+                                log_normal(z, old_mu, old_logvar) + log_weights[1],
+                                log_normal(z, torch.zeros_like(z), torch.full_like(z, WIDE_LOGVAR))
+                                + log_weights[2],
+                            ]
+                        ),
+                        dim=0,
+                    )
+                    kl = (log_normal(z, mu, logvar) - prior).sum(dim=1)
+                    counts = torch.from_numpy(np.diff(rows.indptr).astype(np.float32))
+                    likelihood = self.multinomial_log_likelihood(torch, z @ out_w + out_b, rows)
+                    loss = (self.gamma * counts * kl - likelihood).mean()
+                    encoder_optimizer.zero_grad()
+                    loss.backward()
+                    encoder_optimizer.step()
+            old = [t.detach().clone() for t in encoder]
+            for users in self.batches(rng, n_users):
+                rows = matrix[users]
+                with torch.no_grad():
+                    mu, logvar = encode(encoder, self.sparse_input(torch, rows, 0.0))
+                    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+                likelihood = self.multinomial_log_likelihood(torch, z @ out_w + out_b, rows)
+                loss = -likelihood.mean()
+                decoder_optimizer.zero_grad()
+                loss.backward()
+                decoder_optimizer.step()
+            step.advance()
+        learned = {
+            "in_w": in_w,
+            "in_b": in_b,
+            "hidden_w": torch.stack([w for w, _ in deeper]),
+            "hidden_b": torch.stack([b for _, b in deeper]),
+            "norm_gain": torch.stack(gains),
+            "norm_bias": torch.stack(biases),
+            "mu_w": stats_w[:, :latent],
+            "mu_b": stats_b[:latent],
+            "out_w": out_w,
+            "out_b": out_b,
+        }
+        return {name: tensor.detach().numpy().copy() for name, tensor in learned.items()}
