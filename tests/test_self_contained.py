@@ -101,3 +101,36 @@ def test_a_model_without_a_summary_still_loads_with_its_dataset(copies, tmp_path
         Recommender.load(old)
     loaded = Recommender.load(old, load_dataset("ml-latest-small", data))
     assert loaded.summary()["stats"]["ratings_total"] == 100_836
+
+
+def test_the_cached_default_model_answers_without_parsing_the_ratings(
+    capsys, tmp_path: Path, monkeypatch
+) -> None:
+    """The first call trains and caches the default model; later calls find it by the ratings
+    file's SHA-256 alone and never parse, map or count the ratings. An edit of the file (same
+    size) misses the link and retrains."""
+    from movierec.datasets import dataset as dataset_module
+    from movierec.datasets.fetch import BUNDLED_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(BUNDLED_DIR / "ml-latest-small", data / "ml-latest-small")
+    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
+    query = ["recommend", "--like", "Toy Story", *SMALL, "--data-dir", str(data), "--json"]
+    assert main(query) == 0
+    first = capsys.readouterr()
+    assert "trained and cached" in first.err
+
+    def must_not_load(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the ratings were loaded for a cached default model")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(dataset_module, "load_ratings_columns", must_not_load)
+        for again in (query, ["similar", "Heat", *SMALL, "--data-dir", str(data), "--json"]):
+            assert main(again) == 0, capsys.readouterr().err
+            assert capsys.readouterr().err == ""
+    ratings = data / "ml-latest-small" / "ratings.csv"
+    text = ratings.read_bytes()
+    ratings.write_bytes(text.replace(b"1,1,4.0,", b"1,1,5.0,", 1))  # same size, other data
+    assert len(ratings.read_bytes()) == len(text)
+    assert main(query) == 0
+    assert "trained and cached" in capsys.readouterr().err

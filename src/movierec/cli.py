@@ -161,13 +161,18 @@ class Source:
         return "--ratings" if self.ratings is not None else "--dataset"
 
 
-def _dataset(source: Source, min_rating: float | None = None) -> Any:
-    """The dataset, with ``min_rating`` checked against its rating scale."""
-    from .datasets import load_dataset
+def _source(source: Source) -> Any:
+    """Where the command's ratings are (nothing read yet)."""
+    from .datasets import find_source
 
-    loaded = load_dataset(
+    return find_source(
         source.dataset, source.data_dir, ratings=source.ratings, movies=source.movies
     )
+
+
+def _dataset(source: Source, min_rating: float | None = None) -> Any:
+    """The dataset, with ``min_rating`` checked against its rating scale."""
+    loaded = _source(source).load()
     if min_rating is not None:
         loaded.check_min_rating(min_rating)
     return loaded
@@ -180,12 +185,12 @@ def _recommender(
     titles: list[str] | None = None,
     loaded: Any = None,
 ) -> Any:
-    """The saved model (``--model``: from its folder alone, never reading ratings, when it is
-    self-contained), the cached default one, or a default one trained now — after ``titles``
-    are checked, so a typo fails before a training run. ``loaded``: the dataset, if the
-    command has loaded it already."""
+    """The saved model (``--model``), or the default one: cached (both answer from their folder
+    alone, never reading ratings, when self-contained) or trained now — after ``titles`` are
+    checked, so a typo fails before a training run. ``loaded``: the dataset, if the command has
+    loaded it already."""
     from .bundle import self_contained
-    from .model_cache import cached_recommender, model_cache_dir
+    from .model_cache import cached_default, cached_recommender
     from .recommender import Recommender, resolve_movies
     from .settings import default_settings
 
@@ -197,13 +202,17 @@ def _recommender(
                 f"{source.option}, or pick a model of that dataset"
             )
         return rec
+    if model is None and loaded is None:
+
+        def check_titles(dataset: Any) -> None:
+            if titles:
+                resolve_movies(dataset, titles, min_rating)
+
+        return cached_default(_source(source), min_rating, check_titles)  # its progress shows
     ds = loaded if loaded is not None else _dataset(source, min_rating)
     if model is not None:
         return Recommender.load(model, ds)
-    settings = default_settings(ds, min_rating)
-    if titles and not (model_cache_dir(ds, settings) / "meta.json").is_file():
-        resolve_movies(ds, titles, min_rating)
-    return cached_recommender(ds, settings)  # its progress: movierec.progress
+    return cached_recommender(ds, default_settings(ds, min_rating))
 
 
 @app.command()

@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -217,11 +218,14 @@ def _write_cached(
         return columns  # a read-only or full cache only costs speed
 
 
-def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.ndarray], str]:
+def load_ratings_columns(
+    spec: DatasetSpec, folder: Path, source_digest: str | None = None
+) -> tuple[dict[str, np.ndarray], str]:
     """Parse the ratings file, or reuse its parsed cache, keyed by the SHA-256 of the file's
-    bytes (an edit that keeps the size and the modification time still misses the cache)."""
+    bytes (an edit that keeps the size and the modification time still misses the cache);
+    ``source_digest``: that SHA-256, when the caller has it already."""
     ratings_path = folder / spec.ratings_file
-    source_digest = file_digest(ratings_path)
+    source_digest = source_digest or file_digest(ratings_path)
     cached_at = _cache_path(spec, source_digest)
     cached = _read_cached(cached_at, source_digest)
     if cached is not None:
@@ -243,15 +247,49 @@ def load_ratings_columns(spec: DatasetSpec, folder: Path) -> tuple[dict[str, np.
     return columns, fingerprint
 
 
-def _load_spec(spec: DatasetSpec, folder: Path) -> Dataset:
-    columns, fingerprint = load_ratings_columns(spec, folder)
+@dataclass(frozen=True)
+class DataSource:
+    """Where a dataset's files are, found without reading them: a MovieLens release (its spec
+    and folder) or your own files (``own``; ``movies`` the optional movies file). The SHA-256 of
+    the ratings file (:attr:`digest`) identifies the ratings before they are parsed, so a cached
+    model can be found without loading them."""
 
-    def movies() -> pd.DataFrame:
-        from .parse import read_movies
+    spec: DatasetSpec
+    folder: Path
+    movies: Path | None = None
+    own: bool = False
 
-        return read_movies(folder / spec.movies_file, spec.layout)
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
-    return Dataset(spec.name, columns, movies, fingerprint, folder)
+    @property
+    def ratings_path(self) -> Path:
+        return self.folder / self.spec.ratings_file
+
+    @cached_property
+    def digest(self) -> str:
+        return file_digest(self.ratings_path)
+
+    def load(self) -> Dataset:
+        """Parse the ratings (or reuse their parsed cache); the movies are read on first use."""
+        columns, fingerprint = load_ratings_columns(self.spec, self.folder, self.digest)
+        if self.own:
+            return Dataset(
+                self.name,
+                columns,
+                lambda: _own_movies(columns, self.movies),
+                fingerprint,
+                self.ratings_path,
+            )
+        spec, folder = self.spec, self.folder
+
+        def movies() -> pd.DataFrame:
+            from .parse import read_movies
+
+            return read_movies(folder / spec.movies_file, spec.layout)
+
+        return Dataset(spec.name, columns, movies, fingerprint, folder)
 
 
 def resolve_name(name: str | None, data_dir: str | Path | None = None) -> tuple[DatasetSpec, Path]:
@@ -280,6 +318,27 @@ def resolve_name(name: str | None, data_dir: str | Path | None = None) -> tuple[
         return fallback, locate(fallback, local_dir)
 
 
+def find_source(
+    name: str | None = None,
+    data_dir: str | Path | None = None,
+    *,
+    ratings: str | Path | None = None,
+    movies: str | Path | None = None,
+) -> DataSource:
+    """Where the ratings are: a MovieLens dataset by name (see :func:`resolve_name`), or your
+    own ``ratings`` file with an optional ``movies`` file (see :func:`load_ratings_file`)."""
+    if ratings is not None:
+        if name is not None:
+            raise DataError(
+                f"give a MovieLens dataset ({name}) or your own ratings file (--ratings), not both"
+            )
+        return _own_source(ratings, movies)
+    if movies is not None:
+        raise DataError("a movies file goes with your own ratings file: add --ratings FILE")
+    spec, folder = resolve_name(name, data_dir)
+    return DataSource(spec, folder)
+
+
 def load_dataset(
     name: str | None = None,
     data_dir: str | Path | None = None,
@@ -295,16 +354,7 @@ def load_dataset(
     >>> ds.ratings.columns.tolist()
     ['user_id', 'movie_id', 'rating', 'timestamp']
     """
-    if ratings is not None:
-        if name is not None:
-            raise DataError(
-                f"give a MovieLens dataset ({name}) or your own ratings file (--ratings), not both"
-            )
-        return load_ratings_file(ratings, movies)
-    if movies is not None:
-        raise DataError("a movies file goes with your own ratings file: add --ratings FILE")
-    spec, folder = resolve_name(name, data_dir)
-    return _load_spec(spec, folder)
+    return find_source(name, data_dir, ratings=ratings, movies=movies).load()
 
 
 OWN_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".dat": "dat"}
@@ -322,17 +372,12 @@ def _own_layout(path: Path, what: str) -> str:
     return layout
 
 
-def load_ratings_file(ratings: str | Path, movies: str | Path | None = None) -> Dataset:
-    """Your own ratings in MovieLens' shape: a CSV or Parquet file with columns ``user_id``,
-    ``movie_id``, ``rating`` and optionally ``timestamp`` (MovieLens' ``userId``/``movieId``
-    too, any order), or a ``::``-separated ``.dat``; checked by the same rules as MovieLens'
-    files and cached the same way (by the file's SHA-256). ``movies``: an optional file with
-    ``movie_id``, ``title`` and optionally ``genres``; rated movies it does not list, and all of
-    them without one, are titled ``Movie <id>``. The dataset is named after the file."""
+def _own_source(ratings: str | Path, movies: str | Path | None) -> DataSource:
     path = Path(ratings).expanduser()
     layout = _own_layout(path, "--ratings")
     movies_path = Path(movies).expanduser() if movies is not None else None
-    movies_layout = _own_layout(movies_path, "--movies") if movies_path is not None else None
+    if movies_path is not None:
+        _own_layout(movies_path, "--movies")
     spec = DatasetSpec(
         name=path.name[:100],
         folder=str(path.parent),
@@ -342,32 +387,42 @@ def load_ratings_file(ratings: str | Path, movies: str | Path | None = None) -> 
         known_hash=None,
         description=f"your ratings in {path}",
     )
-    columns, fingerprint = load_ratings_columns(spec, path.parent)
+    return DataSource(spec, path.parent, movies_path, own=True)
 
-    def movies_frame() -> pd.DataFrame:
-        import pandas as pd
 
-        from .parse import read_movies
+def load_ratings_file(ratings: str | Path, movies: str | Path | None = None) -> Dataset:
+    """Your own ratings in MovieLens' shape: a CSV or Parquet file with columns ``user_id``,
+    ``movie_id``, ``rating`` and optionally ``timestamp`` (MovieLens' ``userId``/``movieId``
+    too, any order), or a ``::``-separated ``.dat``; checked by the same rules as MovieLens'
+    files and cached the same way (by the file's SHA-256). ``movies``: an optional file with
+    ``movie_id``, ``title`` and optionally ``genres``; rated movies it does not list, and all of
+    them without one, are titled ``Movie <id>``. The dataset is named after the file."""
+    return _own_source(ratings, movies).load()
 
-        rated = np.unique(np.asarray(columns["movie_id"]))
-        listed = None
-        if movies_path is not None and movies_layout is not None:
-            listed = read_movies(movies_path, movies_layout)
-            rated = rated[~np.isin(rated, listed.index.to_numpy())]
-            if len(rated):
-                print(
-                    f"movierec: {len(rated):,} rated movies are not in {movies_path.name}; "
-                    "they are called 'Movie <id>'",
-                    file=sys.stderr,
-                )
-        unnamed = pd.DataFrame(
-            {
-                "title": [f"Movie {movie_id}" for movie_id in rated.tolist()],
-                "genres": "",
-                "year": np.zeros(len(rated), dtype=np.int32),
-            },
-            index=pd.Index(rated.astype(np.int64), name="movie_id"),
-        )
-        return unnamed if listed is None else pd.concat([listed, unnamed])
 
-    return Dataset(spec.name, columns, movies_frame, fingerprint, path)
+def _own_movies(columns: Mapping[str, np.ndarray], movies_path: Path | None) -> pd.DataFrame:
+    """The movies file's movies, then every other rated movie as ``Movie <id>``."""
+    import pandas as pd
+
+    from .parse import read_movies
+
+    rated = np.unique(np.asarray(columns["movie_id"]))
+    listed = None
+    if movies_path is not None:
+        listed = read_movies(movies_path, _own_layout(movies_path, "--movies"))
+        rated = rated[~np.isin(rated, listed.index.to_numpy())]
+        if len(rated):
+            print(
+                f"movierec: {len(rated):,} rated movies are not in {movies_path.name}; "
+                "they are called 'Movie <id>'",
+                file=sys.stderr,
+            )
+    unnamed = pd.DataFrame(
+        {
+            "title": [f"Movie {movie_id}" for movie_id in rated.tolist()],
+            "genres": "",
+            "year": np.zeros(len(rated), dtype=np.int32),
+        },
+        index=pd.Index(rated.astype(np.int64), name="movie_id"),
+    )
+    return unnamed if listed is None else pd.concat([listed, unnamed])
