@@ -1,15 +1,18 @@
-"""Benchmark: the RecBole protocol on ML-1M, five models × three seeds, plus the notebook preset.
+"""Benchmark: the RecBole protocol on ML-1M, the side-by-side models × three seeds, plus the
+notebook preset.
 
-Prints a table (mean ± std per metric over seeds), the total wall time of the 5 × 3 run, and the
-time to compute every metric for all test users from a dense score block; writes everything to
-``bench/results/evaluate.json``.
+Prints a table (mean ± std per metric over seeds, validation NDCG from the same fits, and each
+model's paired difference in NDCG from the first model, ± its standard error, on test and on
+validation), the total wall time, and the time to compute every metric for all test users from a
+dense score block; writes everything to ``bench/results/evaluate.json``.
 
     MOVIEREC_DATA_DIR=../shared/data python bench/bench_evaluate.py
     python bench/bench_evaluate.py --models default,ease --seeds 1 --no-notebook
 
 Target (issue 3): 5 models × 3 seeds ≤ 3 minutes on 2 cores; metric computation well under 1 s.
-The notebook preset (500 factors, 100 iterations: a minute or more per fit) runs once, one seed,
-outside the timed 5 × 3 run.
+The side-by-side of issue 14 (the default list) takes longer: ADMM-SLIM and the two VAEs take
+minutes a fit. The notebook preset (500 factors, 100 iterations: a minute or more per fit) runs
+once, one seed, outside the timed run.
 """
 
 from __future__ import annotations
@@ -32,11 +35,22 @@ from movierec.evaluation.runner import model_input
 from movierec.models import MODELS
 from movierec.presets import all_presets
 
-CANDIDATES = ("default", "ease", "itemknn", "bpr", "pop", "als", "ials")
+CANDIDATES = (
+    "default",
+    "dlae",
+    "admm-slim",
+    "mult-vae",
+    "recvae",
+    "ease-tuned",
+    "als-tuned",
+    "ials-tuned",
+    "itemknn",
+    "pop",
+)
 RESULTS = Path(__file__).resolve().parent / "results" / "evaluate.json"
 
 
-def available_models(limit: int = 5) -> list[str]:
+def available_models(limit: int = 8) -> list[str]:
     """The first ``limit`` candidates this movierec has (presets or models), skipping one that
     is the same model and settings as an earlier one (``als`` when ``default`` is plain ALS)."""
     known = set(all_presets()) | set(MODELS)
@@ -82,7 +96,12 @@ def metric_timing(dataset, protocol, spec_text: str, seed: int) -> dict[str, flo
 
 def print_table(evaluation, k: int) -> None:
     headline = ["ndcg", "recall", "hit", "precision", "mrr", "map", "coverage", "popularity_bias"]
+    valid = evaluation.has_validation
+    first = evaluation.specs[0].label
     header = f"{'model':<24}" + "".join(f"{m + '@' + str(k):>20}" for m in headline) + "     fit s"
+    if valid:
+        header += f"{'valid ndcg@' + str(k):>20}"
+    header += f"{'Δndcg vs ' + first:>24}" + (f"{'Δvalid ndcg':>24}" if valid else "")
     print(header)
     for spec in evaluation.specs:
         cells = []
@@ -90,7 +109,18 @@ def print_table(evaluation, k: int) -> None:
             summary = evaluation.summary(spec.label, metric, k)
             cells.append(f"{summary.mean:.4f} ± {summary.std:.4f}".rjust(20))
         fit = evaluation.summary(spec.label, "fit_seconds", None)
-        print(f"{spec.label:<24}" + "".join(cells) + f"{fit.mean:>10.1f}")
+        cells.append(f"{fit.mean:>10.1f}")
+        if valid:
+            summary = evaluation.summary(spec.label, "ndcg", k, part="valid")
+            cells.append(f"{summary.mean:.4f} ± {summary.std:.4f}".rjust(20))
+        for part in ("test", "valid") if valid else ("test",):
+            if spec.label == first:
+                cells.append(" " * 24)
+                continue
+            paired = evaluation.paired(spec.label, first, "ndcg", k, part)
+            text = f"{paired.mean:+.4f} ± {paired.stderr:.4f} ({paired.wins}/{paired.runs})"
+            cells.append(text.rjust(24))
+        print(f"{spec.label:<24}" + "".join(cells))
 
 
 class RunLines(progress.Reporter):
@@ -130,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     prepared = protocol.prepare(dataset)
     with progress.reporting(RunLines()):
-        result = evaluate(dataset, protocol, specs, k=args.k, seeds=seeds, prepared=prepared)
+        result = evaluate(
+            dataset, protocol, specs, k=args.k, seeds=seeds, prepared=prepared, validation=True
+        )
     wall = time.perf_counter() - started
     print()
     print_table(result, args.k)
