@@ -196,6 +196,18 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "evaluation": result.to_json(),
+        # per split, to see what tuning on seed 42's validation part is worth on the other seeds
+        "runs": [
+            {
+                "model": run.model,
+                "seed": run.seed,
+                "fold": run.fold,
+                "fit_seconds": run.fit_seconds,
+                f"ndcg@{args.k}": run.metrics[("ndcg", args.k)],
+                f"valid_ndcg@{args.k}": run.valid_metrics.get(("ndcg", args.k)),
+            }
+            for run in result.runs
+        ],
         "notebook": notebook.to_json() if notebook else None,
         "timings": {"wall_seconds": wall, "models": len(specs), "seeds": len(seeds), **timing},
         "machine": {
