@@ -104,6 +104,11 @@ class Catalogue:
         return {int(m): p for p, m in enumerate(self.movie_ids.tolist())}
 
     @cached_property
+    def _numeric_titles(self) -> list[str]:
+        """The titles that start with a digit: the only ones a bare number could also mean."""
+        return [title for title in self.titles if title[:1].isdigit()]
+
+    @cached_property
     def titles_index(self) -> TitleIndex:
         """Title resolution and search over these movies; popularity breaks ties."""
         return TitleIndex(self.movie_ids, self.titles, self.popularity)
@@ -123,7 +128,7 @@ class Catalogue:
                 number.isascii()
                 and number.isdigit()
                 and int(number) in self._position
-                and not any(title.startswith(number) for title in self.titles)
+                and not any(title.startswith(number) for title in self._numeric_titles)
             ):  # a movie id no title could mean: no need to build the title index
                 return Resolution(int(number))
             return self.titles_index.resolution(ref)
@@ -194,7 +199,7 @@ class Catalogue:
 
 def _column(data: dict[str, Any], key: str, kind: type) -> list[Any]:
     values = data[key]
-    if not isinstance(values, list) or not all(type(v) is kind for v in values):
+    if not isinstance(values, list) or not set(map(type, values)) <= {kind}:
         raise TypeError(f"catalogue column {key!r} must be a list of {kind.__name__}")
     return values
 

@@ -189,6 +189,21 @@ def _recommender(
     alone, never reading ratings, when self-contained) or trained now — after ``titles`` are
     checked, so a typo fails before a training run. ``loaded``: the dataset, if the command has
     loaded it already."""
+    from threadpoolctl import threadpool_limits
+
+    rec = _loaded_recommender(source, min_rating, model, titles, loaded)
+    # What follows is a few small solves per answer: BLAS threads only add contention.
+    threadpool_limits(limits=1, user_api="blas")
+    return rec
+
+
+def _loaded_recommender(
+    source: Source,
+    min_rating: float,
+    model: Path | None,
+    titles: list[str] | None,
+    loaded: Any,
+) -> Any:
     from .bundle import self_contained
     from .model_cache import cached_default, cached_recommender
     from .recommender import Recommender, resolve_movies
@@ -653,14 +668,13 @@ def serve(
 ) -> None:
     """Serve the web page and JSON API (API docs at /docs) until Ctrl+C."""
     import uvicorn
-    from threadpoolctl import threadpool_limits
 
     from .web import create_app
 
+    # Each request is one small solve: _recommender limits BLAS to one thread, which would
+    # otherwise only contend with the server's own.
     rec = _recommender(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
     web_app = create_app(rec)
-    # Each request is one small solve; BLAS threads would only contend with the server's own.
-    threadpool_limits(limits=1, user_api="blas")
     line(
         f"Serving {rec.dataset.name} at http://{host}:{port}/ (API docs at /docs); Ctrl+C stops",
         stderr=True,
