@@ -225,3 +225,26 @@ def test_stats_of_an_own_csv_match_the_dataset_it_copies(own: Path, capsys) -> N
     stats = json.loads(out)
     assert stats["dataset"] == "mine.csv"
     assert stats["ratings_total"] == 100_836 and stats["movies"] == 8_452
+
+
+@pytest.mark.parametrize(
+    ("text", "genres"),
+    [
+        ("movie_id,title\n1,Toy Story (1995)\n", ""),
+        ('movieId,genres,title\n1,Animation|Comedy,"Toy Story, The (1995)"\n', "Animation|Comedy"),
+    ],
+)
+def test_a_csv_movies_file_names_its_columns(own: Path, tmp_path: Path, text: str, genres: str):
+    movies = tmp_path / "movies.csv"
+    movies.write_text(text)
+    dataset = load_dataset(ratings=own / "mine.parquet", movies=movies)
+    assert dataset.movies.loc[1, "title"].startswith("Toy Story")
+    assert dataset.movies.loc[1, "genres"] == genres
+    assert dataset.movies.loc[1, "year"] == 1995
+
+
+def test_a_movies_file_listing_a_movie_twice_names_both_rows(own: Path, tmp_path: Path) -> None:
+    movies = write_parquet(tmp_path / "m.parquet", movie_id=[1, 2, 1], title=["a", "b", "c"])
+    dataset = load_dataset(ratings=own / "mine.parquet", movies=movies)
+    with pytest.raises(DataError, match="row 3: movie id 1 is listed again \\(first on row 1\\)"):
+        _ = dataset.movies
