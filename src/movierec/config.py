@@ -99,11 +99,14 @@ PRESETS: dict[str, dict[str, float | int | str]] = {
         "weighting": "binary",
     },
     # Spark MLlib's implicit ALS (movierec.models.spark_als): λ is scaled by each user's and
-    # movie's rating count, confidence is 1 + α × rating.
+    # movie's rating count, confidence is 1 + α × rating. Chosen on the validation part of
+    # ML-1M (recbole, seed 42; 64 factors, 10 iterations, rating weights): validation NDCG@10
+    # 0.2260 at λ = 0.2, α = 1, against 0.2170 (λ 0.05), 0.2204 (λ 0.1), 0.2184 (λ 0.4) and
+    # 0.2028 (λ 0.2, α 3).
     "spark-als": {
         "model": "spark-als",
         "factors": 64,
-        "regularization": 0.1,
+        "regularization": 0.2,
         "alpha": 1.0,
         "iterations": 10,
         "weighting": "rating",
