@@ -175,14 +175,9 @@ def test_without_pyspark_or_java_the_error_says_what_to_install(monkeypatch) -> 
     with pytest.raises(MovieRecError, match=r"pip install 'movierec\[spark\]'"):
         require_spark()
     monkeypatch.undo()
+    _require_spark()  # pyspark is here: now without Java
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
-    if sys.modules.get("pyspark") is None and "pyspark" in sys.modules:
-        pytest.skip("pyspark not installed")
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        pytest.skip("pyspark not installed")
     with pytest.raises(MovieRecError, match="needs Java 17"):
         require_spark()
 
