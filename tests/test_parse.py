@@ -391,3 +391,48 @@ def test_a_bad_line_in_a_late_block_is_named_exactly(tmp_path: Path, monkeypatch
     folder = write_dat_dataset(tmp_path / "big", lines)
     with pytest.raises(DataError, match="line 1734 '1734::x::5'"):
         read_ratings(folder / "ratings.dat", "dat")
+
+
+@pytest.mark.parametrize("layout", ["dat", "csv"])
+@pytest.mark.parametrize("grows", [False, True])
+def test_parsing_into_a_folder_gives_the_same_columns_as_in_memory(
+    tmp_path: Path, monkeypatch, layout: str, grows: bool
+) -> None:
+    from movierec.datasets import parse
+
+    if grows:  # small blocks, later ones denser than the first: the columns outgrow the files
+        monkeypatch.setattr(parse, "_BLOCK_BYTES", 64)
+    sep = "::" if layout == "dat" else ","
+    lines = [f"{i}{sep}{i % 7}{sep}{1 + i % 5}" for i in range(1, 400)]
+    lines[:5] = [f"{10**12 + i}{sep}{10**12}{sep}4.5" for i in range(5)]  # long first lines
+    header = ["userId,movieId,rating"] if layout == "csv" else []
+    path = tmp_path / f"ratings.{layout}"
+    path.write_text("\n".join(header + lines) + "\n")
+    expected = read_ratings(path, layout)
+    into = tmp_path / "columns"
+    into.mkdir()
+    columns = read_ratings(path, layout, into)
+    assert all(isinstance(c, np.memmap) != grows for c in columns.values())
+    assert set(columns) == set(expected)
+    for key, column in expected.items():
+        assert np.array_equal(columns[key], column) and columns[key].dtype == column.dtype
+
+
+@pytest.mark.parametrize("header_grows", [False, True])
+def test_a_column_file_is_cut_to_its_rows(tmp_path: Path, monkeypatch, header_grows) -> None:
+    from movierec.datasets import parse
+
+    path = tmp_path / "user_id.npy"
+    column = np.lib.format.open_memmap(path, "w+", np.int64, (1000,))
+    column[:10] = np.arange(10)
+    if header_grows:  # a header of another length: the rows are saved anew
+        write = np.lib.format.write_array_header_1_0
+        monkeypatch.setattr(
+            np.lib.format,
+            "write_array_header_1_0",
+            lambda fp, d: write(fp, {**d, "shape": (10,), "fortran_order": False, "x": "y" * 99}),
+        )
+    parse._trim_npy(path, column, 10)
+    del column
+    monkeypatch.undo()
+    assert np.load(path).tolist() == list(range(10))

@@ -197,25 +197,43 @@ def _read_cached(folder: Path, source_digest: str) -> tuple[dict[str, np.ndarray
     return columns, fingerprint
 
 
-def _write_cached(
-    folder: Path, columns: dict[str, np.ndarray], fingerprint: str, source_digest: str
-) -> dict[str, np.ndarray]:
-    """Write the entry whole (:func:`movierec.atomic.replace_folder`): a reader sees all of it
-    or none. Returns its columns memory-mapped, so the parsed arrays' memory goes back (the
-    pages stay in the OS's file cache), or ``columns`` where the cache cannot be written."""
+class _Parsed(Exception):
+    """Carries a parse's DataError out of the cache writer, so that only the cache's own
+    failures (a read-only or full disk) fall back to parsing in memory."""
+
+
+def _parse_into_cache(
+    folder: Path, parse: Callable[[Path | None], dict[str, np.ndarray]], source_digest: str
+) -> tuple[dict[str, np.ndarray], str]:
+    """Parse straight into a new cache entry, written whole
+    (:func:`movierec.atomic.replace_folder`: a reader sees all of it or none), and return its
+    columns memory-mapped; where the cache cannot be written, parse into memory instead (it
+    only costs speed next time)."""
+    fingerprints: list[str] = []
 
     def fill(staging: Path) -> None:
+        try:
+            columns = parse(staging)
+        except DataError as exc:
+            raise _Parsed() from exc
         for key, column in columns.items():
-            np.save(staging / f"{key}.npy", np.ascontiguousarray(column), allow_pickle=False)
-        meta = {"fingerprint": fingerprint, "source_sha256": source_digest}
+            if not isinstance(column, np.memmap):  # Parquet, or a denser file than expected
+                np.save(staging / f"{key}.npy", np.ascontiguousarray(column), allow_pickle=False)
+        fingerprints.append(_fingerprint(columns))
+        del columns
+        meta = {"fingerprint": fingerprints[0], "source_sha256": source_digest}
         (staging / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         replace_folder(folder, fill, lambda _: True, "parsed cache", "the cache", last="meta.json")
-        return _open_cached(folder)
+        return _open_cached(folder), fingerprints[0]
+    except _Parsed as parsed:
+        assert isinstance(parsed.__cause__, DataError)
+        raise parsed.__cause__ from None
     except (OSError, ValueError, MovieRecError):
-        return columns  # a read-only or full cache only costs speed
+        columns = parse(None)
+        return columns, _fingerprint(columns)
 
 
 def load_ratings_columns(
@@ -232,18 +250,18 @@ def load_ratings_columns(
         return cached
     from .parse import read_parquet_ratings, read_ratings
 
+    def parse(into: Path | None) -> dict[str, np.ndarray]:
+        if spec.layout == "parquet":
+            return read_parquet_ratings(ratings_path)
+        return read_ratings(ratings_path, spec.layout, into)
+
     size = f"{ratings_path.stat().st_size / 1e6:,.1f} MB"
     what = f"{spec.name}'s {spec.ratings_file} ({size})"
     if spec.name == spec.ratings_file:  # the user's own file
         what = f"{spec.ratings_file} ({size})"
     with progress.step(f"parsing {what}", done=f"parsed {what}") as step:
-        if spec.layout == "parquet":
-            columns = read_parquet_ratings(ratings_path)
-        else:
-            columns = read_ratings(ratings_path, spec.layout)
+        columns, fingerprint = _parse_into_cache(cached_at, parse, source_digest)
         step.done = f"parsed {len(columns['rating']):,} ratings from {what}"
-        fingerprint = _fingerprint(columns)
-        columns = _write_cached(cached_at, columns, fingerprint, source_digest)
     return columns, fingerprint
 
 

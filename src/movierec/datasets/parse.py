@@ -199,7 +199,7 @@ def csv_header(names: list[str]) -> tuple[str, ...] | None:
     return columns
 
 
-def read_ratings(path: Path, layout: str) -> dict[str, np.ndarray]:
+def read_ratings(path: Path, layout: str, into: Path | None = None) -> dict[str, np.ndarray]:
     """Read a ratings file into columns ``user_id`` (int64), ``movie_id`` (int64), ``rating``
     (float32) and, when the file has them, ``timestamp`` (int64). Lines have 3 or 4 fields, the
     same on every line (three-field ``ratings.dat`` lines: no timestamp column); a CSV's header
@@ -207,7 +207,9 @@ def read_ratings(path: Path, layout: str) -> dict[str, np.ndarray]:
     else is a DataError naming the line.
 
     The file is read in blocks of about 32 MiB, each parsed by Arrow's multithreaded CSV reader
-    straight into the final columns, so memory stays near the size of the result."""
+    straight into the final columns, so memory stays near the size of the result. With
+    ``into`` (a folder), the columns are written there as ``<column>.npy`` files as they are
+    parsed and returned memory-mapped: no second copy is made to save them."""
     spec = _RATINGS_LAYOUTS[layout]
     try:
         size = path.stat().st_size
@@ -231,7 +233,7 @@ def read_ratings(path: Path, layout: str) -> dict[str, np.ndarray]:
             if names is None:
                 raise _line_error(path, 1, CSV_HEADER_RULE, line)
             offset = newline.end() if newline else len(first)
-        reader = _BlockReader(path, spec, names, size)
+        reader = _BlockReader(path, spec, names, size, into)
         reader.read(first[offset:] if offset else first, offset)
         offset = len(first)
         del first
@@ -282,9 +284,14 @@ class _BlockReader:
     only if the file turns out denser."""
 
     def __init__(
-        self, path: Path, spec: _RatingsLayout, names: tuple[str, ...] | None, size: int
+        self,
+        path: Path,
+        spec: _RatingsLayout,
+        names: tuple[str, ...] | None,
+        size: int,
+        into: Path | None = None,
     ) -> None:
-        self.path, self.spec, self.names, self.size = path, spec, names, size
+        self.path, self.spec, self.names, self.size, self.into = path, spec, names, size, into
         self.n_fields = len(names) if names else None
         self.bytes_read = 0
         self.rows = 0
@@ -322,7 +329,7 @@ class _BlockReader:
         try:
             table = arrow_csv.read_csv(
                 pa.py_buffer(block),
-                read_options=arrow_csv.ReadOptions(column_names=list(names)),
+                read_options=arrow_csv.ReadOptions(column_names=list(names), block_size=1 << 22),
                 parse_options=arrow_csv.ParseOptions(
                     delimiter=(
                         _UNIT_SEP if self.spec.separator == b"::" else self.spec.separator
@@ -375,10 +382,20 @@ class _BlockReader:
             # as many rows again per byte as read so far, with room to spare
             expected = int(needed * 1.15 * self.size / max(self.bytes_read, 1))
             capacity = max(needed, expected)
-            self.columns = {k: np.empty(capacity, _DTYPES[k]) for k in _COLUMNS[: self.n_fields]}
+            keys = _COLUMNS[: self.n_fields]
+            if self.into is None:
+                self.columns = {key: np.empty(capacity, _DTYPES[key]) for key in keys}
+            else:  # the files' pages are the columns: written once, straight into the cache
+                self.columns = {
+                    key: np.lib.format.open_memmap(
+                        self.into / f"{key}.npy", "w+", _DTYPES[key], (capacity,)
+                    )
+                    for key in keys
+                }
             return
         capacity = len(self.columns["rating"])
-        if needed > capacity:
+        if needed > capacity:  # a denser file than its first block said: go on in memory
+            self.into = None
             grown = max(needed, int(capacity * 1.5))
             for key, column in self.columns.items():
                 bigger = np.empty(grown, dtype=column.dtype)
@@ -399,7 +416,36 @@ class _BlockReader:
     def result(self) -> dict[str, np.ndarray]:
         if not self.rows:
             raise DataError(f"{_shown(self.path)} has no ratings; {_fix_hint(self.path)}")
-        return {key: column[: self.rows] for key, column in self.columns.items()}
+        if self.into is None:
+            return {key: column[: self.rows] for key, column in self.columns.items()}
+        written, self.columns = self.columns, {}
+        for key, column in written.items():
+            assert isinstance(column, np.memmap)
+            _trim_npy(self.into / f"{key}.npy", column, self.rows)
+        del written, column
+        return {
+            key: np.load(self.into / f"{key}.npy", mmap_mode="r", allow_pickle=False)
+            for key in _COLUMNS[: self.n_fields]
+        }
+
+
+def _trim_npy(path: Path, column: np.memmap, rows: int) -> None:
+    """Cut a ``.npy`` file written with room for more rows down to its first ``rows``: a new
+    header for the true length, then the file truncated after the last row. Should the header
+    come out of another length (its digits crossing a 64-byte step), the rows are saved anew."""
+    import io
+
+    column.flush()
+    header = io.BytesIO()
+    fields = {"descr": np.lib.format.dtype_to_descr(column.dtype), "fortran_order": False}
+    np.lib.format.write_array_header_1_0(header, {**fields, "shape": (rows,)})
+    if column.offset == len(header.getvalue()):
+        with open(path, "r+b") as target:
+            target.write(header.getvalue())
+            target.truncate(column.offset + rows * column.itemsize)
+        return
+    kept = np.array(column[:rows])
+    np.save(path, kept, allow_pickle=False)
 
 
 def _guess_names(

@@ -37,10 +37,15 @@ class Stats:
 
 
 def _distinct(values: np.ndarray) -> int:
-    """How many different values (a sort and a comparison: np.unique's default is several times
-    slower on tens of millions of ids)."""
+    """How many different values: a presence mask when the ids are small enough (one byte per
+    possible id, at most 64 MB; 25M ids in about 0.1 s), else a sort and a comparison
+    (np.unique's default is several times slower on tens of millions of ids)."""
     if not len(values):
         return 0
+    if int(values.min()) >= 0 and int(values.max()) < 1 << 26:
+        seen = np.zeros(int(values.max()) + 1, dtype=bool)
+        seen[values] = True
+        return int(np.count_nonzero(seen))
     ordered = np.sort(values)
     return int(1 + np.count_nonzero(ordered[1:] != ordered[:-1]))
 
