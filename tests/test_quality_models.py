@@ -328,3 +328,17 @@ def test_a_saved_vae_recommends_as_the_trained_one(
     assert [(s.movie.movie_id, s.score, s.because) for s in again] == [
         (s.movie.movie_id, s.score, s.because) for s in answers
     ]
+
+
+# ---- iALS sweep by sweep, for its learning curve ---------------------------------------------
+def test_ials_sweeps_yield_each_sweep_and_end_where_fit_ends() -> None:
+    params = {"factors": 6, "regularization": 0.01, "unobserved_weight": 0.2, "iterations": 4}
+    swept = make_model("ials", **params)
+    seen = []
+    for sweep in swept.sweeps(MATRIX):
+        seen.append((sweep, swept.item_factors.copy()))
+    assert [sweep for sweep, _ in seen] == [1, 2, 3, 4]
+    assert not np.allclose(seen[0][1], seen[-1][1])  # the factors move from sweep to sweep
+    fitted = make_model("ials", **params).fit(MATRIX)
+    np.testing.assert_array_equal(swept.item_factors, fitted.item_factors)
+    np.testing.assert_array_equal(swept.user_factors, fitted.user_factors)

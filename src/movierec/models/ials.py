@@ -21,6 +21,7 @@ Items get pseudo-users the same way. Dividing the loss by ``α0`` maps it onto `
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -116,6 +117,13 @@ class IALS(LeastSquaresFactorModel):
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> IALS:
+        for _ in self.sweeps(user_items):
+            pass
+        return self
+
+    def sweeps(self, user_items: sp.csr_matrix) -> Iterator[int]:
+        """Fit sweep by sweep, for learning curves: after each sweep the factors learned so far
+        are set and its number (1, 2, …) is yielded. ``fit`` runs them all, checked."""
         import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
         from threadpoolctl import threadpool_limits
 
@@ -139,12 +147,13 @@ class IALS(LeastSquaresFactorModel):
             self.fitting(user_items, self.iterations) as step,
         ):
             solve = _conjugate_gradient_solver(self.cg_steps)
-            for _ in range(self.iterations):
+            for sweep in range(1, self.iterations + 1):
                 solve(user_side, users, _with_identity_rows(items), 0.0, num_threads=0)
                 solve(item_side, items, _with_identity_rows(users), 0.0, num_threads=0)
                 step.advance()
-        self.user_factors, self.item_factors = users, items
-        return self
+                self.user_factors, self.item_factors = users, items
+                self.forget_derived()
+                yield sweep
 
     def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One user's normal equations in implicit's units, as in training:
