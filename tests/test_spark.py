@@ -81,6 +81,25 @@ def test_fold_in_gives_back_sparks_own_user_factors(spark_model: Path, small) ->
     assert not np.allclose(other.fold_in_factors(rows), trained, rtol=1e-3, atol=1e-5)
 
 
+def test_nonnegative_fold_in_solves_sparks_constrained_problem() -> None:
+    """With ``nonnegative`` Spark solves each user's normal equations under x ≥ 0 (NNLS); the
+    fold-in meets that problem's optimality conditions: A x − b is zero where x > 0 and ≥ 0
+    where x = 0 (no Spark needed: the factors are given)."""
+    from movierec.models import SparkALS
+
+    rng = np.random.default_rng(5)
+    items = rng.normal(size=(30, 6)).astype(np.float32)
+    model = SparkALS(factors=6, regularization=0.1, alpha=2.0, nonnegative=True)
+    model.set_factors(np.abs(rng.normal(size=(4, 6))).astype(np.float32), items)
+    liked, values = np.array([1, 4, 9, 17]), np.array([5.0, 3.0, 4.0, 5.0], dtype=np.float32)
+    x = model._fold_in_row(liked, values)
+    a, weights = model._system(liked, values)
+    gradient = a @ x - model._items64[liked].T @ weights
+    assert (x >= 0).all() and (x == 0).any()  # the constraint binds here
+    np.testing.assert_allclose(gradient[x > 0], 0.0, atol=1e-8)
+    assert (gradient[x == 0] >= -1e-8).all()
+
+
 def test_spark_trained_model_answers_without_spark(spark_model: Path) -> None:
     """The saved model is an ordinary bundle: a fresh process answers recommend from it
     without importing pyspark."""
