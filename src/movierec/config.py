@@ -38,7 +38,8 @@ DENSE_ITEMS_LIMIT = 5_000
 """Above this many movies the default model's dense movies × movies matrix gets costly, and
 movierec uses ``LARGE_CATALOGUE_PRESET`` when no model is named (ML-1M has 3,628; the bundled
 ml-latest-small 8,452)."""
-LARGE_CATALOGUE_PRESET = "als-sparse"
+LARGE_CATALOGUE_PRESET = "ials-large"
+"""Chosen by ``python bench/bench_large_default.py`` (README, "Models and evaluation")."""
 
 PRESETS: dict[str, dict[str, float | int | str]] = {
     # Each preset names a model (`movierec.models.MODELS`), its hyperparameters and the weighting.
@@ -115,9 +116,10 @@ PRESETS: dict[str, dict[str, float | int | str]] = {
         "iterations": 20,
         "weighting": "rating",
     },
-    # implicit's ALS for large, sparse catalogues (the fallback default above DENSE_ITEMS_LIMIT):
-    # chosen on the validation part of ml-latest-small (ratio protocol, seed 42), NDCG@10 0.206
-    # against 0.166 for als-tuned, whose λ = 46 is too strong for so few ratings per movie.
+    # implicit's ALS for large, sparse catalogues (the default above DENSE_ITEMS_LIMIT before
+    # ials-large): chosen on the validation part of ml-latest-small (ratio protocol, seed 42),
+    # NDCG@10 0.206 against 0.166 for als-tuned, whose λ = 46 is too strong for so few ratings
+    # per movie.
     "als-sparse": {
         "model": "als",
         "factors": 64,
@@ -130,6 +132,23 @@ PRESETS: dict[str, dict[str, float | int | str]] = {
     "ials-tuned": {
         "model": "ials",
         "factors": 256,
+        "regularization": 0.01,
+        "unobserved_weight": 0.3,
+        "regularization_exponent": 1.0,
+        "iterations": 12,
+        "weighting": "binary",
+    },
+    # Our iALS for large, sparse catalogues: the default above DENSE_ITEMS_LIMIT. ials-tuned's
+    # settings at 64 factors (not tuned again). Chosen with `python bench/bench_large_default.py
+    # --models als-sparse,ials-tuned:factors=64,…` (ratio protocol, seeds 42, 43, 44; on
+    # validation NDCG@10): 0.1978 on ml-latest-small and 0.2286 on ML-1M, against 0.1945 and
+    # 0.2167 for als-sparse; optuna's best ALS per dataset (tune() with factors 32–128, λ 1–300,
+    # α 0.1–10, 10–20 iterations, any weighting; seed 42; 30 trials on ml-latest-small, 25 on
+    # ML-1M) did not carry over: 0.2049 and 0.2150 (λ 26), 0.1687 and 0.2275 (λ 37.8). A fit at
+    # ML-25M size takes 259 CPU seconds and 2.1 GB (als-sparse: 278 s, 2.2 GB); README.
+    "ials-large": {
+        "model": "ials",
+        "factors": 64,
         "regularization": 0.01,
         "unobserved_weight": 0.3,
         "regularization_exponent": 1.0,
