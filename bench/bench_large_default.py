@@ -4,16 +4,18 @@ For each dataset and seed it makes one split of the ``ratio`` protocol (ratings 
 random 8:1:1, full ranking; ``--protocol`` for another), then fits every candidate on its train
 part and scores NDCG@10 on validation (what a choice may look at) and on test (reported only).
 Each fit runs in its own freshly started process, so its peak RSS is its own: ``fit MB`` is the
-peak during the fit minus the process's RSS just before it (the split already loaded).
+peak during the fit minus the process's RSS just before it (the split already loaded). Fit time
+is given as wall and as CPU seconds, the steadier figure on a shared machine.
 
 Datasets: real ``ml-latest-small`` and ``ml-1m`` from ``MOVIEREC_DATA_DIR``, and
 ``synthetic-10m``, ML-10M-shaped ratings from ``bench_scale``'s generator (written in ml-10m's
 layout to a temporary folder, with its own cache folder, deleted afterwards; about 1.5 GB while
-generating). ``--cost 25m`` adds the fit time and peak RSS of ``movierec train --preset P`` on a
-synthetic dataset of that size (the cache filled first by ``movierec stats``, so the figure is
-the cached load plus the fit, as ``bench_scale`` measures it); ``--ease-items 5000,10000,20000``
-adds the fit time and memory of the EASE-based ``default`` on the most-rated movies of the
-largest synthetic dataset made, for the question where ``DENSE_ITEMS_LIMIT`` belongs.
+generating). ``--cost 25m`` adds the wall time, CPU seconds and peak RSS of ``movierec train
+--preset P`` on a synthetic dataset of that size (the cache filled first by ``movierec stats``,
+so the figure is the cached load plus the fit, as ``bench_scale`` measures it);
+``--ease-items 5000,10000,20000`` adds the fit time and memory of the ``default`` preset (the
+EASE family) on the most-rated movies of the largest synthetic dataset made, for the question
+where ``DENSE_ITEMS_LIMIT`` belongs.
 
 Run from the repository root::
 
@@ -21,7 +23,8 @@ Run from the repository root::
     python bench/bench_large_default.py --datasets ml-latest-small --seeds 1   # a quick check
     python bench/bench_large_default.py --datasets none --cost 25m --ease-items 5000,10000,20000
 
-Prints one row per dataset and model and writes ``bench/results/large_default.json``.
+Prints one row per dataset and model and writes ``bench/results/large_default.json``
+(``--results NAME`` for another name).
 """
 
 from __future__ import annotations
