@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,9 +100,11 @@ TAMPERINGS: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "NaN favourite weight": (
         lambda f: (f / "meta.json").write_text(
-            (f / "meta.json")
-            .read_text()
-            .replace('"favourite_weight": 5.0', '"favourite_weight": NaN')
+            re.sub(
+                r'"favourite_weight": [0-9.]+',
+                '"favourite_weight": NaN',
+                (f / "meta.json").read_text(),
+            )
         ),
         "favourite_weight",
     ),
