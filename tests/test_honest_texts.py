@@ -28,7 +28,11 @@ def quick_als(small) -> Recommender:
 @pytest.mark.parametrize(
     ("preset", "start"),
     [
-        ("default", "EASE (λ = 50, users weighted, low-pass filtered), binary feedback, ratings"),
+        (
+            "default",
+            "DLAE (λ = 906, dropout 0.414, users weighted, low-pass filtered), ratings as weights",
+        ),
+        ("ease-lowpass", "EASE (λ = 50, users weighted, low-pass filtered), binary feedback"),
         ("ease-tuned", "EASE (λ = 800), binary feedback"),
         ("als-tuned", "implicit's ALS (256 factors, λ = 46, α = 0.66, 20 iterations), ratings as"),
         ("ials-tuned", "iALS (256 factors"),
@@ -178,7 +182,7 @@ def test_the_tune_help_names_no_module(capsys) -> None:
 
 def test_shipped_presets_are_listed_where_tune_points(capsys) -> None:
     assert main(["train", "--help"]) == 0
-    out = " ".join(capsys.readouterr().out.split())
+    out = "".join(capsys.readouterr().out.split())  # a name may wrap at its hyphen
     assert all(name in out for name in config.PRESETS)
 
 

@@ -423,8 +423,9 @@ def train(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="default (EASE-based, best on ML-1M), ease-tuned, als-tuned, als-sparse, "
-            "ials-tuned, bpr-tuned, notebook, spark-als (--engine spark), or a preset saved "
+            help="default (a DLAE of the EASE family, best on ML-1M), "
+            + ", ".join(name for name in config.PRESETS if name != "default")
+            + " (spark-als: with --engine spark), or a preset saved "
             "by `movierec tune --save-preset` "
             f"[default: default; {config.LARGE_CATALOGUE_PRESET} above "
             f"{config.DENSE_ITEMS_LIMIT:,} movies]"
