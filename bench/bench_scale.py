@@ -609,7 +609,7 @@ if pid == 0:
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - started
 with open(report, "w") as out:
-    out.write(f"{wall} {usage.ru_maxrss}")
+    out.write(f"{wall} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 code = os.waitstatus_to_exitcode(status)
 sys.exit(code if code >= 0 else 128 - code)
 """
@@ -667,8 +667,9 @@ def run_measured(
         "load_average_1min": round(load_before, 2),
     }
     if report.is_file():
-        wall, maxrss_kib = report.read_text().split()
+        wall, maxrss_kib, cpu = report.read_text().split()
         result["wall_s"] = round(float(wall), 3)
+        result["cpu_s"] = round(float(cpu), 3)  # user + system: what a busy machine cannot spoil
         result["peak_rss_mb"] = round(int(maxrss_kib) * 1024 / MB, 1)
     if code is None:
         result["error"] = f"timed out after {timeout:.0f} s"
@@ -911,12 +912,17 @@ def fit_growth(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         t0, t1 = before["steps"]["fit"]["fit_s"], after["steps"]["fit"]["fit_s"]
         n0, n1 = before["data"]["ratings"], after["data"]["ratings"]
+        c0, c1 = before["steps"]["fit"].get("cpu_s"), after["steps"]["fit"].get("cpu_s")
         growth.append(
             {
                 "from": before["size"],
                 "to": after["size"],
                 "model": after["steps"]["fit"]["preset_model"],
                 "exponent": round(math.log(t1 / t0) / math.log(n1 / n0), 2),
+                # the whole train command's CPU seconds (load and save included)
+                "cpu_exponent": (
+                    round(math.log(c1 / c0) / math.log(n1 / n0), 2) if c0 and c1 else None
+                ),
             }
         )
     return growth
@@ -1017,8 +1023,8 @@ STEP_MEMORY = (
 # fmt: off
 COLUMNS = (
     "size", "ratings", "movies", "gen+write s", "parse s", "parse MB", "cached s", "cached MB",
-    "model", "fit s", "fit MB", "fit s/M", "rec s", "rec MB", "arrays MB", "serve s", "serve MB",
-    "base MB", "(serve-base)/arr", "req/s", "p99 ms", "errors",
+    "model", "fit s", "train cpu s", "fit MB", "fit s/M", "rec s", "rec MB", "arrays MB",
+    "serve s", "serve MB", "base MB", "(serve-base)/arr", "req/s", "p99 ms", "errors",
 )
 # fmt: on
 
@@ -1046,6 +1052,7 @@ def print_table(rows: list[dict[str, Any]], met: dict[str, Any]) -> None:
                 _step_cell(row, "cached_load", "peak_rss_mb", "{:,.0f}"),
                 _cell(_get(row, "steps", "fit", "preset_model"), "{}"),
                 _step_cell(row, "fit", "fit_s"),
+                _step_cell(row, "fit", "cpu_s", "{:,.1f}"),
                 _step_cell(row, "fit", "peak_rss_mb", "{:,.0f}"),
                 _cell(fit_s / ratings * 1e6 if fit_s and ratings else None),
                 _step_cell(row, "recommend", "wall_s"),
@@ -1071,11 +1078,14 @@ def print_table(rows: list[dict[str, Any]], met: dict[str, Any]) -> None:
 
     t = TARGETS
     growth = ", ".join(
-        f"{g['from']}→{g['to']} ({g['model']}) k = {g['exponent']}" for g in fit_growth(rows)
+        f"{g['from']}→{g['to']} ({g['model']}) k = {g['exponent']} (train's CPU seconds: "
+        f"k = {g['cpu_exponent']})"
+        for g in fit_growth(rows)
     )
     print(
         "\nparse: `stats --json`, first run (parses, writes the cache); cached: the same again;"
-        "\nfit s: train's own fit time (fit MB: the whole command's peak); fit s/M: per million"
+        "\nfit s: train's own fit time (train cpu s and fit MB: the whole command's CPU seconds"
+        "\nand peak); fit s/M: per million"
         "\nratings; rec: `recommend --model DIR --like ×5 --json`, wall and peak RSS, median of"
         "\nruns; arrays: the bundle's model.*.npy + arrays.npz; serve s/MB: until /healthz"
         "\nanswers 200, RSS then; base: RSS of a Python with serve's imports and no model;"
