@@ -116,9 +116,10 @@ def test_the_cached_default_model_answers_without_parsing_the_ratings(
     shutil.copytree(BUNDLED_DIR / "ml-latest-small", data / "ml-latest-small")
     monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
     query = ["recommend", "--like", "Toy Story", *SMALL, "--data-dir", str(data), "--json"]
-    assert main(query) == 0
-    first = capsys.readouterr()
-    assert "trained and cached" in first.err
+    links = tmp_path / "cache" / "models" / "default"
+    assert main(query) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert len(list(links.glob("*.json"))) == 1  # trained, cached, linked by the file's digest
 
     def must_not_load(*args: object, **kwargs: object) -> None:
         raise AssertionError("the ratings were loaded for a cached default model")
@@ -132,5 +133,13 @@ def test_the_cached_default_model_answers_without_parsing_the_ratings(
     text = ratings.read_bytes()
     ratings.write_bytes(text.replace(b"1,1,4.0,", b"1,1,5.0,", 1))  # same size, other data
     assert len(ratings.read_bytes()) == len(text)
-    assert main(query) == 0
-    assert "trained and cached" in capsys.readouterr().err
+    with monkeypatch.context() as patch:  # the edited file is parsed (and trained on) again
+        loaded = []
+        real = dataset_module.load_ratings_columns
+        patch.setattr(
+            dataset_module,
+            "load_ratings_columns",
+            lambda *args, **kwargs: loaded.append(1) or real(*args, **kwargs),
+        )
+        assert main(query) == 0, capsys.readouterr().err
+    assert loaded and len(list(links.glob("*.json"))) == 2
