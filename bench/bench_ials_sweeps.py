@@ -21,18 +21,12 @@ from pathlib import Path
 
 import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
 import numpy as np
-import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from movierec import load_dataset
 from movierec.config import PRESETS
 from movierec.interactions import Interactions
-from movierec.models.ials import (
-    IALS,
-    _conjugate_gradient_solver,
-    _with_identity_rows,
-    _with_penalty_columns,
-)
+from movierec.models.ials import IALS, _conjugate_gradient_solver, _with_identity_rows
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -45,14 +39,8 @@ def measure(name: str, sweeps: int) -> dict[str, object]:
     model = IALS(
         **{k: v for k, v in PRESETS["ials-large"].items() if k not in ("model", "weighting")}
     )
-    weights = sp.csr_matrix(interactions.matrix, dtype=np.float32)
-    n_users, n_items = weights.shape
-    confidences = weights.copy()
-    confidences.data = 1.0 + np.abs(confidences.data) / np.float32(model.unobserved_weight)
-    user_penalty = model._penalty(np.diff(weights.indptr), n_items)
-    item_penalty = model._penalty(np.bincount(weights.indices, minlength=n_items), n_users)
-    user_side = _with_penalty_columns(confidences, user_penalty, model.factors)
-    item_side = _with_penalty_columns(confidences.T.tocsr(), item_penalty, model.factors)
+    user_side, item_side = model.half_sweep_matrices(interactions.matrix)
+    n_users, n_items = interactions.matrix.shape
     rng = np.random.default_rng(0)
     users = (rng.standard_normal((n_users, model.factors)) * 0.01).astype(np.float32)
     items = (rng.standard_normal((n_items, model.factors)) * 0.01).astype(np.float32)
@@ -72,7 +60,7 @@ def measure(name: str, sweeps: int) -> dict[str, object]:
         "dataset": name,
         "users": n_users,
         "movies": n_items,
-        "ratings_kept": int(weights.nnz),
+        "ratings_kept": int(interactions.matrix.nnz),
         "user_half_entries": int(user_side.nnz),
         "movie_half_entries": int(item_side.nnz),
         "interactions_build_cpu_s": round(build, 2),

@@ -9,9 +9,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from . import config
+from .datasets.summary import distinct_count
 from .errors import MovieRecError
 from .models import Model, make_model
 
@@ -89,10 +88,7 @@ def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> s
     ``config.LARGE_CATALOGUE_PRESET`` when more than ``config.DENSE_ITEMS_LIMIT`` movies have kept
     ratings — there a dense movies × movies matrix costs too much memory and time (8,452 movies:
     286 MB and 13 s)."""
-    kept_ids = dataset.column("movie_id")[dataset.column("rating") >= min_rating]
-    # bincount is fastest, but its memory follows the largest id (ids run to 2⁶³ - 1).
-    small = kept_ids.size == 0 or (kept_ids.min() >= 0 and kept_ids.max() < 1 << 24)
-    movies = np.count_nonzero(np.bincount(kept_ids)) if small else len(np.unique(kept_ids))
+    movies = distinct_count(dataset.column("movie_id")[dataset.column("rating") >= min_rating])
     return "default" if movies <= config.DENSE_ITEMS_LIMIT else config.LARGE_CATALOGUE_PRESET
 
 

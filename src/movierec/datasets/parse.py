@@ -124,8 +124,7 @@ def _read(path: Path) -> bytes:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise DataError(f"cannot read {_shown(path)}: {reason}; {_fix_hint(path)}") from None
+        raise _read_error(path, exc) from None
     return raw[len(_BOM) :] if raw.startswith(_BOM) else raw
 
 
@@ -661,6 +660,11 @@ def _movies_csv(path: Path, raw: bytes) -> list[tuple[int, int, str, str]]:
 # ---- Parquet ---------------------------------------------------------------------------------
 
 
+def _first_line(exc: Exception) -> str:
+    """An Arrow error as one short line (its messages run over several)."""
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
 def _parquet(path: Path) -> Any:
     """The open Parquet file; a DataError when it cannot be read as one."""
     import pyarrow as pa
@@ -669,7 +673,7 @@ def _parquet(path: Path) -> Any:
     try:
         return parquet.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        reason = _first_line(exc)
         raise DataError(
             f"cannot read {_shown(path)} as Parquet: {reason}; {_fix_hint(path)}"
         ) from None
@@ -685,7 +689,7 @@ def _parquet_column(path: Path, file: Any, name: str, key: str) -> np.ndarray:
     try:
         values = file.read(columns=[name]).column(0)
     except (OSError, pa.ArrowException) as exc:
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        reason = _first_line(exc)
         raise DataError(f"cannot read column {name!r} of {_shown(path)}: {reason}") from None
 
     def refuse(reason: str, bad: np.ndarray | None = None) -> DataError:

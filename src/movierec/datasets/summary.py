@@ -36,7 +36,7 @@ class Stats:
         return asdict(self)
 
 
-def _distinct(values: np.ndarray) -> int:
+def distinct_count(values: np.ndarray) -> int:
     """How many different values: a presence mask when the ids are small enough (one byte per
     possible id, at most 64 MB; 25M ids in about 0.1 s), else a sort and a comparison
     (np.unique's default is several times slower on tens of millions of ids)."""
@@ -63,10 +63,10 @@ def stats(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Stats:
         ratings_total=total,
         ratings_kept=kept,
         kept_ratio=round(kept / total, 6) if total else 0.0,
-        users=_distinct(users[keep]),
-        movies=_distinct(movies[keep]),
-        users_total=_distinct(users),
-        movies_total=_distinct(movies),
+        users=distinct_count(users[keep]),
+        movies=distinct_count(movies[keep]),
+        users_total=distinct_count(users),
+        movies_total=distinct_count(movies),
         min_rating=float(min_rating),
     )
 

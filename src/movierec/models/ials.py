@@ -121,12 +121,9 @@ class IALS(LeastSquaresFactorModel):
             pass
         return self
 
-    def sweeps(self, user_items: sp.csr_matrix) -> Iterator[int]:
-        """Fit sweep by sweep, for learning curves: after each sweep the factors learned so far
-        are set and its number (1, 2, …) is yielded. ``fit`` runs them all, checked."""
-        import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
-        from threadpoolctl import threadpool_limits
-
+    def half_sweep_matrices(self, user_items: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """What implicit's solver takes for the user and the item half of a sweep: confidences
+        in its units, each row followed by its ``factors`` penalty pseudo-entries."""
         weights = sp.csr_matrix(user_items, dtype=np.float32)
         weights.eliminate_zeros()
         n_users, n_items = weights.shape
@@ -136,6 +133,16 @@ class IALS(LeastSquaresFactorModel):
         item_penalty = self._penalty(np.bincount(weights.indices, minlength=n_items), n_users)
         user_side = _with_penalty_columns(confidences, user_penalty, self.factors)
         item_side = _with_penalty_columns(confidences.T.tocsr(), item_penalty, self.factors)
+        return user_side, item_side
+
+    def sweeps(self, user_items: sp.csr_matrix) -> Iterator[int]:
+        """Fit sweep by sweep, for learning curves: after each sweep the factors learned so far
+        are set and its number (1, 2, …) is yielded. ``fit`` runs them all, checked."""
+        import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
+        from threadpoolctl import threadpool_limits
+
+        user_side, item_side = self.half_sweep_matrices(user_items)
+        n_users, n_items = user_items.shape
 
         rng = np.random.default_rng(self.seed)
         std = self.init_scale / np.sqrt(self.factors)
