@@ -69,7 +69,7 @@ def test_own_files_read_as_the_same_ratings(own: Path, truth, name: str) -> None
     for key, column in truth.items():
         assert np.array_equal(dataset.column(key), column), key
         assert dataset.column(key).dtype == column.dtype
-    assert dataset.rating_scale == (0.5, 5.0)  # from the data: no registry entry
+    assert dataset.rating_scale == (0.0, 5.0)  # 0 to the data's highest: no registry entry
 
 
 def test_movies_file_titles_and_the_rest_are_named_by_id(own: Path, capsys) -> None:
@@ -225,6 +225,38 @@ def test_stats_of_an_own_csv_match_the_dataset_it_copies(own: Path, capsys) -> N
     stats = json.loads(out)
     assert stats["dataset"] == "mine.csv"
     assert stats["ratings_total"] == 100_836 and stats["movies"] == 8_452
+
+
+@pytest.mark.parametrize(
+    ("ratings", "min_rating", "kept"),
+    [
+        ("4,5", "3", 2),  # the default keeps all: the data's lowest rating is no floor
+        ("4,5", "0", 2),
+        ("4,4.5", "4.5", 1),
+        ("1,10", "10", 1),  # a 10-point scale's top
+        ("0,1", "0", 2),
+    ],
+)
+def test_own_data_takes_any_min_rating_from_zero_to_its_highest(
+    tmp_path: Path, capsys, ratings: str, min_rating: str, kept: int
+) -> None:
+    low, high = ratings.split(",")
+    path = tmp_path / "r.csv"
+    path.write_text(f"user_id,movie_id,rating\n1,2,{low}\n3,4,{high}\n")
+    code, out, err = run(
+        capsys, "stats", "--ratings", str(path), "--min-rating", min_rating, "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["ratings_kept"] == kept
+
+
+@pytest.mark.parametrize("min_rating", ["5.5", "-0.5", "nan"])
+def test_own_data_refuses_a_min_rating_past_its_scale(tmp_path: Path, capsys, min_rating) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("user_id,movie_id,rating\n1,2,4\n3,4,5\n")
+    code, out, err = run(capsys, "stats", "--ratings", str(path), "--min-rating", min_rating)
+    assert code == 2 and out == ""
+    assert "outside r.csv's rating scale (0 to 5)" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

@@ -85,14 +85,16 @@ class Dataset:
 
     @cached_property
     def rating_scale(self) -> tuple[float, float]:
-        """The lowest and highest rating the dataset allows (the registry's scale for a known
-        MovieLens release, else the lowest and highest rating in the data)."""
+        """The lowest and highest rating the dataset allows: the registry's scale for a known
+        MovieLens release; for other data (whose ratings cannot be negative), 0 up to the
+        highest rating in it. Not the data's own minimum: a file whose ratings all lie from 4 to
+        5 must still take the default ``--min-rating 3`` (it keeps everything)."""
         from .registry import REGISTRY
 
         if self.name in REGISTRY:
             return REGISTRY[self.name].rating_scale
         ratings = self.column("rating")
-        return (float(ratings.min()), float(ratings.max())) if len(ratings) else (0.0, 0.0)
+        return (0.0, float(ratings.max()) if len(ratings) else 0.0)
 
     def check_min_rating(self, min_rating: float) -> None:
         """Refuse a ``min_rating`` outside the rating scale (it would keep nothing, or keep
