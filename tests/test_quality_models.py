@@ -264,6 +264,20 @@ def test_a_vae_seed_reproduces_its_fit_and_another_seed_differs(vae) -> None:
     assert not np.allclose(model.state()["out_w"], other.state()["out_w"])
 
 
+@pytest.mark.parametrize("name", list(VAES))
+def test_a_vae_trained_epoch_by_epoch_yields_each_epoch_and_ends_where_fit_ends(
+    name: str, torch_one_thread
+) -> None:
+    params = {**VAES[name], "epochs": 3}
+    stepped = make_model(name, seed=3, **params)
+    seen = [(epoch, stepped.state()) for epoch in stepped.training(MATRIX)]
+    assert [epoch for epoch, _ in seen] == [1, 2, 3]
+    assert not np.allclose(seen[0][1]["out_w"], seen[-1][1]["out_w"])
+    fitted = make_model(name, seed=3, **params).fit(MATRIX)
+    for key, array in fitted.state().items():
+        np.testing.assert_array_equal(array, seen[-1][1][key])
+
+
 def test_a_vae_fit_leaves_the_callers_torch_generator_alone(torch_one_thread) -> None:
     torch = torch_one_thread
     torch.manual_seed(123)

@@ -9,8 +9,14 @@ work natively: the encoder on their row, no retraining.
 Training needs PyTorch (``pip install -e ".[torch]"``, the CPU build), imported only inside
 ``fit``; a trained model's weights are plain NumPy arrays (:meth:`Model.state`), and scoring,
 fold-in and similar items run in NumPy, so a saved model serves without PyTorch. Fits are
-seeded (PyTorch's generator, forked so the caller's stays untouched, and NumPy's for the batch
-order) and use however many threads ``torch.set_num_threads`` allows.
+seeded (a PyTorch generator of their own, so the caller's stays untouched, and NumPy's for the
+batch order) and use however many threads ``torch.set_num_threads`` allows.
+
+What an epoch costs (``bench/bench_vae_epoch.py``) is mostly the dense products with the
+items × hidden matrices and Adam's pass over them; so the sparse input goes through
+``embedding_bag`` (a weighted sum of the liked items' rows, never a dense or COO product),
+Adam is PyTorch's fused one, the unit-length rows are computed once a fit, and RecVAE encodes
+every user once an epoch for its prior and its decoder pass instead of once a batch.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from .. import progress
 from ..errors import MovieRecError
 from .base import Model, checked_fit, normalized_rows, require_fitted
 from .params import SEED, Number, Whole
@@ -97,10 +102,11 @@ class VAEModel(Model):
 
     @abstractmethod
     def _train(
-        self, torch: Any, matrix: sp.csr_matrix, rng: np.random.Generator, step: progress.Step
-    ) -> dict[str, np.ndarray]:
-        """Train on ``matrix`` (users × items), one ``step.advance()`` per epoch; the learned
-        arrays."""
+        self, torch: Any, matrix: sp.csr_matrix, generator: Any, rng: np.random.Generator
+    ) -> Iterator[dict[str, Any]]:
+        """Train on ``matrix`` (users × items), drawing from the torch ``generator`` and from
+        ``rng`` (the batch order); after each epoch, the learned tensors by their names in
+        :meth:`shapes`."""
 
     @abstractmethod
     def encode(self, network: dict[str, np.ndarray], rows: sp.csr_matrix) -> np.ndarray:
@@ -108,17 +114,27 @@ class VAEModel(Model):
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> VAEModel:
+        for _ in self.training(user_items):
+            pass
+        return self
+
+    def training(self, user_items: sp.csr_matrix) -> Iterator[int]:
+        """Fit epoch by epoch, for learning curves: after each epoch the network learned so far
+        is set and the epoch's number (1, 2, …) is yielded. ``fit`` runs them all, checked."""
         torch = require_torch(self.name)
         matrix = sp.csr_matrix(user_items, dtype=np.float32)
         matrix.eliminate_zeros()
-        with (
-            torch.random.fork_rng(devices=[]),
-            self.fitting(user_items, self.epochs) as step,
-        ):
-            torch.manual_seed(self.seed)
-            network = self._train(torch, matrix, np.random.default_rng(self.seed), step)
-        self.network = {name: np.ascontiguousarray(a, np.float32) for name, a in network.items()}
-        return self
+        generator = torch.Generator().manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        with self.fitting(user_items, self.epochs) as step:
+            for epoch, learned in enumerate(self._train(torch, matrix, generator, rng), start=1):
+                step.advance()
+                self.network = {
+                    name: np.array(tensor.detach().numpy(), dtype=np.float32)
+                    for name, tensor in learned.items()
+                }
+                self.forget_derived()
+                yield epoch
 
     def batches(self, rng: np.random.Generator, n_users: int) -> Iterator[np.ndarray]:
         """The users of one epoch, shuffled, in batches of ``batch_size``."""
@@ -127,26 +143,43 @@ class VAEModel(Model):
             yield order[start : start + self.batch_size]
 
     @staticmethod
-    def sparse_input(torch: Any, rows: sp.csr_matrix, dropout: float) -> Any:
-        """Unit-length ``rows`` as a sparse tensor, each entry dropped with probability
-        ``dropout`` and the rest scaled by 1/(1 − dropout), as ``torch.nn.Dropout`` does."""
-        coo = unit_rows(rows).tocoo()
-        values = torch.from_numpy(coo.data)
+    def first_layer(
+        torch: Any, unit: sp.csr_matrix, weight: Any, bias: Any, dropout: float, generator: Any
+    ) -> Any:
+        """``unit @ weight + bias`` for a block of unit-length rows, each entry dropped with
+        probability ``dropout`` and the rest scaled by 1/(1 − dropout) (``torch.nn.Dropout``'s
+        rule): a weighted sum of the liked items' rows of ``weight`` (``embedding_bag``)."""
+        values = torch.from_numpy(unit.data)
         if dropout > 0:
-            keep = torch.bernoulli(torch.full_like(values, 1.0 - dropout))
+            keep = torch.bernoulli(torch.full_like(values, 1.0 - dropout), generator=generator)
             values = values * keep / (1.0 - dropout)
-        indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-        # CSR order is COO's sorted order: no coalescing (a sort) needed
-        return torch.sparse_coo_tensor(
-            indices, values, coo.shape, check_invariants=False, is_coalesced=True
+        summed = torch.nn.functional.embedding_bag(
+            torch.from_numpy(unit.indices.astype(np.int64)),
+            weight,
+            torch.from_numpy(unit.indptr.astype(np.int64)),
+            mode="sum",
+            per_sample_weights=values,
+            include_last_offset=True,
         )
+        return summed + bias
 
     @staticmethod
-    def linear(torch: Any, n_in: int, n_out: int) -> tuple[Any, Any]:
+    def linear(torch: Any, n_in: int, n_out: int, generator: Any) -> tuple[Any, Any]:
         """A weight (n_in × n_out, Glorot-uniform) and a zero bias, as trainable tensors."""
         bound = math.sqrt(6.0 / (n_in + n_out))
-        weight = torch.empty(n_in, n_out).uniform_(-bound, bound).requires_grad_()
-        return weight, torch.zeros(n_out, requires_grad=True)
+        weight = torch.empty(n_in, n_out).uniform_(-bound, bound, generator=generator)
+        return weight.requires_grad_(), torch.zeros(n_out, requires_grad=True)
+
+    @staticmethod
+    def adam(torch: Any, tensors: list[Any], learning_rate: float) -> Any:
+        """Adam over ``tensors``, fused: one pass over each tensor a step (the same update)."""
+        return torch.optim.Adam(tensors, lr=learning_rate, fused=True)
+
+    @staticmethod
+    def gaussian_sample(torch: Any, mu: Any, logvar: Any, generator: Any) -> Any:
+        """``mu + ε·exp(logvar / 2)``, ε standard normal (the reparameterization)."""
+        noise = torch.randn(mu.shape, generator=generator)
+        return mu + noise * torch.exp(0.5 * logvar)
 
     @staticmethod
     def multinomial_log_likelihood(torch: Any, logits: Any, rows: sp.csr_matrix) -> Any:
@@ -279,48 +312,45 @@ class MultVAE(VAEModel):
         return hidden @ network["out_w"] + network["out_b"]
 
     def _train(
-        self, torch: Any, matrix: sp.csr_matrix, rng: np.random.Generator, step: progress.Step
-    ) -> dict[str, np.ndarray]:
+        self, torch: Any, matrix: sp.csr_matrix, generator: Any, rng: np.random.Generator
+    ) -> Iterator[dict[str, Any]]:
         n_users, n_items = matrix.shape
-        in_w, in_b = self.linear(torch, n_items, self.hidden)
-        stats_w, stats_b = self.linear(torch, self.hidden, 2 * self.latent)  # mean, log-variance
-        dec_w, dec_b = self.linear(torch, self.latent, self.hidden)
-        out_w, out_b = self.linear(torch, self.hidden, n_items)
+        in_w, in_b = self.linear(torch, n_items, self.hidden, generator)
+        # mean and log-variance side by side
+        stats_w, stats_b = self.linear(torch, self.hidden, 2 * self.latent, generator)
+        dec_w, dec_b = self.linear(torch, self.latent, self.hidden, generator)
+        out_w, out_b = self.linear(torch, self.hidden, n_items, generator)
         weights = [in_w, in_b, stats_w, stats_b, dec_w, dec_b, out_w, out_b]
-        optimizer = torch.optim.Adam(weights, lr=self.learning_rate)
+        optimizer = self.adam(torch, weights, self.learning_rate)
+        unit = unit_rows(matrix)
         updates = self.epochs * math.ceil(n_users / self.batch_size)
         done = 0
         for _ in range(self.epochs):
             for users in self.batches(rng, n_users):
-                rows = matrix[users]
-                hidden = torch.tanh(
-                    torch.sparse.mm(self.sparse_input(torch, rows, self.dropout), in_w) + in_b
-                )
-                stats = hidden @ stats_w + stats_b
+                first = self.first_layer(torch, unit[users], in_w, in_b, self.dropout, generator)
+                stats = torch.tanh(first) @ stats_w + stats_b
                 mu, logvar = stats[:, : self.latent], stats[:, self.latent :]
-                latent = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+                latent = self.gaussian_sample(torch, mu, logvar, generator)
                 logits = torch.tanh(latent @ dec_w + dec_b) @ out_w + out_b
                 beta = self.beta * min(1.0, done / max(updates - 1, 1))
                 loss = (
                     beta * gaussian_kl(torch, mu, logvar)
-                    - self.multinomial_log_likelihood(torch, logits, rows)
+                    - self.multinomial_log_likelihood(torch, logits, matrix[users])
                 ).mean()
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 done += 1
-            step.advance()
-        learned = {
-            "in_w": in_w,
-            "in_b": in_b,
-            "mu_w": stats_w[:, : self.latent],
-            "mu_b": stats_b[: self.latent],
-            "dec_w": dec_w,
-            "dec_b": dec_b,
-            "out_w": out_w,
-            "out_b": out_b,
-        }
-        return {name: tensor.detach().numpy().copy() for name, tensor in learned.items()}
+            yield {
+                "in_w": in_w,
+                "in_b": in_b,
+                "mu_w": stats_w[:, : self.latent],
+                "mu_b": stats_b[: self.latent],
+                "dec_w": dec_w,
+                "dec_b": dec_b,
+                "out_w": out_w,
+                "out_b": out_b,
+            }
 
 
 RECVAE_LAYERS = 5
@@ -409,90 +439,94 @@ class RecVAE(VAEModel):
         return outputs[-1] @ network["mu_w"] + network["mu_b"]
 
     def _train(
-        self, torch: Any, matrix: sp.csr_matrix, rng: np.random.Generator, step: progress.Step
-    ) -> dict[str, np.ndarray]:
+        self, torch: Any, matrix: sp.csr_matrix, generator: Any, rng: np.random.Generator
+    ) -> Iterator[dict[str, Any]]:
         functional = torch.nn.functional
         n_users, n_items = matrix.shape
         hidden, latent = self.hidden, self.latent
-        in_w, in_b = self.linear(torch, n_items, hidden)
-        deeper = [self.linear(torch, hidden, hidden) for _ in range(RECVAE_LAYERS - 1)]
+        in_w, in_b = self.linear(torch, n_items, hidden, generator)
+        deeper = [self.linear(torch, hidden, hidden, generator) for _ in range(RECVAE_LAYERS - 1)]
         gains = [torch.ones(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
         biases = [torch.zeros(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
-        stats_w, stats_b = self.linear(torch, hidden, 2 * latent)
-        out_w, out_b = self.linear(torch, latent, n_items)
+        stats_w, stats_b = self.linear(torch, hidden, 2 * latent, generator)
+        out_w, out_b = self.linear(torch, latent, n_items, generator)
         encoder = [in_w, in_b, *[t for pair in deeper for t in pair], *gains, *biases]
         encoder += [stats_w, stats_b]
+        unit = unit_rows(matrix)
+        counts = torch.from_numpy(np.diff(matrix.indptr).astype(np.float32))
 
-        def encode(tensors: list[Any], rows: Any) -> tuple[Any, Any]:
-            (w0, b0), rest = tensors[:2], tensors[2:]
-            pairs = [(rest[2 * i], rest[2 * i + 1]) for i in range(RECVAE_LAYERS - 1)]
-            norms = rest[2 * (RECVAE_LAYERS - 1) :]
-            gain, bias = norms[:RECVAE_LAYERS], norms[RECVAE_LAYERS : 2 * RECVAE_LAYERS]
+        def encode(rows: sp.csr_matrix, dropout: float) -> tuple[Any, Any]:
             norm = functools.partial(functional.layer_norm, eps=RECVAE_NORM_EPS)
-            first = functional.silu(torch.sparse.mm(rows, w0) + b0)
-            outputs = [norm(first, (hidden,), gain[0], bias[0])]
-            for depth, (w, b) in enumerate(pairs, start=1):
+            first = self.first_layer(torch, rows, in_w, in_b, dropout, generator)
+            outputs = [norm(functional.silu(first), (hidden,), gains[0], biases[0])]
+            for depth, (w, b) in enumerate(deeper, start=1):
                 layer = functional.silu(outputs[-1] @ w + b + sum(outputs))
-                outputs.append(norm(layer, (hidden,), gain[depth], bias[depth]))
-            stats = outputs[-1] @ norms[-2] + norms[-1]
+                outputs.append(norm(layer, (hidden,), gains[depth], biases[depth]))
+            stats = outputs[-1] @ stats_w + stats_b
             return stats[:, :latent], stats[:, latent:]
+
+        def posterior() -> tuple[Any, Any]:
+            """Every user's posterior under the encoder as it is, without dropout."""
+            with torch.no_grad():
+                blocks = [
+                    encode(unit[start : start + SCORING_BATCH], 0.0)
+                    for start in range(0, n_users, SCORING_BATCH)
+                ]
+            return torch.cat([mu for mu, _ in blocks]), torch.cat([lv for _, lv in blocks])
 
         def log_normal(z: Any, mu: Any, logvar: Any) -> Any:
             return -0.5 * (logvar + math.log(2 * math.pi) + (z - mu).pow(2) / logvar.exp())
 
-        encoder_optimizer = torch.optim.Adam(encoder, lr=self.learning_rate)
-        decoder_optimizer = torch.optim.Adam([out_w, out_b], lr=self.learning_rate)
-        old = [t.detach().clone() for t in encoder]
+        encoder_optimizer = self.adam(torch, encoder, self.learning_rate)
+        decoder_optimizer = self.adam(torch, [out_w, out_b], self.learning_rate)
         log_weights = [math.log(w) for w in PRIOR_WEIGHTS]
+        # the previous epoch's posterior: the prior's middle part, and the decoder pass's input
+        old_mu, old_logvar = posterior()
         for _ in range(self.epochs):
             for _ in range(self.encoder_epochs):
                 for users in self.batches(rng, n_users):
-                    rows = matrix[users]
-                    mu, logvar = encode(encoder, self.sparse_input(torch, rows, self.dropout))
-                    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-                    with torch.no_grad():
-                        old_mu, old_logvar = encode(old, self.sparse_input(torch, rows, 0.0))
+                    mu, logvar = encode(unit[users], self.dropout)
+                    z = self.gaussian_sample(torch, mu, logvar, generator)
+                    index = torch.from_numpy(users)
+                    zeros = torch.zeros_like(z)
                     prior = torch.logsumexp(
                         torch.stack(
                             [
-                                log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
-                                + log_weights[0],
-                                log_normal(z, old_mu, old_logvar) + log_weights[1],
-                                log_normal(z, torch.zeros_like(z), torch.full_like(z, WIDE_LOGVAR))
+                                log_normal(z, zeros, zeros) + log_weights[0],
+                                log_normal(z, old_mu[index], old_logvar[index]) + log_weights[1],
+                                log_normal(z, zeros, torch.full_like(z, WIDE_LOGVAR))
                                 + log_weights[2],
                             ]
                         ),
                         dim=0,
                     )
                     kl = (log_normal(z, mu, logvar) - prior).sum(dim=1)
-                    counts = torch.from_numpy(np.diff(rows.indptr).astype(np.float32))
+                    rows = matrix[users]
                     likelihood = self.multinomial_log_likelihood(torch, z @ out_w + out_b, rows)
-                    loss = (self.gamma * counts * kl - likelihood).mean()
+                    loss = (self.gamma * counts[index] * kl - likelihood).mean()
                     encoder_optimizer.zero_grad()
                     loss.backward()
                     encoder_optimizer.step()
-            old = [t.detach().clone() for t in encoder]
+            old_mu, old_logvar = posterior()
             for users in self.batches(rng, n_users):
-                rows = matrix[users]
-                with torch.no_grad():
-                    mu, logvar = encode(encoder, self.sparse_input(torch, rows, 0.0))
-                    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-                likelihood = self.multinomial_log_likelihood(torch, z @ out_w + out_b, rows)
+                index = torch.from_numpy(users)
+                z = self.gaussian_sample(torch, old_mu[index], old_logvar[index], generator)
+                likelihood = self.multinomial_log_likelihood(
+                    torch, z @ out_w + out_b, matrix[users]
+                )
                 loss = -likelihood.mean()
                 decoder_optimizer.zero_grad()
                 loss.backward()
                 decoder_optimizer.step()
-            step.advance()
-        learned = {
-            "in_w": in_w,
-            "in_b": in_b,
-            "hidden_w": torch.stack([w for w, _ in deeper]),
-            "hidden_b": torch.stack([b for _, b in deeper]),
-            "norm_gain": torch.stack(gains),
-            "norm_bias": torch.stack(biases),
-            "mu_w": stats_w[:, :latent],
-            "mu_b": stats_b[:latent],
-            "out_w": out_w,
-            "out_b": out_b,
-        }
-        return {name: tensor.detach().numpy().copy() for name, tensor in learned.items()}
+            yield {
+                "in_w": in_w,
+                "in_b": in_b,
+                "hidden_w": torch.stack([w for w, _ in deeper]),
+                "hidden_b": torch.stack([b for _, b in deeper]),
+                "norm_gain": torch.stack(gains),
+                "norm_bias": torch.stack(biases),
+                "mu_w": stats_w[:, :latent],
+                "mu_b": stats_b[:latent],
+                "out_w": out_w,
+                "out_b": out_b,
+            }
