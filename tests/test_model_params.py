@@ -96,6 +96,7 @@ EXPECTED: dict[str, dict[str, Spec]] = {
         "latent": whole(1, 1024),
         "dropout": number(0.0, 1.0, open_high=True),
         "beta": number(0.0),
+        "anneal_epochs": whole(1, 10_000),
         "epochs": whole(1, 10_000),
         "learning_rate": number(0.0, open_low=True),
         "batch_size": whole(1, 1_000_000),

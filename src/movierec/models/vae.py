@@ -245,7 +245,9 @@ def gaussian_kl(torch: Any, mu: Any, logvar: Any) -> Any:
 class MultVAE(VAEModel):
     """Mult-VAE: a ``hidden``-unit tanh layer each side of a ``latent``-dimensional Gaussian,
     a multinomial likelihood, and the KL term's weight β raised linearly from 0 to ``beta``
-    over the training updates (the paper's annealing, capped at its best β).
+    over the updates of the first ``anneal_epochs`` epochs, then held (the paper's annealing,
+    capped at its best β; a schedule that does not depend on ``epochs``, so an epoch of a
+    longer fit is where a fit of that many epochs ends).
 
     >>> import scipy.sparse as sp
     >>> matrix = sp.random(30, 12, density=0.3, format="csr", random_state=0)
@@ -259,6 +261,7 @@ class MultVAE(VAEModel):
         "latent": LATENT,
         "dropout": DROPOUT,
         "beta": Number(low=0.0),
+        "anneal_epochs": EPOCHS,
         "epochs": EPOCHS,
         "learning_rate": LEARNING_RATE,
         "batch_size": BATCH_SIZE,
@@ -274,6 +277,7 @@ class MultVAE(VAEModel):
         latent: int = 200,
         dropout: float = 0.5,
         beta: float = 0.2,
+        anneal_epochs: int = 50,
         epochs: int = 50,
         learning_rate: float = 1e-3,
         batch_size: int = 100,
@@ -283,6 +287,7 @@ class MultVAE(VAEModel):
         self.latent = latent
         self.dropout = dropout
         self.beta = beta
+        self.anneal_epochs = anneal_epochs
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.batch_size = batch_size
@@ -323,7 +328,7 @@ class MultVAE(VAEModel):
         weights = [in_w, in_b, stats_w, stats_b, dec_w, dec_b, out_w, out_b]
         optimizer = self.adam(torch, weights, self.learning_rate)
         unit = unit_rows(matrix)
-        updates = self.epochs * math.ceil(n_users / self.batch_size)
+        annealing = self.anneal_epochs * math.ceil(n_users / self.batch_size)  # updates
         done = 0
         for _ in range(self.epochs):
             for users in self.batches(rng, n_users):
@@ -332,7 +337,7 @@ class MultVAE(VAEModel):
                 mu, logvar = stats[:, : self.latent], stats[:, self.latent :]
                 latent = self.gaussian_sample(torch, mu, logvar, generator)
                 logits = torch.tanh(latent @ dec_w + dec_b) @ out_w + out_b
-                beta = self.beta * min(1.0, done / max(updates - 1, 1))
+                beta = self.beta * min(1.0, done / annealing)
                 loss = (
                     beta * gaussian_kl(torch, mu, logvar)
                     - self.multinomial_log_likelihood(torch, logits, matrix[users])
