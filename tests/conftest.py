@@ -68,3 +68,29 @@ def small_recommender(small):
     from movierec import Recommender
 
     return Recommender.train(small)
+
+
+def require_spark_or_skip() -> None:
+    """Skip when pyspark or Java is missing — or fail, when ``MOVIEREC_REQUIRE_SPARK`` is set
+    (CI sets it, so the Spark tests can never be skipped silently)."""
+    from movierec.errors import MovieRecError
+    from movierec.spark.session import require_spark
+
+    try:
+        require_spark()
+    except MovieRecError as exc:
+        if os.environ.get("MOVIEREC_REQUIRE_SPARK"):
+            pytest.fail(f"{exc} (MOVIEREC_REQUIRE_SPARK is set)")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The test run's one Spark session (local[2]; starting one takes seconds), stopped at the
+    end."""
+    require_spark_or_skip()
+    from movierec.spark.session import spark_session, stop
+
+    session = spark_session("local[2]")
+    yield session
+    stop()

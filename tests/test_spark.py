@@ -1,6 +1,7 @@
 """Apache Spark as an engine (``--engine spark``): MLlib ALS trained in Spark serves as a normal
 saved model, fold-in follows Spark's objective, and ``recommend-all`` writes the same file with or
-without Spark. One local[2] session is shared by the whole module (starting one takes seconds).
+without Spark. One local[2] session (conftest's ``spark``) serves every Spark test: starting one
+takes seconds.
 
 These tests need pyspark and Java (``pip install 'movierec[spark]'``); CI installs both and sets
 ``MOVIEREC_REQUIRE_SPARK``, so there a missing Spark fails instead of skipping.
@@ -9,7 +10,6 @@ These tests need pyspark and Java (``pip install 'movierec[spark]'``); CI instal
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,34 +18,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import require_spark_or_skip
 
 from movierec.cli import main
 from movierec.errors import MovieRecError
 
 SMALL = ["--dataset", "ml-latest-small"]
 QUICK = ["--factors", "8", "--iterations", "3"]
-
-
-def _require_spark() -> None:
-    try:
-        from movierec.spark.session import require_spark
-
-        require_spark()
-    except MovieRecError as exc:
-        if os.environ.get("MOVIEREC_REQUIRE_SPARK"):
-            pytest.fail(f"{exc} (MOVIEREC_REQUIRE_SPARK is set)")
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(scope="module")
-def spark():
-    """The module's one Spark session (local[2]), stopped at the end."""
-    _require_spark()
-    from movierec.spark.session import spark_session, stop
-
-    session = spark_session("local[2]")
-    yield session
-    stop()
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +173,7 @@ def test_without_pyspark_or_java_the_error_says_what_to_install(monkeypatch) -> 
     with pytest.raises(MovieRecError, match=r"pip install 'movierec\[spark\]'"):
         require_spark()
     monkeypatch.undo()
-    _require_spark()  # pyspark is here: now without Java
+    require_spark_or_skip()  # pyspark is here: now without Java
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(MovieRecError, match="needs Java 17"):

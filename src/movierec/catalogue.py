@@ -85,11 +85,18 @@ class Catalogue:
 
     @classmethod
     def from_dataset(cls, dataset: Dataset, min_rating: float = config.MIN_RATING) -> Catalogue:
-        movies = dataset.movies
-        movie_ids = movies.index.to_numpy().astype(np.int64)
         ids, popularity = popularity_of(
             dataset.column("movie_id"), dataset.column("rating"), min_rating
         )
+        return cls.from_counts(dataset.movies, ids, popularity)
+
+    @classmethod
+    def from_counts(
+        cls, movies: pd.DataFrame, ids: np.ndarray, popularity: np.ndarray
+    ) -> Catalogue:
+        """The movies of a movies frame (as :attr:`Dataset.movies`), each with its number of
+        kept ratings from ``ids`` and ``popularity`` (0 for a movie not among them)."""
+        movie_ids = movies.index.to_numpy().astype(np.int64)
         popularity_by_id = dict(zip(ids.tolist(), popularity.tolist()))
         return cls(
             movie_ids,

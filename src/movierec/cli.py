@@ -80,15 +80,16 @@ DataDirOpt = Annotated[
     ),
 ]
 RatingsOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--ratings",
         help="your own ratings instead of a MovieLens dataset: a .csv or .parquet file with "
-        "columns user_id, movie_id, rating[, timestamp] (or a '::'-separated .dat)",
+        "columns user_id, movie_id, rating[, timestamp] (or a '::'-separated .dat); "
+        "`train --engine spark` also takes a URI Spark reads (hdfs://, s3a://, file://…)",
     ),
 ]
 MoviesOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--movies",
         help="with --ratings: a .csv or .parquet file with movie_id, title[, genres] "
@@ -148,13 +149,21 @@ class Source:
 
     dataset: str | None
     data_dir: Path | None
-    ratings: Path | None = None
-    movies: Path | None = None
+    ratings: str | None = None
+    movies: str | None = None
 
     @property
     def named(self) -> str | None:
         """The dataset's name as a model records it, when the command line gives one."""
-        return self.ratings.name if self.ratings is not None else self.dataset
+        if self.ratings is None:
+            return self.dataset
+        from .datasets.dataset import is_uri
+
+        if is_uri(self.ratings):
+            from .spark.source import RemoteSource
+
+            return RemoteSource(self.ratings).name
+        return Path(self.ratings).name
 
     @property
     def option(self) -> str:
@@ -452,10 +461,12 @@ def train(
     """Train a model (a preset, with any hyperparameters overridden) and save it for --model."""
     from .atomic import check_replaceable
     from .bundle import is_model_folder
+    from .datasets.dataset import is_uri
+    from .datasets.summary import distinct_count
     from .models.params import ParameterError
     from .recommender import Recommender
     from .settings import Settings, default_preset
-    from .spark.engine import check_engine
+    from .spark.engine import check_engine, spark_default_preset
 
     check_replaceable(out, is_model_folder, "movierec model")  # before any slow work
     overrides = {
@@ -479,16 +490,35 @@ def train(
 
     if preset is not None:  # an unknown preset or a bad value fails before any loading
         check_engine(engine, checked(preset).model, spark_master)
-    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
-    settings = checked(preset or default_preset(ds, min_rating))
-    check_engine(engine, settings.model, spark_master)
-    started = time.perf_counter()
     spark = engine == "spark"
-    rec = Recommender.train(ds, settings, use_gpu=gpu, spark=spark, spark_master=spark_master)
+    if spark and ratings_file is not None and is_uri(ratings_file):
+        if dataset is not None:
+            raise MovieRecError(
+                f"give a MovieLens dataset ({dataset}) or your own ratings (--ratings), not both"
+            )
+        started = time.perf_counter()
+        rec = Recommender.train_on_spark(
+            ratings_file,
+            movies_file,
+            min_rating,
+            lambda movies: checked(preset or spark_default_preset(movies)),
+            spark_master,
+        )
+    else:
+        ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
+        if preset is None and spark:
+            preset = spark_default_preset(
+                distinct_count(ds.column("movie_id")[ds.column("rating") >= min_rating])
+            )
+        settings = checked(preset or default_preset(ds, min_rating))
+        check_engine(engine, settings.model, spark_master)
+        started = time.perf_counter()
+        rec = Recommender.train(ds, settings, use_gpu=gpu, spark=spark, spark_master=spark_master)
     seconds = time.perf_counter() - started
     saved = rec.save(out)
+    settings = rec.settings
     summary = {
-        "dataset": ds.name,
+        "dataset": rec.dataset.name,
         "out": str(saved),
         "settings": settings.to_dict(),
         "description": rec.describe(),
@@ -500,7 +530,7 @@ def train(
         emit_json(summary)
         return
     line(
-        f"Trained {rec.describe()} on {ds.name} ({len(rec.users):,} users × "
+        f"Trained {rec.describe()} on {rec.dataset.name} ({len(rec.users):,} users × "
         f"{len(rec.items):,} movies) in {seconds:.2f} s; saved to {saved}"
     )
 

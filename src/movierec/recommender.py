@@ -7,7 +7,7 @@ recommendations, and saves/loads itself without pickle.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -135,6 +135,46 @@ class Recommender:
         else:
             model.fit(interactions.matrix, show_progress)
         return cls(dataset, model, interactions.users, interactions.items, settings, interactions)
+
+    @classmethod
+    def train_on_spark(
+        cls,
+        ratings: str,
+        movies: str | None,
+        min_rating: float,
+        settings_for: Callable[[int], Settings],
+        master: str | None = None,
+    ) -> Recommender:
+        """Train on ratings Spark reads itself (``ratings``: a URI such as ``hdfs://…`` or
+        ``s3a://…``, or a path the cluster sees; ``movies`` likewise, optional): Spark checks,
+        filters, indexes and fits, and only the model and what it keeps about the data come
+        back (see :mod:`movierec.spark.source`). ``settings_for``: the settings, given how many
+        movies have kept ratings (the default model depends on it). The result answers and
+        saves like any recommender; its ratings stay with Spark."""
+        from .spark.engine import check_engine
+        from .spark.source import RemoteSource, train
+
+        chosen: list[Settings] = []
+
+        def model_for(n_items: int) -> Model:
+            settings = settings_for(n_items)
+            check_engine("spark", settings.model, master)
+            chosen.append(settings)
+            return make_model(settings.model, **settings.params)
+
+        weighting = settings_for(0).weighting  # the same for every catalogue size
+        trained = train(RemoteSource(ratings, movies), min_rating, weighting, model_for, master)
+        settings = chosen[-1]
+        return cls(
+            trained.dataset,
+            trained.model,
+            Vocabulary(trained.users),
+            Vocabulary(trained.items),
+            settings,
+            catalogue=trained.catalogue,
+            favourite_weight=favourite_confidence(trained.top_rating, settings.weighting),
+            summary=trained.summary,
+        )
 
     @cached_property
     def interactions(self) -> Interactions:

@@ -392,7 +392,22 @@ def _own_layout(path: Path, what: str) -> str:
     return layout
 
 
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def is_uri(location: str | Path) -> bool:
+    """Whether ``location`` is a URI (``hdfs://…``, ``s3a://…``, ``file://…``) rather than a
+    path: only Spark reads those (``movierec train --engine spark --ratings URI``)."""
+    return isinstance(location, str) and _URI.match(location) is not None
+
+
 def _own_source(ratings: str | Path, movies: str | Path | None) -> DataSource:
+    for option, location in (("--ratings", ratings), ("--movies", movies)):
+        if location is not None and is_uri(location):
+            raise DataError(
+                f"{option} {str(location)[:200]} is a URI, which only Spark reads: use "
+                "`movierec train --engine spark`, or copy the file here"
+            )
     path = Path(ratings).expanduser()
     layout = _own_layout(path, "--ratings")
     movies_path = Path(movies).expanduser() if movies is not None else None

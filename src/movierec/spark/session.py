@@ -4,9 +4,10 @@ Spark is optional (``pip install 'movierec[spark]'``) and needs Java 17 or newer
 either, :func:`spark_session` is a one-line MovieRecError saying what to install. The JVM's
 settings are fixed when it starts, so everything it needs is set here: logging at ERROR (Spark
 prints its "Setting default log level" banner unless the root and ``org.apache.spark`` loggers
-share one level), no console progress bars, few shuffle partitions on a local master, a
-checkpoint folder (long ALS runs truncate their lineage there) in a temporary folder movierec
-owns and removes.
+share one level; a failed task's own lines, a stack trace among them, are off: the failure
+reaches the driver as an exception, which movierec words in one line), no console progress
+bars, few shuffle partitions on a local master, a checkpoint folder (long ALS runs truncate
+their lineage there) in a temporary folder movierec owns and removes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = spark: %p %c{1}: %m%n
 logger.spark.name = org.apache.spark
 logger.spark.level = error
+logger.tasks.name = org.apache.spark.scheduler.TaskSetManager
+logger.tasks.level = fatal
+logger.executor.name = org.apache.spark.executor.Executor
+logger.executor.level = fatal
 """
 
 _state: dict[str, Any] = {}
@@ -59,8 +64,14 @@ def require_spark() -> None:
 
 def quiet_python_warnings() -> None:
     """pyspark warns on every pandas conversion that pandas 3 is not fully supported; movierec
-    passes it plain columns (Arrow) and reads back plain arrays, which work."""
+    passes it plain columns (Arrow) and reads back plain arrays, which work. And pyspark's
+    query-context loggers print every failed query as a JSON record with its Java stack on
+    stderr, before the exception that movierec turns into its one-line error."""
+    from pyspark.logger import PySparkLogger
+
     warnings.filterwarnings("ignore", message="PySpark does not yet", category=FutureWarning)
+    for name in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):
+        PySparkLogger.getLogger(name).disabled = True
 
 
 def spark_session(master: str | None = None) -> Any:

@@ -1,0 +1,421 @@
+"""Ratings that Spark reads itself: ``movierec train --engine spark --ratings URI`` for data that
+lives where a cluster reads it (``hdfs://``, ``s3a://``, ``gs://``, ``abfss://``, ``file://`` —
+any filesystem the Spark installation has a connector for).
+
+The driver never holds the ratings. Spark reads the file (or a folder of part files), checks it
+by the rules movierec's own parser applies (whole-number ids from 0, ratings from 0 that float32
+holds, nothing missing, each (user, movie) pair kept once), and sends back only what a saved
+model keeps: the id vocabularies, each movie's kept ratings, the rating histogram and a
+fingerprint. The fit runs on the cluster too (MLlib ALS, or the EASE family's Gram matrix summed
+over partitions of users) and the result is an ordinary saved model.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import progress
+from ..datasets import Dataset
+from ..datasets.parse import CSV_HEADER_RULE, ID_MAX, csv_header
+from ..errors import DataError, MovieRecError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..catalogue import Catalogue
+    from ..models import Model
+
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".dat": "dat"}
+"""What a URI's name says about its format; a URI ending in ``/`` is a folder of Parquet files.
+CSV and ``.dat`` may be compressed (``.gz``, ``.bz2``): Spark reads those by their suffix."""
+COMPRESSED = (".gz", ".bz2")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+_WHOLE = r"^\+?0*[0-9]{1,19}$"  # a decimal whole number from 0; within int64 is checked after
+_DECIMAL = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$"
+_RULES = {
+    "user_id": f"not a whole number from 0 to {ID_MAX:,}",
+    "movie_id": f"not a whole number from 0 to {ID_MAX:,}",
+    "rating": "not a number from 0 that float32 holds",
+}
+
+
+@dataclass(frozen=True)
+class RemoteSource:
+    """Ratings (and optionally movies) at URIs or paths Spark reads."""
+
+    ratings: str
+    movies: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The dataset's name: the last part of the ratings URI's path (``ratings.parquet``)."""
+        path = self.ratings.split("://", 1)[-1].split("?", 1)[0].rstrip("/")
+        return (PurePosixPath(path).name or self.ratings)[:100]
+
+    @property
+    def layout(self) -> str:
+        return layout_of(self.ratings, "--ratings")
+
+
+def layout_of(uri: str, option: str) -> str:
+    """``parquet``, ``csv`` or ``dat`` from the URI's name; DataError when it says none."""
+    path = uri.split("?", 1)[0]
+    if path.endswith("/"):
+        return "parquet"
+    name = PurePosixPath(path).name.lower()
+    for ending in COMPRESSED:
+        name = name.removesuffix(ending)
+    layout = FORMATS.get(PurePosixPath(name).suffix)
+    if layout is None:
+        raise DataError(
+            f"{option} {uri[:200]}: name a file ending in {', '.join(FORMATS)} (CSV and .dat may "
+            "add .gz or .bz2), or a folder of Parquet files ending in /"
+        )
+    return layout
+
+
+class RemoteDataset(Dataset):
+    """The identity and movies of ratings that Spark read: what a model trained on them needs
+    to answer. Asking for the ratings themselves is a DataError: they never left the cluster."""
+
+    def __init__(self, source: RemoteSource, movies: pd.DataFrame, fingerprint: str) -> None:
+        super().__init__(source.name, {}, movies, fingerprint, Path(source.name))
+        self.uri = source.ratings
+
+    @property
+    def ratings(self) -> Any:
+        raise self._held_by_spark()
+
+    def column(self, key: str) -> np.ndarray:
+        raise self._held_by_spark()
+
+    def _held_by_spark(self) -> DataError:
+        return DataError(
+            f"the ratings of {self.name} are at {self.uri[:200]}, which only Spark reads; save "
+            "the model (movierec train --engine spark --out DIR) and use it with --model DIR"
+        )
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:240]
+
+
+def _unreadable(uri: str, exc: Exception) -> DataError:
+    return DataError(
+        f"Spark cannot read {uri[:200]} ({_reason(exc)}); check the URI, and that this Spark has "
+        "the connector for its filesystem (s3a://: hadoop-aws, gs://: the GCS connector)"
+    )
+
+
+def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str, Any]]:
+    """The ratings as Spark reads them and, per column, ``(value, bad)``: the raw value and
+    a condition true where it breaks the column's rule (:data:`_RULES`)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    uri, layout = source.ratings, source.layout
+    try:
+        if layout == "parquet":
+            frame = session.read.parquet(uri)
+        elif layout == "csv":
+            frame = session.read.options(header=True, mode="FAILFAST").csv(uri)
+        else:
+            frame = session.read.text(uri)
+        names = frame.columns
+    except Exception as exc:  # pyspark's AnalysisException, Py4J errors: not one base class
+        raise _unreadable(uri, exc) from None
+    if layout == "dat":
+        fields = F.split(F.col("value"), "::")
+        frame = frame.select(
+            F.col("value"),
+            *(F.get(fields, i).alias(key) for i, key in enumerate(_RULES)),  # NULL if absent
+            F.size(fields).alias("fields"),
+        )
+        checks = {"fields": (F.col("value"), ~F.col("fields").isin(3, 4))}
+    else:
+        keys = csv_header(names)
+        if keys is None:
+            shown = ", ".join(repr(name) for name in names[:8])
+            raise DataError(f"{source.name} has columns {shown}: {CSV_HEADER_RULE}")
+        frame = frame.select(*(F.col(f"`{n}`").alias(k) for n, k in zip(names, keys)))
+        checks = {}
+    types = dict(frame.dtypes)
+    for key in ("user_id", "movie_id", "rating"):
+        value = F.col(key)
+        kind = frame.schema[key].dataType
+        if isinstance(kind, T.StringType) and layout != "parquet":  # text: check its spelling
+            if key == "rating":
+                number = value.try_cast("double")
+                bad = ~value.rlike(_DECIMAL) | (number < 0) | (number > FLOAT32_MAX)
+            else:
+                whole = value.try_cast("decimal(20,0)")
+                bad = ~value.rlike(_WHOLE) | (whole > ID_MAX)
+        elif key == "rating" and isinstance(kind, T.NumericType):
+            number = value.cast("double")
+            bad = F.isnan(number) | (number < 0) | (number > FLOAT32_MAX)
+        elif isinstance(kind, T.IntegralType):
+            bad = value < 0
+        else:
+            wanted = "numbers" if key == "rating" else "whole numbers"
+            raise DataError(
+                f"{source.name}: column {key!r} holds {types[key]}, not {wanted}; fix the file"
+            )
+        checks[key] = (value, value.isNull() | bad)
+    return frame, checks
+
+
+def read_ratings(session: Any, source: RemoteSource) -> Any:
+    """The ratings as a DataFrame of ``user_id`` (long), ``movie_id`` (long) and ``rating``
+    (float), after one pass that checks every row (DataError naming the column, how many
+    values break its rule, and one of them)."""
+    from pyspark.sql import functions as F
+
+    frame, checks = _checked_columns(session, source)
+    counts = [F.count(F.lit(1)).alias("rows")]
+    for key, (value, bad) in checks.items():
+        shown = F.coalesce(value.cast("string"), F.lit("(missing)"))
+        counts.append(F.sum(F.when(bad, 1).otherwise(0)).alias(f"{key}_bad"))
+        counts.append(F.first(F.when(bad, shown), ignorenulls=True).alias(f"{key}_example"))
+    try:
+        found = frame.agg(*counts).collect()[0]
+    except Exception as exc:  # a malformed CSV line (FAILFAST), a file gone, a bad codec
+        raise _unreadable(source.ratings, exc) from None
+    if not found["rows"]:
+        raise DataError(f"{source.name} has no ratings; fix the file")
+    for key in checks:
+        bad = found[f"{key}_bad"]
+        if bad:
+            if key == "fields":
+                what = (
+                    f"{'line has' if bad == 1 else 'lines have'} not 3 or 4 '::'-separated fields"
+                )
+            else:
+                value_is = "value in column {} is" if bad == 1 else "values in column {} are"
+                what = f"{value_is.format(repr(key))} {_RULES[key]}"
+            raise DataError(
+                f"{source.name}: {bad:,} {what} (e.g. {str(found[f'{key}_example'])[:60]!r}); "
+                "fix the file"
+            )
+    return frame.select(
+        F.col("user_id").cast("long"),
+        F.col("movie_id").cast("long"),
+        F.col("rating").cast("float"),
+    )
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What Spark sends back about the ratings: enough for a saved model, nothing per rating."""
+
+    histogram: list[tuple[float, int, int]]  # (rating, all, kept), lowest first
+    fingerprint: str
+    user_ids: np.ndarray  # users with a kept rating, sorted
+    users_total: int
+    movie_ids: np.ndarray  # every rated movie, sorted
+    movie_kept: np.ndarray  # its kept ratings
+
+    @property
+    def ratings_total(self) -> int:
+        return sum(count for _, count, _ in self.histogram)
+
+    @property
+    def ratings_kept(self) -> int:
+        return sum(kept for _, _, kept in self.histogram)
+
+
+def count(ratings: Any, min_rating: float) -> Counted:
+    """Three jobs over the (cached) ratings: the histogram with an order-free fingerprint (the
+    sum of each rating's 64-bit hash, exact as a decimal), the movies' counts, the users'."""
+    from pyspark.sql import functions as F
+
+    kept = F.when(F.col("rating") >= min_rating, 1).otherwise(0)
+    hashed = F.xxhash64("user_id", "movie_id", "rating").cast("decimal(38,0)")
+    bins = ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("n"), F.sum(hashed).alias("h"))
+    rows = sorted(bins.collect(), key=lambda row: row["rating"])
+    histogram = [
+        (float(r["rating"]), int(r["n"]), int(r["n"]) if r["rating"] >= min_rating else 0)
+        for r in rows
+    ]
+    digest = sum(int(r["h"]) for r in rows) % (1 << 64)
+    movies = ratings.groupBy("movie_id").agg(F.sum(kept).alias("kept")).toArrow()
+    users = ratings.groupBy("user_id").agg(F.sum(kept).alias("kept")).toArrow()
+    movie_ids = movies.column("movie_id").to_numpy()
+    order = np.argsort(movie_ids)
+    user_ids = users.column("user_id").to_numpy()
+    user_kept = users.column("kept").to_numpy()
+    return Counted(
+        histogram=histogram,
+        fingerprint=f"xxh64sum-{digest:016x}-{sum(n for _, n, _ in histogram)}",
+        user_ids=np.sort(user_ids[user_kept > 0]).astype(np.int64),
+        users_total=len(user_ids),
+        movie_ids=movie_ids[order].astype(np.int64),
+        movie_kept=movies.column("kept").to_numpy()[order].astype(np.int64),
+    )
+
+
+def check_pairs(kept: Any) -> None:
+    """DataError when a (user, movie) pair is kept twice (its confidences would add up)."""
+    from pyspark.sql import functions as F
+
+    repeated = kept.groupBy("user_id", "movie_id").count().where(F.col("count") > 1)
+    found = repeated.agg(
+        F.count(F.lit(1)).alias("pairs"), F.min(F.struct("user_id", "movie_id")).alias("first")
+    ).collect()[0]
+    if found["pairs"]:
+        pairs_are = "pair is" if found["pairs"] == 1 else "pairs are"
+        raise DataError(
+            f"{found['pairs']:,} (user, movie) {pairs_are} rated more than once (e.g. user "
+            f"{found['first']['user_id']}, movie {found['first']['movie_id']}); MovieLens rates "
+            "each movie once per user: fix the ratings file"
+        )
+
+
+def read_movies(session: Any, source: RemoteSource, rated: np.ndarray) -> pd.DataFrame:
+    """The movies frame (as :attr:`Dataset.movies`): the movies file's movies (fetched whole to
+    the driver — a movies file is small — and read by movierec's own reader), then every other
+    rated movie as ``Movie <id>``."""
+    from ..datasets.dataset import _own_movies, is_uri
+
+    if source.movies is None:
+        return _own_movies({"movie_id": rated}, None)
+    if not is_uri(source.movies):
+        return _own_movies({"movie_id": rated}, Path(source.movies).expanduser())
+    layout_of(source.movies, "--movies")
+    try:
+        files = session.sparkContext.binaryFiles(source.movies).collect()
+    except Exception as exc:
+        raise _unreadable(source.movies, exc) from None
+    if len(files) != 1:
+        raise DataError(f"--movies {source.movies[:200]} is {len(files)} files; name one file")
+    name = PurePosixPath(source.movies.split("?", 1)[0]).name
+    with tempfile.TemporaryDirectory(prefix="movierec-movies-") as folder:
+        local = Path(folder, name)
+        local.write_bytes(files[0][1])
+        return _own_movies({"movie_id": rated}, local)
+
+
+def indexed(session: Any, kept: Any, users: np.ndarray, items: np.ndarray, weighting: str) -> Any:
+    """The kept ratings as (user_index, item_index, confidence): ids replaced by their places
+    in the sorted vocabularies (joins; the movies' table is broadcast), the rating read through
+    the weighting as :func:`movierec.interactions.confidence` reads it."""
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+
+    def vocabulary(key: str, index: str, ids: np.ndarray) -> Any:
+        table = pa.table({key: ids, index: np.arange(len(ids), dtype=np.int32)})
+        return session.createDataFrame(table)
+
+    weight = F.col("rating") if weighting == "rating" else F.lit(1.0)
+    return (
+        kept.join(F.broadcast(vocabulary("movie_id", "item_index", items)), "movie_id")
+        .join(vocabulary("user_id", "user_index", users), "user_id")
+        .select("user_index", "item_index", weight.cast("float").alias("confidence"))
+    )
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A model Spark fitted, with what a saved model keeps about its data."""
+
+    dataset: RemoteDataset
+    model: Model
+    users: np.ndarray  # user ids of the model's rows, sorted
+    items: np.ndarray  # movie ids of its items, sorted
+    catalogue: Catalogue
+    summary: dict[str, Any]  # as Recommender.summary() gives it
+    top_rating: float  # the highest rating in the data
+
+
+def train(
+    source: RemoteSource,
+    min_rating: float,
+    weighting: str,
+    model_for: Callable[[int], Model],
+    master: str | None = None,
+) -> Trained:
+    """Read, check and count the ratings with Spark and fit there the model ``model_for``
+    gives for the number of movies with kept ratings; nothing per rating comes to the driver.
+    ``weighting``: ``rating`` or ``binary`` (BM25 needs the whole matrix in one place)."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    from ..catalogue import Catalogue
+    from ..datasets.summary import Stats
+    from ..models.ease import EASE, check_dense_items
+    from ..models.spark_als import SparkALS
+    from .session import spark_session
+
+    layout_of(source.ratings, "--ratings")
+    if weighting not in ("rating", "binary"):
+        raise DataError(
+            f"--weighting {weighting} needs the whole matrix in one place; with ratings Spark "
+            "reads, pick --weighting rating or binary"
+        )
+    session = spark_session(master)
+    with progress.step(f"reading {source.name} with Spark", done=f"read {source.name}") as step:
+        ratings = read_ratings(session, source).persist(StorageLevel.MEMORY_AND_DISK)
+        step.update(status="counting")
+        counted = count(ratings, min_rating)
+        top = max(rating for rating, _, _ in counted.histogram)
+        if not 0 <= min_rating <= top:
+            raise DataError(
+                f"--min-rating {min_rating:g} is outside {source.name}'s rating scale (0 to "
+                f"{top:g}); pick a value from 0 (keep every rating) to {top:g}"
+            )
+        if not counted.ratings_kept:
+            raise MovieRecError(f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating")
+        kept = ratings.where(F.col("rating") >= min_rating)
+        check_pairs(kept)
+    items = counted.movie_ids[counted.movie_kept > 0]
+    users = counted.user_ids
+    model = model_for(len(items))
+    frame = indexed(session, kept, users, items, weighting)
+    with progress.step(
+        f"fitting {model.name} with Spark on {len(users):,} users × {len(items):,} items",
+        done=f"fitted {model.name} on {len(users):,} users × {len(items):,} items",
+    ):
+        if isinstance(model, SparkALS):
+            from .als import fit_frame
+
+            frame = frame.where(F.col("confidence") != 0)  # as the local fit drops zeros
+            model.set_factors(*fit_frame(frame, len(users), len(items), **model.get_params()))
+        elif isinstance(model, EASE):
+            from .gram import frame_gram
+
+            check_dense_items("EASE", len(items))
+            gram_matrix = frame_gram(frame, len(items), model.user_weight_exponent)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                model.set_state({"weights": model.weights_from_gram(gram_matrix)}).check_state()
+        else:
+            raise MovieRecError(
+                f"--engine spark trains spark-als and the EASE family, not {model.name}"
+            )
+    ratings.unpersist()
+    movies = read_movies(session, source, counted.movie_ids)
+    stats = Stats(
+        dataset=source.name,
+        ratings_total=counted.ratings_total,
+        ratings_kept=counted.ratings_kept,
+        kept_ratio=round(counted.ratings_kept / counted.ratings_total, 6),
+        users=len(users),
+        movies=len(items),
+        users_total=counted.users_total,
+        movies_total=len(counted.movie_ids),
+        min_rating=float(min_rating),
+    )
+    return Trained(
+        dataset=RemoteDataset(source, movies, counted.fingerprint),
+        model=model,
+        users=users,
+        items=items,
+        catalogue=Catalogue.from_counts(movies, items, counted.movie_kept[counted.movie_kept > 0]),
+        summary={"stats": stats.to_dict(), "ratings": [list(r) for r in counted.histogram]},
+        top_rating=top,
+    )
