@@ -280,3 +280,26 @@ def test_a_movies_file_listing_a_movie_twice_names_both_rows(own: Path, tmp_path
     dataset = load_dataset(ratings=own / "mine.parquet", movies=movies)
     with pytest.raises(DataError, match="row 3: movie id 1 is listed again \\(first on row 1\\)"):
         _ = dataset.movies
+
+
+def test_ratings_of_thousands_of_values_save_a_model_that_loads(tmp_path: Path, capsys) -> None:
+    """A summary holds at most MAX_RATING_ROWS rating rows (meta.json refuses more): play-count
+    data of thousands of distinct values is counted in bins, with kept counts exact."""
+    from movierec.datasets.summary import MAX_RATING_ROWS
+
+    rng = np.random.default_rng(0)
+    pairs = rng.choice(300 * 200, size=5000, replace=False)
+    ratings = np.round(rng.random(5000) * 5, 4)
+    lines = [f"{p // 200},{p % 200},{r}" for p, r in zip(pairs.tolist(), ratings.tolist())]
+    (tmp_path / "plays.csv").write_text("user_id,movie_id,rating\n" + "\n".join(lines) + "\n")
+    args = ["--ratings", str(tmp_path / "plays.csv"), "--min-rating", "1.2345"]
+    code, _, err = run(capsys, "train", *args, "--out", str(tmp_path / "m"))
+    assert code == 0, err
+    code, out, err = run(capsys, "recommend", "--model", str(tmp_path / "m"), "--like", "3")
+    assert code == 0, err
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    rows = meta["summary"]["ratings"]
+    kept = int((ratings >= np.float32(1.2345)).sum())
+    assert len(np.unique(ratings)) > MAX_RATING_ROWS >= len(rows) > MAX_RATING_ROWS // 2
+    assert sum(r[1] for r in rows) == 5000 and sum(r[2] for r in rows) == kept
+    assert meta["summary"]["stats"]["ratings_kept"] == kept

@@ -71,12 +71,44 @@ def stats(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Stats:
     )
 
 
+MAX_RATING_ROWS = 1000
+"""The most ``(rating, all, kept)`` rows a summary holds (and a saved model's ``meta.json``
+accepts): ratings of more distinct values, such as your own data's play counts, are counted in
+bins."""
+
+
 def rating_counts(
     dataset: Dataset, min_rating: float = config.MIN_RATING
 ) -> list[tuple[float, int, int]]:
     """``(rating, all, kept)`` per star value, lowest first (``kept`` is 0 below
-    ``min_rating``)."""
+    ``min_rating``); see :func:`histogram` for data of more than ``MAX_RATING_ROWS`` values."""
     values, counts = np.unique(dataset.column("rating"), return_counts=True)
+    return histogram(values, counts, min_rating)
+
+
+def histogram(
+    values: np.ndarray, counts: np.ndarray, min_rating: float
+) -> list[tuple[float, int, int]]:
+    """``(rating, all, kept)`` rows from the sorted distinct ratings and their counts. Up to
+    ``MAX_RATING_ROWS`` values, one row each; beyond, bins of equal width labelled by their
+    lower edge, with ``min_rating`` an edge, so that every bin is kept whole or dropped whole
+    and ``kept`` stays exact.
+
+    >>> histogram(np.array([1.0, 3.0]), np.array([4, 5]), 3.0)
+    [(1.0, 4, 0), (3.0, 5, 5)]
+    """
+    values = np.asarray(values, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.int64)
+    # Ratings are float32 and the filter compares them with min_rating as float32: so does this.
+    min_rating = float(np.float32(min_rating))
+    if len(values) > MAX_RATING_ROWS:
+        edges = np.linspace(values[0], values[-1], MAX_RATING_ROWS - 1, endpoint=False)
+        if values[0] < min_rating <= values[-1]:
+            edges = np.union1d(edges, [min_rating])
+        bins = np.searchsorted(edges, values, side="right") - 1
+        counts = np.bincount(bins, weights=counts, minlength=len(edges)).astype(np.int64)
+        values = edges[counts > 0]
+        counts = counts[counts > 0]
     return [
         (float(v), int(c), int(c) if v >= min_rating else 0)
         for v, c in zip(values.tolist(), counts.tolist())

@@ -215,6 +215,7 @@ class Counted:
     """What Spark sends back about the ratings: enough for a saved model, nothing per rating."""
 
     histogram: list[tuple[float, int, int]]  # (rating, all, kept), lowest first
+    top_rating: float
     fingerprint: str
     user_ids: np.ndarray  # users with a kept rating, sorted
     users_total: int
@@ -235,14 +236,17 @@ def count(ratings: Any, min_rating: float) -> Counted:
     sum of each rating's 64-bit hash, exact as a decimal), the movies' counts, the users'."""
     from pyspark.sql import functions as F
 
+    from ..datasets.summary import histogram
+
     kept = F.when(F.col("rating") >= min_rating, 1).otherwise(0)
     hashed = F.xxhash64("user_id", "movie_id", "rating").cast("decimal(38,0)")
     bins = ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("n"), F.sum(hashed).alias("h"))
     rows = sorted(bins.collect(), key=lambda row: row["rating"])
-    histogram = [
-        (float(r["rating"]), int(r["n"]), int(r["n"]) if r["rating"] >= min_rating else 0)
-        for r in rows
-    ]
+    counts = histogram(
+        np.array([r["rating"] for r in rows], dtype=np.float32),  # as the local parse holds them
+        np.array([r["n"] for r in rows], dtype=np.int64),
+        min_rating,
+    )
     digest = sum(int(r["h"]) for r in rows) % (1 << 64)
     movies = ratings.groupBy("movie_id").agg(F.sum(kept).alias("kept")).toArrow()
     users = ratings.groupBy("user_id").agg(F.sum(kept).alias("kept")).toArrow()
@@ -251,8 +255,9 @@ def count(ratings: Any, min_rating: float) -> Counted:
     user_ids = users.column("user_id").to_numpy()
     user_kept = users.column("kept").to_numpy()
     return Counted(
-        histogram=histogram,
-        fingerprint=f"xxh64sum-{digest:016x}-{sum(n for _, n, _ in histogram)}",
+        histogram=counts,
+        top_rating=float(rows[-1]["rating"]),
+        fingerprint=f"xxh64sum-{digest:016x}-{sum(n for _, n, _ in counts)}",
         user_ids=np.sort(user_ids[user_kept > 0]).astype(np.int64),
         users_total=len(user_ids),
         movie_ids=movie_ids[order].astype(np.int64),
@@ -363,7 +368,7 @@ def train(
         ratings = read_ratings(session, source).persist(StorageLevel.MEMORY_AND_DISK)
         step.update(status="counting")
         counted = count(ratings, min_rating)
-        top = max(rating for rating, _, _ in counted.histogram)
+        top = counted.top_rating
         if not 0 <= min_rating <= top:
             raise DataError(
                 f"--min-rating {min_rating:g} is outside {source.name}'s rating scale (0 to "
