@@ -6,9 +6,10 @@ every setting of the model's space in ``evaluation/tuning.py`` but ``epochs``, a
 trains epoch by epoch (``VAEModel.training``) up to ``--max-epochs``, measuring validation
 NDCG@10 every ``--every`` epochs: its value is the best of those and its epochs the epoch where
 that was. A trial stops when ``--patience`` measurements in a row bring no gain, or when optuna's
-median pruner finds it behind the earlier trials at the same epoch. Both models' schedules do not
-depend on ``epochs`` (Mult-VAE anneals β over ``anneal_epochs``), so the fit of the preset it
-prints is that trial's fit stopped there. Writes ``bench/results/vae_tune-<model>.json``.
+median pruner finds it behind the earlier trials at the same epoch. With every setting given
+(``--set``) it is one learning curve. Neither model's schedule depends on ``epochs`` (Mult-VAE
+anneals β over ``anneal_epochs``), so the fit of the preset it prints is that trial's fit
+stopped there. Writes ``bench/results/vae_tune-<model>.json`` (``--out`` to name another).
 
     MOVIEREC_DATA_DIR=../shared/data python bench/bench_vae_tune.py mult-vae --trials 12
     python bench/bench_vae_tune.py recvae --max-epochs 60 --every 5 --set batch_size=500
@@ -72,7 +73,7 @@ def report(
     preset = {"model": args.model, **best["params"], "epochs": best["epochs"]}
     print(f"best: trial {best['number']}, valid NDCG@10 {best['valid_ndcg@10']:.4f}: {preset}")
     write_results(
-        f"vae_tune-{args.model}",
+        args.out or f"vae_tune-{args.model}",
         {
             "dataset": "ml-1m",
             "protocol": "recbole",
@@ -102,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--set", action="append", default=[], help="fixed key=value settings")
     parser.add_argument("--seed", type=int, default=config.SEED)
+    parser.add_argument("--out", help="results name [default: vae_tune-<model>]")
     args = parser.parse_args(argv)
 
     import optuna
