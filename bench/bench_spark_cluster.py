@@ -6,7 +6,10 @@ core, 1 GiB each) with ``spark-class``; wait until the master lists both workers
 ``movierec train -d ml-latest-small --engine spark --spark-master spark://127.0.0.1:PORT --preset
 spark-als --out DIR``; ``movierec recommend --model DIR`` (no Spark: the bundle answers alone);
 ``movierec recommend-all --engine spark`` on the cluster and without Spark, compared byte for
-byte; then stop the daemons and remove their folders (also on failure or Ctrl+C).
+byte; ``movierec train --ratings file://… --movies file://…`` on the cluster, the executors
+reading the files themselves (as they would ``hdfs://``), its users, movies, catalogue and data
+summary compared with the first model's, and its model asked to ``recommend``; then stop the
+daemons and remove their folders (also on failure or Ctrl+C).
 
 Too slow for CI (a cluster's JVMs take a minute to start on 2 cores): run it by hand,
 ``python bench/bench_spark_cluster.py``. Prints each step's time and writes
@@ -131,6 +134,26 @@ def movierec(*args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
     return seconds, done
 
 
+def same_vocabularies(model: Path, other: Path) -> bool:
+    """Whether two saved models have the same users, movies, catalogue and data summary (the
+    dataset's name aside)."""
+    import numpy as np
+
+    arrays = [np.load(folder / "arrays.npz") for folder in (model, other)]
+    metas = [json.loads((folder / "meta.json").read_text()) for folder in (model, other)]
+    catalogues = [(folder / "catalogue.json").read_text() for folder in (model, other)]
+    return (
+        all(np.array_equal(arrays[0][k], arrays[1][k]) for k in ("user_ids", "item_ids"))
+        and metas[0]["summary"]["ratings"] == metas[1]["summary"]["ratings"]
+        and all(
+            metas[0]["summary"]["stats"][k] == metas[1]["summary"]["stats"][k]
+            for k in metas[0]["summary"]["stats"]
+            if k != "dataset"  # a MovieLens release's name, or the file's
+        )
+        and catalogues[0] == catalogues[1]
+    )
+
+
 def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="movierec-spark-cluster-"))
     result: dict[str, Any] = {"workers_requested": WORKERS}
@@ -151,6 +174,19 @@ def main() -> int:
                 "spark", "--spark-master", url, "--out", str(spark_recs),
             )  # fmt: skip
             result["recommend_all_spark_s"] = round(seconds, 2)
+            # The executors read the ratings themselves: a file:// URI stands for hdfs://.
+            from movierec.datasets.fetch import BUNDLED_DIR
+
+            files = BUNDLED_DIR / "ml-latest-small"
+            read_by_spark = folder / "model-uri"
+            seconds, done = movierec(
+                "train", "--ratings", (files / "ratings.csv").as_uri(), "--movies",
+                (files / "movies.csv").as_uri(), "--engine", "spark", "--spark-master", url,
+                "--preset", "spark-als", "--out", str(read_by_spark), "--json",
+            )  # fmt: skip
+            result["train_uri_s"] = round(seconds, 2)
+            result["uri_same_vocabularies"] = same_vocabularies(model, read_by_spark)
+        seconds, _ = movierec("recommend", "--model", str(read_by_spark), *LIKES, "--json")
         seconds, done = movierec("recommend", "--model", str(model), *LIKES, "-n", "5", "--json")
         result["recommend_s"] = round(seconds, 2)
         result["recommended"] = [r["title"] for r in json.loads(done.stdout)]
@@ -167,6 +203,7 @@ def main() -> int:
         result["recommend_all_local_s"] = round(seconds, 2)
         result["same_file"] = local_recs.read_bytes() == spark_recs.read_bytes()
         ok = len(result["recommended"]) == 5 and result["same_file"]
+        ok = ok and result["uri_same_vocabularies"]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     result["passed"] = ok

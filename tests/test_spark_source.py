@@ -73,7 +73,7 @@ def saved(folder: Path) -> tuple[dict, dict, dict, np.ndarray]:
     return meta, catalogue, arrays, arrays.pop("model.weights")
 
 
-@pytest.mark.parametrize("name", ["r.csv", "r.parquet", "r.dat"])
+@pytest.mark.parametrize("name", ["r.csv", "r.parquet"])  # .dat: read as the same ratings below
 def test_ratings_spark_reads_make_the_local_files_model(
     spark, files: Path, tmp_path: Path, capsys, name: str
 ) -> None:
@@ -217,3 +217,11 @@ def test_only_spark_reads_a_uri(tmp_path: Path, capsys, args: list[str]) -> None
     assert code == 2 and err.count("\n") == 1
     assert "is a URI, which only Spark reads: use `movierec train --engine spark`" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_spark_trains_the_default_model_up_to_the_dense_limit_and_spark_als_above() -> None:
+    from movierec.config import DENSE_ITEMS_LIMIT
+    from movierec.spark.engine import spark_default_preset
+
+    assert spark_default_preset(DENSE_ITEMS_LIMIT) == "default"
+    assert spark_default_preset(DENSE_ITEMS_LIMIT + 1) == "spark-als"

@@ -436,8 +436,8 @@ def train(
             + ", ".join(name for name in config.PRESETS if name != "default")
             + " (spark-als: with --engine spark), or a preset saved "
             "by `movierec tune --save-preset` "
-            f"[default: default; {config.LARGE_CATALOGUE_PRESET} above "
-            f"{config.DENSE_ITEMS_LIMIT:,} movies]"
+            f"[default: default; above {config.DENSE_ITEMS_LIMIT:,} movies "
+            f"{config.LARGE_CATALOGUE_PRESET}, or spark-als with --engine spark]"
         ),
     ] = None,
     factors: Annotated[int | None, typer.Option(help="latent factors (ALS/iALS presets)")] = None,
