@@ -180,6 +180,10 @@ def test_bad_ratings_spark_reads_are_one_line_and_nothing_is_written(
         ({"user_id": [1, None], "movie_id": [1, 2], "rating": [4.0, 5.0]}, "(missing)"),
         ({"user_id": [1, 2], "movie_id": [1, 2], "rating": [4.0, float("nan")]}, "'rating'"),
         ({"userId": [1, 2], "movieId": [1, 2], "rating": [4.0, 5.0], "x": [0, 0]}, "header"),
+        (
+            {"user_id": pa.array([1, 2**63], pa.uint64()), "movie_id": [1, 2], "rating": [4, 5]},
+            "1 value in column 'user_id' is not a whole number from 0",
+        ),
     ],
 )
 def test_bad_parquet_spark_reads_is_one_line(
@@ -225,3 +229,30 @@ def test_spark_trains_the_default_model_up_to_the_dense_limit_and_spark_als_abov
 
     assert spark_default_preset(DENSE_ITEMS_LIMIT) == "default"
     assert spark_default_preset(DENSE_ITEMS_LIMIT + 1) == "spark-als"
+
+
+def test_the_filter_compares_as_the_local_one(spark, tmp_path: Path, capsys) -> None:
+    """Ratings are float32: 3.3 is kept by --min-rating 3.3 (compared as doubles it would fall
+    below), and uint64 ids within int64 are ids, as in a local read."""
+    table = pa.table(
+        {
+            "user_id": pa.array([1, 1, 2, 2], pa.uint64()),
+            "movie_id": [1, 2, 1, 2],
+            "rating": pa.array([3.3, 3.2, 3.3, 4.0], pa.float32()),
+        }
+    )
+    pq.write_table(table, tmp_path / "r.parquet")
+    local, remote = tmp_path / "local", tmp_path / "remote"
+    common = ["--min-rating", "3.3", "--preset", "ease-tuned"]
+    code, _, err = run(
+        capsys, "train", "--ratings", str(tmp_path / "r.parquet"), *common, "--out", str(local)
+    )
+    assert code == 0, err
+    code, _, err = run(
+        capsys, "train", "--engine", "spark", "--ratings", uri(tmp_path / "r.parquet"), *common,
+        "--out", str(remote),
+    )  # fmt: skip
+    assert code == 0, err
+    meta_l, meta_r = (json.loads((f / "meta.json").read_text()) for f in (local, remote))
+    assert meta_r["summary"] == meta_l["summary"]
+    assert meta_r["summary"]["stats"]["ratings_kept"] == 3

@@ -162,6 +162,8 @@ def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str,
             bad = F.isnan(number) | (number < 0) | (number > FLOAT32_MAX)
         elif isinstance(kind, T.IntegralType):
             bad = value < 0
+        elif isinstance(kind, T.DecimalType) and kind.scale == 0:  # Parquet's uint64, say
+            bad = (value < 0) | (value > ID_MAX)
         else:
             wanted = "numbers" if key == "rating" else "whole numbers"
             raise DataError(
@@ -231,6 +233,14 @@ class Counted:
         return sum(kept for _, _, kept in self.histogram)
 
 
+def is_kept(min_rating: float) -> Any:
+    """The filter as a Spark condition: ``rating ≥ min_rating`` compared as float32, as the
+    local filter compares them (compared as doubles, a rating of 3.3 would fall below 3.3)."""
+    from pyspark.sql import functions as F
+
+    return F.col("rating") >= F.lit(min_rating).cast("float")
+
+
 def count(ratings: Any, min_rating: float) -> Counted:
     """Three jobs over the (cached) ratings: the histogram with an order-free fingerprint (the
     sum of each rating's 64-bit hash, exact as a decimal), the movies' counts, the users'."""
@@ -238,7 +248,7 @@ def count(ratings: Any, min_rating: float) -> Counted:
 
     from ..datasets.summary import histogram
 
-    kept = F.when(F.col("rating") >= min_rating, 1).otherwise(0)
+    kept = F.when(is_kept(min_rating), 1).otherwise(0)
     hashed = F.xxhash64("user_id", "movie_id", "rating").cast("decimal(38,0)")
     bins = ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("n"), F.sum(hashed).alias("h"))
     rows = sorted(bins.collect(), key=lambda row: row["rating"])
@@ -376,7 +386,7 @@ def train(
             )
         if not counted.ratings_kept:
             raise MovieRecError(f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating")
-        kept = ratings.where(F.col("rating") >= min_rating)
+        kept = ratings.where(is_kept(min_rating))
         check_pairs(kept)
     items = counted.movie_ids[counted.movie_kept > 0]
     users = counted.user_ids
