@@ -101,6 +101,26 @@ def test_every_route_answers_with_the_security_headers(app: FastAPI, client: Any
         assert_secure(response)
 
 
+def test_head_is_get_without_the_body_on_every_get_route(app: FastAPI, client: Any) -> None:
+    """``curl -I`` works everywhere GET does: the same status and headers (the length of the
+    body GET sends included), no body. On a POST route HEAD is refused as GET is, with no body."""
+    gets = [(url, kwargs) for method, url, kwargs in route_requests(app) if method == "GET"]
+    assert len(gets) >= 8
+    for url, kwargs in gets:
+        get, head = client.get(url, **kwargs), client.head(url, **kwargs)
+        assert head.status_code == get.status_code == 200, url
+        assert head.content == b"", url
+        assert head.headers["content-length"] == str(len(get.content)), url
+        skipped = {"content-length", "date"}
+        assert {k: v for k, v in head.headers.items() if k not in skipped} == {
+            k: v for k, v in get.headers.items() if k not in skipped
+        }, url
+    refused = client.head("/api/recommend")
+    assert refused.status_code == 405 and refused.content == b""
+    assert refused.headers["allow"] == "POST"
+    assert_secure(refused)
+
+
 @pytest.mark.parametrize(
     "method, url, kwargs, status",
     [

@@ -26,7 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
 from ..recommender import Recommender
@@ -50,12 +50,35 @@ DESCRIPTION = (
 )
 
 
+class HeadAsGet:
+    """``HEAD`` answered as ``GET`` without the body (RFC 9110: the same status and headers,
+    ``Content-Length`` included), for every route: FastAPI's routes take only the methods they
+    name, so ``curl -I`` and link checkers got 405 from the page and every GET route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # a later part of the body: dropped
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 class SecureFastAPI(FastAPI):
     """FastAPI with :class:`SecurityHeaders` outside everything, Starlette's last-resort error
-    handler included, so that even a 500 carries the headers."""
+    handler included, so that even a 500 carries the headers; ``HEAD`` as ``GET`` inside."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(HeadAsGet(super().build_middleware_stack()))
 
 
 def create_app(recommender: Recommender) -> FastAPI:
