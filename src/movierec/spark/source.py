@@ -42,7 +42,9 @@ _RULES = {
     "user_id": f"not a whole number from 0 to {ID_MAX:,}",
     "movie_id": f"not a whole number from 0 to {ID_MAX:,}",
     "rating": "not a number from 0 that float32 holds",
+    "timestamp": "not a whole number within int64",
 }
+_TIMESTAMP = r"^[+-]?0*[0-9]{1,19}$"
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str,
             *(F.get(fields, i).alias(key) for i, key in enumerate(_RULES)),  # NULL if absent
             F.size(fields).alias("fields"),
         )
+        present = ["user_id", "movie_id", "rating"]  # a timestamp only where a line has one
         checks = {"fields": (F.col("value"), ~F.col("fields").isin(3, 4))}
     else:
         keys = csv_header(names)
@@ -146,8 +149,9 @@ def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str,
             raise DataError(f"{source.name} has columns {shown}: {CSV_HEADER_RULE}")
         frame = frame.select(*(F.col(f"`{n}`").alias(k) for n, k in zip(names, keys)))
         checks = {}
+        present = list(keys)
     types = dict(frame.dtypes)
-    for key in ("user_id", "movie_id", "rating"):
+    for key in present:
         value = F.col(key)
         kind = frame.schema[key].dataType
         if isinstance(kind, T.StringType) and layout != "parquet":  # text: check its spelling
@@ -155,11 +159,12 @@ def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str,
                 number = value.try_cast("double")
                 bad = ~value.rlike(_DECIMAL) | (number < 0) | (number > FLOAT32_MAX)
             else:
-                whole = value.try_cast("decimal(20,0)")
-                bad = ~value.rlike(_WHOLE) | (whole > ID_MAX)
+                bad = _not_whole(value, key == "timestamp")
         elif key == "rating" and isinstance(kind, T.NumericType):
             number = value.cast("double")
             bad = F.isnan(number) | (number < 0) | (number > FLOAT32_MAX)
+        elif key == "timestamp" and isinstance(kind, (T.IntegralType, T.TimestampType)):
+            bad = F.lit(False)
         elif isinstance(kind, T.IntegralType):
             bad = value < 0
         elif isinstance(kind, T.DecimalType) and kind.scale == 0:  # Parquet's uint64, say
@@ -170,7 +175,19 @@ def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str,
                 f"{source.name}: column {key!r} holds {types[key]}, not {wanted}; fix the file"
             )
         checks[key] = (value, value.isNull() | bad)
+    if layout == "dat":  # a 4th field is a timestamp
+        stamp = F.col("timestamp")
+        checks["timestamp"] = (stamp, stamp.isNotNull() & _not_whole(stamp, signed=True))
     return frame, checks
+
+
+def _not_whole(text: Any, signed: bool) -> Any:
+    """A Spark condition: ``text`` does not spell a whole number within int64 (from 0 unless
+    ``signed``)."""
+    from pyspark.sql import functions as F
+
+    value = F.abs(text.try_cast("decimal(20,0)"))
+    return ~text.rlike(_TIMESTAMP if signed else _WHOLE) | (value > ID_MAX)
 
 
 def read_ratings(session: Any, source: RemoteSource) -> Any:
@@ -188,6 +205,11 @@ def read_ratings(session: Any, source: RemoteSource) -> Any:
     try:
         found = frame.agg(*counts).collect()[0]
     except Exception as exc:  # a malformed CSV line (FAILFAST), a file gone, a bad codec
+        if "MALFORMED_RECORD" in str(exc):
+            raise DataError(
+                f"{source.name} has a line that is not CSV with the header's columns "
+                f"({_reason(exc)}); fix the file"
+            ) from None
         raise _unreadable(source.ratings, exc) from None
     if not found["rows"]:
         raise DataError(f"{source.name} has no ratings; fix the file")
