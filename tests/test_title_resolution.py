@@ -366,7 +366,6 @@ def test_demo_takes_the_most_rated_sabrina_and_says_so_once(
 # ---- the web app searches with the same ranking --------------------------------------------------
 
 
-@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 def test_the_web_search_ranks_like_the_command_line(small_recommender: Any) -> None:
     from fastapi.testclient import TestClient
 

@@ -17,8 +17,6 @@ from movierec.analysis import stats
 from movierec.web.app import MAX_BODY_BYTES, STATIC_DIR, create_app, readable
 from movierec.web.schemas import MovieInfo, ScoredMovie, StatsOut
 
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-
 TOY_STORY, STAR_WARS, MATRIX, FARGO = 1, 260, 2571, 608
 LIKED = [TOY_STORY, STAR_WARS, MATRIX]
 UNKNOWN = 999_999_999

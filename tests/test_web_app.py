@@ -17,8 +17,6 @@ from movierec.web.app import create_app
 from movierec.web.body import PARSE_IN_THREAD_BYTES
 from movierec.web.routes import Served
 
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-
 LIKED = [1, 260, 2571]
 
 

@@ -19,8 +19,6 @@ from movierec import Recommender
 from movierec.web.app import create_app
 from movierec.web.headers import ASSET_CACHE, DEFAULT_POLICY, PAGE_POLICY
 
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-
 LIKED = [1, 260, 2571]
 # A request each route answers with 200; a route missing here fails test_every_route_is_covered.
 BODIES = {"/api/recommend": {"liked": LIKED}, "/api/score": {"liked": LIKED, "movie_id": 608}}

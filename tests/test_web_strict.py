@@ -15,8 +15,6 @@ from movierec.web.app import create_app
 from movierec.web.body import MAX_JSON_DEPTH, nesting_depth, parse_json_body, shown
 from movierec.web.schemas import MAX_MOVIE_ID
 
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
-
 TOY_STORY, STAR_WARS, MATRIX, FARGO = 1, 260, 2571, 608
 LIKED = [TOY_STORY, STAR_WARS, MATRIX]
 JSON = {"Content-Type": "application/json"}
