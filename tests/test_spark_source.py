@@ -258,3 +258,60 @@ def test_the_filter_compares_as_the_local_one(spark, tmp_path: Path, capsys) -> 
     meta_l, meta_r = (json.loads((f / "meta.json").read_text()) for f in (local, remote))
     assert meta_r["summary"] == meta_l["summary"]
     assert meta_r["summary"]["stats"]["ratings_kept"] == 3
+
+
+def test_recommend_all_from_a_uri_is_the_local_batch_of_the_same_model(
+    spark, files: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch job with the ratings read by Spark (blocks built and ranked on executors)
+    writes the file a local run writes for the same model and ratings, byte for byte; blocks
+    of 16 users, so that there are several, and users rated below --min-rating only."""
+    from movierec import Recommender, load_dataset
+    from movierec.batch import recommend_all
+
+    monkeypatch.setattr("movierec.batch.BLOCK_USERS", 16)
+    model, remote, local = tmp_path / "m", tmp_path / "remote.parquet", tmp_path / "local.parquet"
+    ratings = uri(files / "r.parquet")
+    common = ["--engine", "spark", "--ratings", ratings]
+    assert run(capsys, "train", *common, "--min-rating", "4", "--out", str(model))[0] == 0
+    code, out, err = run(
+        capsys, "recommend-all", *common, "--model", str(model), "-n", "7", "--out", str(remote),
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["users"] > 16 * 5
+    rec = Recommender.load(model)
+    here = load_dataset(ratings=files / "r.parquet")  # the same ratings, read here
+    recommend_all(Recommender(here, rec.model, rec.users, rec.items, rec.settings), 7, local)
+    assert remote.read_bytes() == local.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "{model}", "--ratings", "{other}"], "holds other ratings than the model"),
+        (["--ratings", "{ratings}"], "takes the model trained on it (--model DIR)"),
+        (["--model", "{model}", "--ratings", "{ratings}", "-d", "ml-1m"], "no --dataset"),
+    ],
+)
+def test_recommend_all_from_a_uri_refuses_other_ratings_in_one_line(
+    spark, files: Path, tmp_path: Path, capsys, args: list[str], message: str
+) -> None:
+    model = tmp_path / "m"
+    common = ["--engine", "spark", "--preset", "ease-tuned"]
+    assert (
+        run(capsys, "train", *common, "--ratings", uri(files / "r.csv"), "--out", str(model))[0]
+        == 0
+    )
+    lines = (files / "r.csv").read_text().splitlines()
+    (tmp_path / "edited").mkdir()
+    (tmp_path / "edited" / "r.csv").write_text("\n".join(lines[:-1]) + "\n")  # one fewer
+    other = uri(tmp_path / "edited" / "r.csv")
+    values = {"model": model, "ratings": uri(files / "r.csv"), "other": other}
+    out = tmp_path / "recs.parquet"
+    code, stdout, err = run(
+        capsys, "recommend-all", "--engine", "spark", *(a.format(**values) for a in args),
+        "--out", str(out),
+    )  # fmt: skip
+    assert code == 2 and stdout == "" and message in err.splitlines()[-1], err
+    assert not out.exists()

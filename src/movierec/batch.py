@@ -147,30 +147,39 @@ def recommend_all(
     out: str | Path,
     spark: bool = False,
     spark_master: str | None = None,
+    ratings: str | None = None,
 ) -> Written:
     """Write every user's top ``n`` to the Parquet file ``out`` (see the module docstring);
-    ``spark`` scores the blocks as Spark tasks on ``spark_master``."""
+    ``spark`` scores the blocks as Spark tasks on ``spark_master``. ``ratings``: a URI Spark
+    reads the model's ratings from (``hdfs://…``; with ``spark``), so that the driver never
+    holds them: each block is built and ranked on an executor
+    (:func:`movierec.spark.source.ranked_blocks`); without it, the ratings are the dataset's."""
     from . import progress
 
     n = config.check_n(n)
     path = check_output(out)
     pa = _pyarrow()
     user_ids, item_ids = rec.users.ids, rec.items.ids
-    all_blocks = list(blocks(rec))
-    if spark:
+    ranker = BlockRanker(rec.model, n, user_ids, item_ids)
+    n_blocks = -(-len(user_ids) // BLOCK_USERS)
+    tables: Iterator[Any]
+    if ratings is not None:
+        from .spark.source import RemoteSource, ranked_blocks
+
+        if not spark:
+            raise MovieRecError("--ratings URI needs --engine spark: only Spark reads a URI")
+        source = RemoteSource(ratings)
+        tables = ranked_blocks(
+            ranker, BLOCK_USERS, rec.settings, rec.dataset.fingerprint, source, spark_master
+        )
+    elif spark:
         from .spark.tasks import map_in_order
 
-        results = map_in_order(_BlockRanker(rec.model, n), all_blocks, spark_master)
+        tables = map_in_order(ranker, list(blocks(rec, BLOCK_USERS)), spark_master)
     else:
-        results = (block_top_n(rec.model, block, n) for block in all_blocks)
-    schema = pa.schema(
-        [
-            ("user_id", pa.int64()),
-            ("rank", pa.int32()),
-            ("movie_id", pa.int64()),
-            ("score", pa.float32()),
-        ],
-        metadata={METADATA_KEY: json.dumps({"n": n, "settings": rec.settings.to_dict()})},
+        tables = (ranker(block) for block in blocks(rec, BLOCK_USERS))
+    schema = _schema(pa).with_metadata(
+        {METADATA_KEY: json.dumps({"n": n, "settings": rec.settings.to_dict()})}
     )
     total = 0
 
@@ -181,24 +190,14 @@ def recommend_all(
             progress.step(
                 f"ranking {n} movies for each of {len(user_ids):,} users",
                 done=f"ranked {n} movies for each of {len(user_ids):,} users",
-                total=len(all_blocks),
+                total=n_blocks,
                 unit="blocks",
             ) as step,
         ):
             pending: list[Any] = []
             pending_rows = 0
-            for block, (best, scores) in zip(all_blocks, results):
-                found = best != NO_ITEM
-                rows, ranks = np.nonzero(found)
-                table = pa.table(
-                    [
-                        pa.array(user_ids[block.user_indices[rows]]),
-                        pa.array((ranks + 1).astype(np.int32)),
-                        pa.array(item_ids[best[found]]),
-                        pa.array(scores[found]),
-                    ],
-                    schema=schema,
-                )
+            for table in tables:
+                table = table.replace_schema_metadata(schema.metadata)
                 pending.append(table)
                 pending_rows += table.num_rows
                 total += table.num_rows
@@ -213,12 +212,57 @@ def recommend_all(
     return Written(path, len(user_ids), total, n, "spark" if spark else "local")
 
 
-class _BlockRanker:
-    """``block_top_n`` with the model and ``n`` bound, picklable for Spark's tasks."""
+def _schema(pa: Any) -> Any:
+    return pa.schema(
+        [
+            ("user_id", pa.int64()),
+            ("rank", pa.int32()),
+            ("movie_id", pa.int64()),
+            ("score", pa.float32()),
+        ]
+    )
 
-    def __init__(self, model: Model, n: int) -> None:
+
+class BlockRanker:
+    """A block of users → the Arrow table of their rows (:func:`block_top_n` with the model,
+    ``n`` and the vocabularies bound); picklable, for Spark's tasks."""
+
+    def __init__(self, model: Model, n: int, user_ids: np.ndarray, item_ids: np.ndarray) -> None:
         self.model = model
         self.n = n
+        self.user_ids = user_ids
+        self.item_ids = item_ids
 
-    def __call__(self, block: Block) -> tuple[np.ndarray, np.ndarray]:
-        return block_top_n(self.model, block, self.n)
+    def __call__(self, block: Block) -> Any:
+        pa = _pyarrow()
+        best, scores = block_top_n(self.model, block, self.n)
+        found = best != NO_ITEM
+        rows, ranks = np.nonzero(found)
+        columns = [
+            self.user_ids[block.user_indices[rows]],
+            (ranks + 1).astype(np.int32),
+            self.item_ids[best[found]],
+            scores[found],
+        ]
+        return pa.table([pa.array(c) for c in columns], schema=_schema(pa))
+
+    def block(
+        self,
+        start: int,
+        stop: int,
+        user_indices: np.ndarray,
+        item_indices: np.ndarray,
+        confidences: np.ndarray,
+    ) -> Any:
+        """The table of users ``start``..``stop`` − 1 from their ratings as (user index, item
+        index, confidence) triples, the confidence NaN for a movie rated but not liked (below
+        ``min_rating``): the same block :func:`blocks` makes from a dataset."""
+        rows = np.asarray(user_indices, dtype=np.int64) - start
+        items = np.asarray(item_indices, dtype=np.int64)
+        shape = (stop - start, len(self.item_ids))
+        liked = ~np.isnan(confidences)
+        liked_matrix = sp.csr_matrix(
+            (confidences[liked].astype(np.float32), (rows[liked], items[liked])), shape=shape
+        )
+        rated = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, items)), shape=shape)
+        return self(Block(np.arange(start, stop), liked_matrix, rated))

@@ -550,19 +550,29 @@ def recommend_all(
     as_json: JsonOpt = False,
 ) -> None:
     """Top-N for every user (movies they rated left out) as Parquet: user_id, rank, movie_id,
-    score; --engine spark scores the users as Spark tasks (same file)."""
+    score; --engine spark scores the users as Spark tasks (same file), and with --ratings URI
+    Spark reads the model's ratings itself."""
     from .batch import check_output
     from .batch import recommend_all as run_batch
+    from .datasets.dataset import is_uri
     from .spark.engine import check_engine
 
     config.check_n(n, "-n")
     check_engine(engine, None, spark_master)
     check_output(out)  # before any slow work
-    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
-    rec = _recommender(
-        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, loaded=ds
-    )  # exclusions: ratings
-    written = run_batch(rec, n, out, engine == "spark", spark_master)
+    source = Source(dataset, data_dir, ratings_file, movies_file)
+    if ratings_file is not None and is_uri(ratings_file) and engine == "spark":
+        if model is None or dataset is not None or movies_file is not None:
+            raise MovieRecError(
+                "with --ratings URI, recommend-all takes the model trained on it (--model DIR) "
+                "and no --dataset or --movies"
+            )
+        rec = _recommender(source, min_rating, model)  # its ratings are read by Spark
+        written = run_batch(rec, n, out, True, spark_master, ratings=ratings_file)
+    else:
+        ds = _dataset(source, min_rating)
+        rec = _recommender(source, min_rating, model, loaded=ds)  # exclusions: ratings
+        written = run_batch(rec, n, out, engine == "spark", spark_master)
     if as_json:
         emit_json(written.to_dict())
         return

@@ -13,7 +13,7 @@ over partitions of users) and the result is an ordinary saved model.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -263,23 +263,33 @@ def is_kept(min_rating: float) -> Any:
     return F.col("rating") >= F.lit(min_rating).cast("float")
 
 
+def rating_bins(ratings: Any) -> tuple[list[Any], str]:
+    """One job: the ratings' distinct values with their counts (rows of ``rating``, ``n``,
+    lowest first) and the ratings' fingerprint, order-free: the sum of each rating's 64-bit
+    hash (exact as a decimal), with the count."""
+    from pyspark.sql import functions as F
+
+    hashed = F.xxhash64("user_id", "movie_id", "rating").cast("decimal(38,0)")
+    bins = ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("n"), F.sum(hashed).alias("h"))
+    rows = sorted(bins.collect(), key=lambda row: row["rating"])
+    digest = sum(int(r["h"]) for r in rows) % (1 << 64)
+    return rows, f"xxh64sum-{digest:016x}-{sum(int(r['n']) for r in rows)}"
+
+
 def count(ratings: Any, min_rating: float) -> Counted:
-    """Three jobs over the (cached) ratings: the histogram with an order-free fingerprint (the
-    sum of each rating's 64-bit hash, exact as a decimal), the movies' counts, the users'."""
+    """Three jobs over the (cached) ratings: :func:`rating_bins`, the movies' counts, the
+    users'."""
     from pyspark.sql import functions as F
 
     from ..datasets.summary import histogram
 
     kept = F.when(is_kept(min_rating), 1).otherwise(0)
-    hashed = F.xxhash64("user_id", "movie_id", "rating").cast("decimal(38,0)")
-    bins = ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("n"), F.sum(hashed).alias("h"))
-    rows = sorted(bins.collect(), key=lambda row: row["rating"])
+    rows, fingerprint = rating_bins(ratings)
     counts = histogram(
         np.array([r["rating"] for r in rows], dtype=np.float32),  # as the local parse holds them
         np.array([r["n"] for r in rows], dtype=np.int64),
         min_rating,
     )
-    digest = sum(int(r["h"]) for r in rows) % (1 << 64)
     movies = ratings.groupBy("movie_id").agg(F.sum(kept).alias("kept")).toArrow()
     users = ratings.groupBy("user_id").agg(F.sum(kept).alias("kept")).toArrow()
     movie_ids = movies.column("movie_id").to_numpy()
@@ -289,7 +299,7 @@ def count(ratings: Any, min_rating: float) -> Counted:
     return Counted(
         histogram=counts,
         top_rating=float(rows[-1]["rating"]),
-        fingerprint=f"xxh64sum-{digest:016x}-{sum(n for _, n, _ in counts)}",
+        fingerprint=fingerprint,
         user_ids=np.sort(user_ids[user_kept > 0]).astype(np.int64),
         users_total=len(user_ids),
         movie_ids=movie_ids[order].astype(np.int64),
@@ -338,10 +348,18 @@ def read_movies(session: Any, source: RemoteSource, rated: np.ndarray) -> pd.Dat
         return _own_movies({"movie_id": rated}, local)
 
 
-def indexed(session: Any, kept: Any, users: np.ndarray, items: np.ndarray, weighting: str) -> Any:
-    """The kept ratings as (user_index, item_index, confidence): ids replaced by their places
-    in the sorted vocabularies (joins; the movies' table is broadcast), the rating read through
-    the weighting as :func:`movierec.interactions.confidence` reads it."""
+def indexed(
+    session: Any,
+    ratings: Any,
+    users: np.ndarray,
+    items: np.ndarray,
+    weighting: str,
+    min_rating: float | None = None,
+) -> Any:
+    """The ratings of these users and movies as (user_index, item_index, confidence): ids
+    replaced by their places in the sorted vocabularies (joins; the movies' table is broadcast),
+    the rating read through the weighting as :func:`movierec.interactions.confidence` reads it.
+    With ``min_rating``, ratings below it stay, with a null confidence (rated, not liked)."""
     import pyarrow as pa
     from pyspark.sql import functions as F
 
@@ -350,11 +368,87 @@ def indexed(session: Any, kept: Any, users: np.ndarray, items: np.ndarray, weigh
         return session.createDataFrame(table)
 
     weight = F.col("rating") if weighting == "rating" else F.lit(1.0)
+    if min_rating is not None:
+        weight = F.when(is_kept(min_rating), weight)
     return (
-        kept.join(F.broadcast(vocabulary("movie_id", "item_index", items)), "movie_id")
+        ratings.join(F.broadcast(vocabulary("movie_id", "item_index", items)), "movie_id")
         .join(vocabulary("user_id", "user_index", users), "user_id")
         .select("user_index", "item_index", weight.cast("float").alias("confidence"))
     )
+
+
+def ranked_blocks(
+    rank: Any,
+    block_users: int,
+    settings: Any,
+    fingerprint: str,
+    source: RemoteSource,
+    master: str | None = None,
+) -> Iterator[Any]:
+    """The batch job on ratings Spark reads: each block of ``block_users`` consecutive users of
+    a model (all of them, as a local run makes them) is built on an executor from the ratings
+    (liked: the kept ones, weighted; rated: all) and ranked by ``rank.block`` into an Arrow
+    table of rows (``rank`` holds the model and its vocabularies ``user_ids``, ``item_ids``, and
+    is broadcast once); the tables come back to the driver in user order, about two partitions
+    at a time. The ratings must be the model's own: their fingerprint is checked first."""
+    import pyarrow as pa
+    from pyspark.sql import functions as F
+
+    from .session import parallelism, spark_session
+
+    session = spark_session(master)
+    ratings = read_ratings(session, source)
+    if rating_bins(ratings)[1] != fingerprint:
+        raise DataError(
+            f"{source.name} at {source.ratings[:200]} holds other ratings than the model was "
+            f"trained on (fingerprint {fingerprint}); give the model's own ratings"
+        )
+    n_users = len(rank.user_ids)
+    frame = indexed(
+        session, ratings, rank.user_ids, rank.item_ids, settings.weighting, settings.min_rating
+    )
+    frame = frame.withColumn("block", (F.col("user_index") / block_users).cast("int"))
+    n_blocks = -(-n_users // block_users)
+    every = session.range(n_blocks).select(  # one empty row per block: none is ever missing
+        F.lit(-1).alias("user_index"),
+        F.lit(-1).alias("item_index"),
+        F.lit(None).cast("float").alias("confidence"),
+        F.col("id").cast("int").alias("block"),
+    )
+    shared = session.sparkContext.broadcast(rank)
+
+    def one_block(table: pa.Table) -> pa.Table:
+        import pyarrow.compute as pc
+
+        ranker = shared.value
+        block = table.column("block")[0].as_py()
+        rows = table.filter(pc.greater_equal(table.column("user_index"), 0))
+        ranked = ranker.block(
+            block * block_users,
+            min((block + 1) * block_users, n_users),
+            rows.column("user_index").to_numpy(),
+            rows.column("item_index").to_numpy(),
+            rows.column("confidence").to_numpy(zero_copy_only=False),
+        )
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, ranked.schema) as writer:
+            writer.write_table(ranked)
+        data = pa.array([sink.getvalue().to_pybytes()], pa.binary())
+        return pa.table({"block": pa.array([block], pa.int32()), "data": data})
+
+    parts = max(1, min(n_blocks, 4 * parallelism(session)))
+    answers = (
+        frame.unionByName(every)
+        .groupBy("block")
+        .applyInArrow(one_block, "block int, data binary")
+        .repartitionByRange(parts, "block")
+        .sortWithinPartitions("block")
+    )
+    try:
+        for row in answers.toLocalIterator(prefetchPartitions=True):
+            yield pa.ipc.open_stream(row["data"]).read_all()
+    finally:
+        shared.unpersist()
 
 
 @dataclass(frozen=True)
