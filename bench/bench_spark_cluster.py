@@ -8,7 +8,9 @@ spark-als --out DIR``; ``movierec recommend --model DIR`` (no Spark: the bundle 
 ``movierec recommend-all --engine spark`` on the cluster and without Spark, compared byte for
 byte; ``movierec train --ratings file://… --movies file://…`` on the cluster, the executors
 reading the files themselves (as they would ``hdfs://``), its users, movies, catalogue and data
-summary compared with the first model's, and its model asked to ``recommend``; then stop the
+summary compared with the first model's, its ``recommend-all --ratings file://…`` (the
+executors read the ratings and rank the users) compared byte for byte with a local run of the
+same model, and its model asked to ``recommend``; then stop the
 daemons and remove their folders (also on failure or Ctrl+C).
 
 Too slow for CI (a cluster's JVMs take a minute to start on 2 cores): run it by hand,
@@ -154,6 +156,18 @@ def same_vocabularies(model: Path, other: Path) -> bool:
     )
 
 
+def local_batch(model: Path, ratings: Path, out: Path) -> bytes:
+    """The file ``recommend-all`` writes here, without Spark, for ``model`` and the ratings in
+    ``ratings`` read here (the model was trained from a URI: its fingerprint is Spark's)."""
+    from movierec import Recommender, load_dataset
+    from movierec.batch import recommend_all
+
+    rec = Recommender.load(model)
+    here = load_dataset(ratings=ratings)
+    recommend_all(Recommender(here, rec.model, rec.users, rec.items, rec.settings), 10, out)
+    return out.read_bytes()
+
+
 def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="movierec-spark-cluster-"))
     result: dict[str, Any] = {"workers_requested": WORKERS}
@@ -186,6 +200,16 @@ def main() -> int:
             )  # fmt: skip
             result["train_uri_s"] = round(seconds, 2)
             result["uri_same_vocabularies"] = same_vocabularies(model, read_by_spark)
+            uri_recs = folder / "uri.parquet"
+            seconds, _ = movierec(
+                "recommend-all", "--model", str(read_by_spark), "--ratings",
+                (files / "ratings.csv").as_uri(), "--engine", "spark", "--spark-master", url,
+                "--out", str(uri_recs),
+            )  # fmt: skip
+            result["recommend_all_uri_s"] = round(seconds, 2)
+            result["uri_same_file"] = uri_recs.read_bytes() == local_batch(
+                read_by_spark, files / "ratings.csv", folder / "uri-local.parquet"
+            )
         seconds, _ = movierec("recommend", "--model", str(read_by_spark), *LIKES, "--json")
         seconds, done = movierec("recommend", "--model", str(model), *LIKES, "-n", "5", "--json")
         result["recommend_s"] = round(seconds, 2)
@@ -203,7 +227,7 @@ def main() -> int:
         result["recommend_all_local_s"] = round(seconds, 2)
         result["same_file"] = local_recs.read_bytes() == spark_recs.read_bytes()
         ok = len(result["recommended"]) == 5 and result["same_file"]
-        ok = ok and result["uri_same_vocabularies"]
+        ok = ok and result["uri_same_vocabularies"] and result["uri_same_file"]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     result["passed"] = ok
