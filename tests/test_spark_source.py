@@ -202,6 +202,15 @@ def test_bad_parquet_spark_reads_is_one_line(
         (["--weighting", "bm25"], "pick --weighting rating or binary"),
         (["--preset", "als-tuned"], "--engine spark trains spark-als"),
         (["--dataset", "ml-latest-small"], "not both"),
+        (["--movies", "file:///nonexistent/movies.csv"], "Input path does not exist"),
+        (
+            ["--movies", "/nonexistent/movies.csv"],
+            "--movies /nonexistent/movies.csv does not exist",
+        ),
+        (
+            ["--movies", "file:///nonexistent/movies.txt"],
+            "--movies file:///nonexistent/movies.txt: name",
+        ),
     ],
 )
 def test_bad_options_with_a_uri_are_one_line(
@@ -315,3 +324,7 @@ def test_recommend_all_from_a_uri_refuses_other_ratings_in_one_line(
     )  # fmt: skip
     assert code == 2 and stdout == "" and message in err.splitlines()[-1], err
     assert not out.exists()
+
+
+def test_a_filesystem_spark_has_no_connector_for_is_named(spark, tmp_path: Path, capsys) -> None:
+    assert_refused(capsys, "s3a://bucket/r.csv", tmp_path / "m", "S3AFileSystem not found")

@@ -105,8 +105,11 @@ class RemoteDataset(Dataset):
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:240]
+    """A Spark failure's first line: the Java exception's own words where there is one (Py4J's
+    message is only "An error occurred while calling o45.csv")."""
+    java = getattr(exc, "java_exception", None)
+    text = str(java.toString() if java is not None else exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:240]
 
 
 def _unreadable(uri: str, exc: Exception) -> DataError:
@@ -484,6 +487,13 @@ def train(
     from .session import spark_session
 
     layout_of(source.ratings, "--ratings")
+    if source.movies is not None:  # its name, or a local file's presence, before any Spark job
+        from ..datasets.dataset import _own_layout, is_uri
+
+        if is_uri(source.movies):
+            layout_of(source.movies, "--movies")
+        else:
+            _own_layout(Path(source.movies).expanduser(), "--movies")
     if weighting not in ("rating", "binary"):
         raise DataError(
             f"--weighting {weighting} needs the whole matrix in one place; with ratings Spark "
@@ -504,6 +514,7 @@ def train(
             raise MovieRecError(f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating")
         kept = ratings.where(is_kept(min_rating))
         check_pairs(kept)
+        movies = read_movies(session, source, counted.movie_ids)  # before the fit: it may fail
     items = counted.movie_ids[counted.movie_kept > 0]
     users = counted.user_ids
     model = model_for(len(items))
@@ -529,7 +540,6 @@ def train(
                 f"--engine spark trains spark-als and the EASE family, not {model.name}"
             )
     ratings.unpersist()
-    movies = read_movies(session, source, counted.movie_ids)
     stats = Stats(
         dataset=source.name,
         ratings_total=counted.ratings_total,
