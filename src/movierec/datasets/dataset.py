@@ -298,7 +298,7 @@ class DataSource:
             return Dataset(
                 self.name,
                 columns,
-                lambda: _own_movies(columns, self.movies),
+                lambda: own_movies(columns, self.movies),
                 fingerprint,
                 self.ratings_path,
             )
@@ -381,7 +381,9 @@ OWN_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".dat": "
 """Your own files: CSV with a header, Parquet, or MovieLens' ``::``-separated ``.dat``."""
 
 
-def _own_layout(path: Path, what: str) -> str:
+def own_layout(path: Path, what: str) -> str:
+    """The format of your own file (``csv``, ``parquet``, ``dat``) from its name; DataError,
+    naming the option ``what``, when the name says none or the file is not there."""
     layout = OWN_FORMATS.get(path.suffix.lower())
     if layout is None:
         formats = ", ".join(OWN_FORMATS)
@@ -409,10 +411,10 @@ def _own_source(ratings: str | Path, movies: str | Path | None) -> DataSource:
                 "`movierec train --engine spark`, or copy the file here"
             )
     path = Path(ratings).expanduser()
-    layout = _own_layout(path, "--ratings")
+    layout = own_layout(path, "--ratings")
     movies_path = Path(movies).expanduser() if movies is not None else None
     if movies_path is not None:
-        _own_layout(movies_path, "--movies")
+        own_layout(movies_path, "--movies")
     spec = DatasetSpec(
         name=path.name[:100],
         folder=str(path.parent),
@@ -435,7 +437,7 @@ def load_ratings_file(ratings: str | Path, movies: str | Path | None = None) -> 
     return _own_source(ratings, movies).load()
 
 
-def _own_movies(columns: Mapping[str, np.ndarray], movies_path: Path | None) -> pd.DataFrame:
+def own_movies(columns: Mapping[str, np.ndarray], movies_path: Path | None) -> pd.DataFrame:
     """The movies file's movies, then every other rated movie as ``Movie <id>``."""
     import pandas as pd
 
@@ -444,7 +446,7 @@ def _own_movies(columns: Mapping[str, np.ndarray], movies_path: Path | None) -> 
     rated = np.unique(np.asarray(columns["movie_id"]))
     listed = None
     if movies_path is not None:
-        listed = read_movies(movies_path, _own_layout(movies_path, "--movies"))
+        listed = read_movies(movies_path, own_layout(movies_path, "--movies"))
         rated = rated[~np.isin(rated, listed.index.to_numpy())]
         if len(rated):
             print(

@@ -331,12 +331,12 @@ def read_movies(session: Any, source: RemoteSource, rated: np.ndarray) -> pd.Dat
     """The movies frame (as :attr:`Dataset.movies`): the movies file's movies (fetched whole to
     the driver — a movies file is small — and read by movierec's own reader), then every other
     rated movie as ``Movie <id>``."""
-    from ..datasets.dataset import _own_movies, is_uri
+    from ..datasets.dataset import is_uri, own_movies
 
     if source.movies is None:
-        return _own_movies({"movie_id": rated}, None)
+        return own_movies({"movie_id": rated}, None)
     if not is_uri(source.movies):
-        return _own_movies({"movie_id": rated}, Path(source.movies).expanduser())
+        return own_movies({"movie_id": rated}, Path(source.movies).expanduser())
     layout_of(source.movies, "--movies")
     try:
         files = session.sparkContext.binaryFiles(source.movies).collect()
@@ -348,7 +348,7 @@ def read_movies(session: Any, source: RemoteSource, rated: np.ndarray) -> pd.Dat
     with tempfile.TemporaryDirectory(prefix="movierec-movies-") as folder:
         local = Path(folder, name)
         local.write_bytes(files[0][1])
-        return _own_movies({"movie_id": rated}, local)
+        return own_movies({"movie_id": rated}, local)
 
 
 def indexed(
@@ -488,12 +488,12 @@ def train(
 
     layout_of(source.ratings, "--ratings")
     if source.movies is not None:  # its name, or a local file's presence, before any Spark job
-        from ..datasets.dataset import _own_layout, is_uri
+        from ..datasets.dataset import is_uri, own_layout
 
         if is_uri(source.movies):
             layout_of(source.movies, "--movies")
         else:
-            _own_layout(Path(source.movies).expanduser(), "--movies")
+            own_layout(Path(source.movies).expanduser(), "--movies")
     if weighting not in ("rating", "binary"):
         raise DataError(
             f"--weighting {weighting} needs the whole matrix in one place; with ratings Spark "
