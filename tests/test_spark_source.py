@@ -328,3 +328,19 @@ def test_recommend_all_from_a_uri_refuses_other_ratings_in_one_line(
 
 def test_a_filesystem_spark_has_no_connector_for_is_named(spark, tmp_path: Path, capsys) -> None:
     assert_refused(capsys, "s3a://bucket/r.csv", tmp_path / "m", "S3AFileSystem not found")
+
+
+def test_the_python_api_trains_from_a_uri_with_or_without_settings(spark, files: Path) -> None:
+    from movierec import Recommender, Settings
+
+    default = Recommender.train_on_spark(uri(files / "r.parquet"), min_rating=4)
+    assert default.settings.model == "ease" and default.settings.min_rating == 4
+    assert default.settings == Settings.preset("default", min_rating=4)
+    tuned = Recommender.train_on_spark(
+        uri(files / "r.csv"), Settings.preset("ease-tuned"), movies=str(files / "movies.csv")
+    )
+    assert tuned.settings == Settings.preset("ease-tuned")
+    kept = [rec.summary()["stats"]["ratings_kept"] for rec in (default, tuned)]
+    assert kept[0] < kept[1]  # fewer ratings are 4 or more
+    assert tuned.movie(int(tuned.items.ids[-1])).title  # titles from the movies file
+    assert [s.movie.movie_id for s in tuned.recommend([1, 260], n=3)]

@@ -499,10 +499,9 @@ def train(
         started = time.perf_counter()
         rec = Recommender.train_on_spark(
             ratings_file,
-            movies_file,
-            min_rating,
             lambda movies: checked(preset or spark_default_preset(movies)),
-            spark_master,
+            movies=movies_file,
+            master=spark_master,
         )
     else:
         ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)

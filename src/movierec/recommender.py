@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -140,20 +140,33 @@ class Recommender:
     def train_on_spark(
         cls,
         ratings: str,
-        movies: str | None,
-        min_rating: float,
-        settings_for: Callable[[int], Settings],
+        settings: Settings | Callable[[int], Settings] | None = None,
+        *,
+        movies: str | None = None,
+        min_rating: float = config.MIN_RATING,
         master: str | None = None,
     ) -> Recommender:
-        """Train on ratings Spark reads itself (``ratings``: a URI such as ``hdfs://…`` or
-        ``s3a://…``, or a path the cluster sees; ``movies`` likewise, optional): Spark checks,
-        filters, indexes and fits, and only the model and what it keeps about the data come
-        back (see :mod:`movierec.spark.source`). ``settings_for``: the settings, given how many
-        movies have kept ratings (the default model depends on it). The result answers and
-        saves like any recommender; its ratings stay with Spark."""
+        """Train on ratings Spark reads itself: ``ratings`` a URI (``hdfs://…``, ``s3a://…``,
+        ``file://…``) or a path on the cluster's default filesystem, ``movies`` likewise
+        (optional). Spark checks, filters, indexes and fits on ``master`` (or the running
+        session, or ``local[2]``); only the model and what it keeps about the data come back
+        (:mod:`movierec.spark.source`). ``settings``: Settings, or a function of how many
+        movies have kept ratings; None: ``default`` up to ``config.DENSE_ITEMS_LIMIT`` movies,
+        ``spark-als`` above, at ``min_rating``. The result answers and saves like any
+        recommender; its ratings stay with Spark.
+
+        >>> rec = Recommender.train_on_spark("hdfs://nn:8020/ratings.parquet")  # doctest: +SKIP
+        """
         from .spark.engine import check_engine
         from .spark.source import RemoteSource, train
 
+        settings_for: Callable[[int], Settings]
+        if settings is None:
+            settings_for = partial(_spark_default_settings, min_rating=min_rating)
+        elif isinstance(settings, Settings):
+            settings_for = partial(_same_settings, settings)
+        else:
+            settings_for = settings
         chosen: list[Settings] = []
 
         def model_for(n_items: int) -> Model:
@@ -162,8 +175,9 @@ class Recommender:
             chosen.append(settings)
             return make_model(settings.model, **settings.params)
 
-        weighting = settings_for(0).weighting  # the same for every catalogue size
-        trained = train(RemoteSource(ratings, movies), min_rating, weighting, model_for, master)
+        first = settings_for(0)  # the filter and the weighting do not depend on the catalogue
+        source = RemoteSource(ratings, movies)
+        trained = train(source, first.min_rating, first.weighting, model_for, master)
         settings = chosen[-1]
         return cls(
             trained.dataset,
@@ -439,6 +453,16 @@ class Recommender:
         retraining then need the dataset); ModelError if it is corrupt, from a newer movierec,
         or was trained on other data."""
         return bundle.read(Path(directory), dataset)
+
+
+def _spark_default_settings(n_items: int, min_rating: float) -> Settings:
+    from .spark.engine import spark_default_preset
+
+    return Settings.preset(spark_default_preset(n_items), min_rating=min_rating)
+
+
+def _same_settings(settings: Settings, n_items: int) -> Settings:
+    return settings
 
 
 def resolve_all(
