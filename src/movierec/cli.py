@@ -83,15 +83,18 @@ RatingsOpt = Annotated[
     str | None,
     typer.Option(
         "--ratings",
+        metavar="<path|uri>",
         help="your own ratings instead of a MovieLens dataset: a .csv or .parquet file with "
         "columns user_id, movie_id, rating[, timestamp] (or a '::'-separated .dat); "
-        "`train --engine spark` also takes a URI Spark reads (hdfs://, s3a://, file://…)",
+        "with --engine spark, train and recommend-all also take a URI Spark reads (hdfs://, "
+        "s3a://, file://…)",
     ),
 ]
 MoviesOpt = Annotated[
     str | None,
     typer.Option(
         "--movies",
+        metavar="<path|uri>",
         help="with --ratings: a .csv or .parquet file with movie_id, title[, genres] "
         "[default: movies are called 'Movie <id>']",
     ),
