@@ -344,3 +344,34 @@ def test_the_python_api_trains_from_a_uri_with_or_without_settings(spark, files:
     assert kept[0] < kept[1]  # fewer ratings are 4 or more
     assert tuned.movie(int(tuned.items.ids[-1])).title  # titles from the movies file
     assert [s.movie.movie_id for s in tuned.recommend([1, 260], n=3)]
+
+
+def test_ctrl_c_during_a_spark_job_is_one_line_and_exit_130(
+    spark, files: Path, tmp_path: Path
+) -> None:
+    """pyspark's own SIGINT handler calls the JVM from inside the signal and py4j logs the
+    broken call's tracebacks; the CLI keeps its handler: one line, exit 130, no model, no JVM
+    left behind (it stops at exit)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "m"
+    command = [sys.executable, "-m", "movierec.cli", "train", "--engine", "spark"]
+    command += ["--ratings", uri(files / "r.csv"), "--out", str(out)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:  # the JVM is up once movierec starts reading
+        seen.append(line)
+        if line.startswith("movierec: reading"):
+            break
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=120)[1]
+    err = "".join(seen) + rest
+    assert process.returncode == 130, err
+    assert err.splitlines()[-1] == "movierec: interrupted", err
+    assert "Traceback" not in err and "ERROR" not in err, err
+    assert not out.exists()

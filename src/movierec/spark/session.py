@@ -13,8 +13,10 @@ their lineage there) in a temporary folder movierec owns and removes.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import warnings
@@ -114,6 +116,7 @@ def spark_session(master: str | None = None) -> Any:
     )
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", "4")
+    own_handler = signal.getsignal(signal.SIGINT)
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start: Java too old, no memory, a bad master
@@ -123,6 +126,7 @@ def spark_session(master: str | None = None) -> Any:
             f"{str(exc).splitlines()[0][:160] if str(exc) else ''}); check Java (17 or newer) "
             "and the master URL"
         ) from None
+    _keep_sigint_handler(own_handler)
     session.sparkContext.setLogLevel("ERROR")
     if session.sparkContext.getCheckpointDir() is None:
         session.sparkContext.setCheckpointDir(str(workspace / "checkpoints"))
@@ -130,11 +134,25 @@ def spark_session(master: str | None = None) -> Any:
     return session
 
 
+def _keep_sigint_handler(handler: Any) -> None:
+    """Put back a SIGINT handler of the process's own (the CLI's, which ends a command cleanly
+    with one line and exit 130) that starting a SparkContext replaced: pyspark's calls the JVM
+    from inside the signal handler, which breaks the call the main thread is making, and py4j
+    then logs tracebacks of both. Python's default handler (a notebook's Ctrl+C) is left to
+    pyspark, whose handler cancels the running jobs and keeps the session."""
+    if handler in (signal.default_int_handler, signal.SIG_DFL, None):
+        return
+    with contextlib.suppress(ValueError):  # not the main thread: pyspark installed nothing
+        signal.signal(signal.SIGINT, handler)
+
+
 def stop() -> None:
-    """Stop the session movierec started (a no-op otherwise) and remove its temporary folder."""
+    """Stop the session movierec started (a no-op otherwise) and remove its temporary folder.
+    At exit after an interrupt the JVM may no longer answer: then there is nothing to stop."""
     session = _state.pop("session", None)
     if session is not None:
-        session.stop()
+        with contextlib.suppress(Exception):
+            session.stop()
     workspace = _state.pop("workspace", None)
     if workspace is not None:
         shutil.rmtree(workspace, ignore_errors=True)
