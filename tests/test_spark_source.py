@@ -225,12 +225,13 @@ def test_bad_options_with_a_uri_are_one_line(
         ["train", "--ratings", "hdfs://nn:8020/r.parquet", "--out", "{tmp}/m"],
         ["stats", "--ratings", "s3a://bucket/r.csv"],
         ["popular", "--ratings", "/tmp/r.csv", "--movies", "gs://bucket/movies.csv"],
+        ["recommend-all", "--ratings", "hdfs://nn:8020/r.parquet", "--out", "{tmp}/m"],
     ],
 )
 def test_only_spark_reads_a_uri(tmp_path: Path, capsys, args: list[str]) -> None:
     code, _, err = run(capsys, *(a.format(tmp=tmp_path) for a in args))
     assert code == 2 and err.count("\n") == 1
-    assert "is a URI, which only Spark reads: use `movierec train --engine spark`" in err
+    assert "is a URI, which only Spark reads: add --engine spark" in err
     assert not (tmp_path / "m").exists()
 
 
@@ -301,6 +302,7 @@ def test_recommend_all_from_a_uri_is_the_local_batch_of_the_same_model(
         (["--model", "{model}", "--ratings", "{other}"], "holds other ratings than the model"),
         (["--ratings", "{ratings}"], "takes the model trained on it (--model DIR)"),
         (["--model", "{model}", "--ratings", "{ratings}", "-d", "ml-1m"], "no --dataset"),
+        (["--model", "{local}", "--ratings", "{ratings}"], "trained on ratings read here, not"),
     ],
 )
 def test_recommend_all_from_a_uri_refuses_other_ratings_in_one_line(
@@ -316,7 +318,10 @@ def test_recommend_all_from_a_uri_refuses_other_ratings_in_one_line(
     (tmp_path / "edited").mkdir()
     (tmp_path / "edited" / "r.csv").write_text("\n".join(lines[:-1]) + "\n")  # one fewer
     other = uri(tmp_path / "edited" / "r.csv")
-    values = {"model": model, "ratings": uri(files / "r.csv"), "other": other}
+    local = tmp_path / "local"
+    assert run(capsys, "train", "--preset", "ease-tuned", "--ratings", str(files / "r.csv"),
+               "--out", str(local))[0] == 0  # fmt: skip
+    values = {"model": model, "ratings": uri(files / "r.csv"), "other": other, "local": local}
     out = tmp_path / "recs.parquet"
     code, stdout, err = run(
         capsys, "recommend-all", "--engine", "spark", *(a.format(**values) for a in args),

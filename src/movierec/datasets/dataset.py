@@ -407,8 +407,9 @@ def _own_source(ratings: str | Path, movies: str | Path | None) -> DataSource:
     for option, location in (("--ratings", ratings), ("--movies", movies)):
         if location is not None and is_uri(location):
             raise DataError(
-                f"{option} {str(location)[:200]} is a URI, which only Spark reads: use "
-                "`movierec train --engine spark`, or copy the file here"
+                f"{option} {str(location)[:200]} is a URI, which only Spark reads: add "
+                "--engine spark (`movierec train` and `recommend-all` take it), or copy the file "
+                "here"
             )
     path = Path(ratings).expanduser()
     layout = own_layout(path, "--ratings")

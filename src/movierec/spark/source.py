@@ -45,6 +45,8 @@ _RULES = {
     "timestamp": "not a whole number within int64",
 }
 _TIMESTAMP = r"^[+-]?0*[0-9]{1,19}$"
+FINGERPRINT_KIND = "xxh64sum-"
+"""How the fingerprint of ratings Spark read begins (a local read's is a blake2b digest)."""
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ def rating_bins(ratings: Any) -> tuple[list[Any], str]:
     bins = ratings.groupBy("rating").agg(F.count(F.lit(1)).alias("n"), F.sum(hashed).alias("h"))
     rows = sorted(bins.collect(), key=lambda row: row["rating"])
     digest = sum(int(r["h"]) for r in rows) % (1 << 64)
-    return rows, f"xxh64sum-{digest:016x}-{sum(int(r['n']) for r in rows)}"
+    return rows, f"{FINGERPRINT_KIND}{digest:016x}-{sum(int(r['n']) for r in rows)}"
 
 
 def count(ratings: Any, min_rating: float) -> Counted:
@@ -399,6 +401,12 @@ def ranked_blocks(
 
     from .session import parallelism, spark_session
 
+    if not fingerprint.startswith(FINGERPRINT_KIND):
+        raise DataError(
+            "the model was trained on ratings read here, not by Spark: recommend-all reads a URI "
+            "only for a model trained from one (train --engine spark --ratings URI); give this "
+            "model its --dataset or --ratings FILE"
+        )
     session = spark_session(master)
     ratings = read_ratings(session, source)
     if rating_bins(ratings)[1] != fingerprint:
