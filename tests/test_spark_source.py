@@ -108,11 +108,16 @@ def test_ratings_spark_reads_make_the_local_files_model(
 
 
 def test_the_fingerprint_is_the_ratings_not_the_format(spark, files: Path, capsys) -> None:
+    """The same ratings as CSV, gzipped CSV, Parquet and .dat: one fingerprint; one rating
+    changed: another."""
+    import gzip
+
     from movierec.spark.source import RemoteSource, count, read_ratings
 
+    (files / "r.csv.gz").write_bytes(gzip.compress((files / "r.csv").read_bytes()))
     prints = {
         count(read_ratings(spark, RemoteSource(uri(files / name))), 3.0).fingerprint
-        for name in ("r.csv", "r.parquet", "r.dat")
+        for name in ("r.csv", "r.csv.gz", "r.parquet", "r.dat")
     }
     assert len(prints) == 1
     edited = files / "edited.csv"
