@@ -242,10 +242,10 @@ def test_only_spark_reads_a_uri(tmp_path: Path, capsys, args: list[str]) -> None
 
 def test_spark_trains_the_default_model_up_to_the_dense_limit_and_spark_als_above() -> None:
     from movierec.config import DENSE_ITEMS_LIMIT
-    from movierec.spark.engine import spark_default_preset
+    from movierec.settings import catalogue_preset
 
-    assert spark_default_preset(DENSE_ITEMS_LIMIT) == "default"
-    assert spark_default_preset(DENSE_ITEMS_LIMIT + 1) == "spark-als"
+    assert catalogue_preset(DENSE_ITEMS_LIMIT, spark=True) == "default"
+    assert catalogue_preset(DENSE_ITEMS_LIMIT + 1, spark=True) == "spark-als"
 
 
 def test_the_filter_compares_as_the_local_one(spark, tmp_path: Path, capsys) -> None:

@@ -465,11 +465,10 @@ def train(
     from .atomic import check_replaceable
     from .bundle import is_model_folder
     from .datasets.dataset import is_uri
-    from .datasets.summary import distinct_count
     from .models.params import ParameterError
     from .recommender import Recommender
-    from .settings import Settings, default_preset
-    from .spark.engine import check_engine, spark_default_preset
+    from .settings import Settings, catalogue_preset, default_preset
+    from .spark.engine import check_engine
 
     check_replaceable(out, is_model_folder, "movierec model")  # before any slow work
     overrides = {
@@ -502,17 +501,13 @@ def train(
         started = time.perf_counter()
         rec = Recommender.train_on_spark(
             ratings_file,
-            lambda movies: checked(preset or spark_default_preset(movies)),
+            lambda movies: checked(preset or catalogue_preset(movies, spark=True)),
             movies=movies_file,
             master=spark_master,
         )
     else:
         ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
-        if preset is None and spark:
-            preset = spark_default_preset(
-                distinct_count(ds.column("movie_id")[ds.column("rating") >= min_rating])
-            )
-        settings = checked(preset or default_preset(ds, min_rating))
+        settings = checked(preset or default_preset(ds, min_rating, spark))
         check_engine(engine, settings.model, spark_master)
         started = time.perf_counter()
         rec = Recommender.train(ds, settings, use_gpu=gpu, spark=spark, spark_master=spark_master)

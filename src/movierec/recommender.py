@@ -23,7 +23,7 @@ from .errors import ModelError, MovieRecError, TitleError
 from .interactions import Interactions, Vocabulary, favourite_confidence
 from .models import Model, make_model, top_n
 from .models.base import FactorModel
-from .settings import Settings, default_settings
+from .settings import Settings, catalogue_preset, default_settings
 from .titles import Resolution, TitleIndex
 
 if TYPE_CHECKING:
@@ -456,9 +456,7 @@ class Recommender:
 
 
 def _spark_default_settings(n_items: int, min_rating: float) -> Settings:
-    from .spark.engine import spark_default_preset
-
-    return Settings.preset(spark_default_preset(n_items), min_rating=min_rating)
+    return Settings.preset(catalogue_preset(n_items, spark=True), min_rating=min_rating)
 
 
 def _same_settings(settings: Settings, n_items: int) -> Settings:

@@ -13,6 +13,7 @@ from . import config
 from .datasets.summary import distinct_count
 from .errors import MovieRecError
 from .models import Model, make_model
+from .models.spark_als import SparkALS
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -83,13 +84,22 @@ class Settings:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def default_preset(dataset: Dataset, min_rating: float = config.MIN_RATING) -> str:
-    """The preset movierec uses when none is named: ``default`` (EASE-based, best on ML-1M), or
-    ``config.LARGE_CATALOGUE_PRESET`` when more than ``config.DENSE_ITEMS_LIMIT`` movies have kept
-    ratings — there a dense movies × movies matrix costs too much memory and time (8,452 movies:
-    286 MB and 13 s)."""
+def catalogue_preset(movies: int, spark: bool = False) -> str:
+    """The preset movierec uses when none is named, given how many movies have kept ratings:
+    ``default`` (EASE-based, best on ML-1M) up to ``config.DENSE_ITEMS_LIMIT``; above, where a
+    dense movies × movies matrix costs too much memory and time (8,452 movies: 286 MB and 13 s),
+    ``config.LARGE_CATALOGUE_PRESET``, or with ``spark`` (``--engine spark``) ``spark-als``."""
+    if movies <= config.DENSE_ITEMS_LIMIT:
+        return "default"
+    return SparkALS.name if spark else config.LARGE_CATALOGUE_PRESET
+
+
+def default_preset(
+    dataset: Dataset, min_rating: float = config.MIN_RATING, spark: bool = False
+) -> str:
+    """:func:`catalogue_preset` for the movies of ``dataset`` with ratings ≥ ``min_rating``."""
     movies = distinct_count(dataset.column("movie_id")[dataset.column("rating") >= min_rating])
-    return "default" if movies <= config.DENSE_ITEMS_LIMIT else config.LARGE_CATALOGUE_PRESET
+    return catalogue_preset(movies, spark)
 
 
 def default_settings(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Settings:

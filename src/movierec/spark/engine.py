@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import scipy.sparse as sp
 
-from .. import config
 from ..errors import MovieRecError
 from ..models import Model
 from ..models.ease import EASE
@@ -17,13 +16,6 @@ from ..models.spark_als import SparkALS
 
 ENGINES = ("local", "spark")
 SPARK_MODELS = (SparkALS.name, EASE.name)
-
-
-def spark_default_preset(movies: int) -> str:
-    """The preset ``--engine spark`` trains when none is named, given how many movies have kept
-    ratings: ``default`` (the EASE family) up to ``config.DENSE_ITEMS_LIMIT``, else ``spark-als``
-    (what the local engine's large-catalogue default, our iALS, is on a cluster)."""
-    return "default" if movies <= config.DENSE_ITEMS_LIMIT else SparkALS.name
 
 
 def check_engine(engine: str, model: str | None, master: str | None = None) -> None:
