@@ -17,6 +17,7 @@ import numpy as np
 
 from .atomic import only_names, replace_folder
 from .datasets import Dataset
+from .datasets.dataset import RatingsElsewhere
 from .errors import ModelError
 
 if TYPE_CHECKING:
@@ -279,7 +280,7 @@ def _answers_alone(meta: Any, directory: Path) -> bool:
     )
 
 
-class SavedDataset(Dataset):
+class SavedDataset(RatingsElsewhere):
     """The identity of the data a model was trained on and its movies (from the saved
     catalogue), without the ratings: what a saved model needs to answer. Asking for the
     ratings is a ModelError that says how to load the model with its dataset."""
@@ -290,14 +291,7 @@ class SavedDataset(Dataset):
             dataset["name"], {}, catalogue.movies_frame, dataset["fingerprint"], directory
         )
 
-    @property
-    def ratings(self) -> Any:
-        raise self._needs_ratings()
-
-    def column(self, key: str) -> np.ndarray:
-        raise self._needs_ratings()
-
-    def _needs_ratings(self) -> ModelError:
+    def missing(self) -> ModelError:
         return ModelError(
             f"this needs the ratings of {self.name}, which the saved model at {self.source} "
             "does not hold: load it with its dataset (--dataset/--data-dir or --ratings, or "

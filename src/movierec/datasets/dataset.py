@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -113,6 +113,23 @@ class Dataset:
             f"Dataset({self.name!r}, {len(self.column('rating')):,} ratings of {rated:,} movies; "
             f"the movies file lists {len(self.movies):,})"
         )
+
+
+class RatingsElsewhere(Dataset):
+    """A dataset's identity and movies without its ratings, which are elsewhere (with a saved
+    model's original data, or on a Spark cluster): enough for a model trained on them to
+    answer. Asking for the ratings raises :meth:`missing`, which says where they are."""
+
+    @property
+    def ratings(self) -> Any:
+        raise self.missing()
+
+    def column(self, key: str) -> np.ndarray:
+        raise self.missing()
+
+    def missing(self) -> MovieRecError:
+        """The error that says where the ratings are and how to use them."""
+        raise NotImplementedError
 
 
 def _fingerprint(columns: Mapping[str, np.ndarray]) -> str:

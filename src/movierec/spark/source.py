@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import progress
-from ..datasets import Dataset
+from ..datasets.dataset import RatingsElsewhere
 from ..datasets.parse import CSV_HEADER_RULE, ID_MAX, csv_header
 from ..errors import DataError, MovieRecError
 
@@ -84,7 +84,7 @@ def layout_of(uri: str, option: str) -> str:
     return layout
 
 
-class RemoteDataset(Dataset):
+class RemoteDataset(RatingsElsewhere):
     """The identity and movies of ratings that Spark read: what a model trained on them needs
     to answer. Asking for the ratings themselves is a DataError: they never left the cluster."""
 
@@ -92,14 +92,7 @@ class RemoteDataset(Dataset):
         super().__init__(source.name, {}, movies, fingerprint, Path(source.name))
         self.uri = source.ratings
 
-    @property
-    def ratings(self) -> Any:
-        raise self._held_by_spark()
-
-    def column(self, key: str) -> np.ndarray:
-        raise self._held_by_spark()
-
-    def _held_by_spark(self) -> DataError:
+    def missing(self) -> DataError:
         return DataError(
             f"the ratings of {self.name} are at {self.uri[:200]}, which only Spark reads; save "
             "the model (movierec train --engine spark --out DIR) and use it with --model DIR"
