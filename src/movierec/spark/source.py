@@ -322,17 +322,29 @@ def check_pairs(kept: Any) -> None:
         )
 
 
+def check_movies(source: RemoteSource) -> None:
+    """DataError, before any Spark job, when the movies URI's name says no format, or a local
+    movies file is not there."""
+    from ..datasets.dataset import is_uri, own_layout
+
+    if source.movies is None:
+        return
+    if is_uri(source.movies):
+        layout_of(source.movies, "--movies")
+    else:
+        own_layout(Path(source.movies).expanduser(), "--movies")
+
+
 def read_movies(session: Any, source: RemoteSource, rated: np.ndarray) -> pd.DataFrame:
     """The movies frame (as :attr:`Dataset.movies`): the movies file's movies (fetched whole to
     the driver — a movies file is small — and read by movierec's own reader), then every other
-    rated movie as ``Movie <id>``."""
+    rated movie as ``Movie <id>``. Its name is checked first, by :func:`check_movies`."""
     from ..datasets.dataset import is_uri, own_movies
 
     if source.movies is None:
         return own_movies({"movie_id": rated}, None)
     if not is_uri(source.movies):
         return own_movies({"movie_id": rated}, Path(source.movies).expanduser())
-    layout_of(source.movies, "--movies")
     try:
         files = session.sparkContext.binaryFiles(source.movies).collect()
     except Exception as exc:
@@ -488,13 +500,7 @@ def train(
     from .session import spark_session
 
     layout_of(source.ratings, "--ratings")
-    if source.movies is not None:  # its name, or a local file's presence, before any Spark job
-        from ..datasets.dataset import is_uri, own_layout
-
-        if is_uri(source.movies):
-            layout_of(source.movies, "--movies")
-        else:
-            own_layout(Path(source.movies).expanduser(), "--movies")
+    check_movies(source)
     if weighting not in ("rating", "binary"):
         raise DataError(
             f"--weighting {weighting} needs the whole matrix in one place; with ratings Spark "
