@@ -107,11 +107,26 @@ def test_vocabulary_ids_are_int64_whatever_integer_type_they_come_in() -> None:
         np.array([1.0, 2.5]),  # floats would be truncated
         np.array([1, 2**63], dtype=np.uint64),  # would wrap to a negative id
         np.array([[1, 2]]),
+        np.array([False, True]),  # bools are no ids, though they cast to 0 and 1
     ],
 )
 def test_vocabulary_refuses_ids_it_could_not_keep_exactly(ids: np.ndarray) -> None:
     with pytest.raises(ValueError):
         Vocabulary(ids)
+
+
+def test_vocabularies_are_values() -> None:
+    one, same = Vocabulary.from_ids(np.array([3, 1])), Vocabulary.from_ids(np.array([1, 3]))
+    other = Vocabulary.from_ids(np.array([1, 4]))
+    assert one == same and hash(one) == hash(same) and len({one, same}) == 1
+    assert one != other and one != Vocabulary.from_ids(np.array([1]))
+    assert one != [1, 3]  # not equal to what is not a vocabulary
+
+
+def test_a_bool_is_not_an_id() -> None:
+    vocab = Vocabulary.from_ids(np.array([0, 1]))
+    assert 1 in vocab and 0 in vocab
+    assert True not in vocab and False not in vocab and np.bool_(True) not in vocab
 
 
 @pytest.mark.parametrize("probe", [2**63, 2**64 + 1, -(2**63) - 1, 2**100])

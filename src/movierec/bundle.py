@@ -161,7 +161,41 @@ def read_meta(directory: Path) -> dict[str, Any]:
             f"the model at {directory} has a malformed {META_FILE} ({where}: {error['msg']}); "
             f"{RETRAIN}"
         ) from None
-    return meta.model_dump()
+    checked = meta.model_dump()
+    problem = _summary_problem(checked)
+    if problem:
+        raise ModelError(
+            f"the model at {directory} has a malformed {META_FILE} (summary: {problem}); {RETRAIN}"
+        )
+    return checked
+
+
+def _summary_problem(meta: dict[str, Any]) -> str | None:
+    """What makes the data summary impossible (counts below zero, more kept than total, a
+    filter other than the settings'), or None: a tampered summary would be served as fact."""
+    summary = meta.get("summary")
+    if summary is None:
+        return None
+    stats = summary["stats"]
+    wanted = meta["settings"]["min_rating"]
+    if stats["min_rating"] != wanted:  # NaN equals nothing
+        return f"min_rating {stats['min_rating']} is not the settings' {wanted}"
+    counts = ("ratings_total", "ratings_kept", "users", "movies", "users_total", "movies_total")
+    negative = [name for name in counts if stats[name] < 0]
+    if negative:
+        return f"{negative[0]} is negative"
+    for kept, total in (
+        ("ratings_kept", "ratings_total"),
+        ("users", "users_total"),
+        ("movies", "movies_total"),
+    ):
+        if stats[kept] > stats[total]:
+            return f"{kept} exceeds {total}"
+    if not 0.0 <= stats["kept_ratio"] <= 1.0:
+        return f"kept_ratio {stats['kept_ratio']} is not from 0 to 1"
+    if any(count < 0 or kept < 0 or kept > count for _, count, kept in summary["ratings"]):
+        return "a rating's counts are negative or more kept than rated"
+    return None
 
 
 def reason_of(exc: BaseException) -> str:

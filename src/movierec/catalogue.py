@@ -201,6 +201,8 @@ class Catalogue:
             raise ValueError("catalogue columns differ in length")
         if len(np.unique(catalogue.movie_ids)) != len(catalogue.movie_ids):
             raise ValueError("catalogue lists a movie_id twice")
+        if np.any(catalogue.popularity < 0):
+            raise ValueError("catalogue counts fewer than zero ratings for a movie")
         return catalogue
 
 

@@ -27,13 +27,15 @@ WEIGHTING_WORDS = {
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Vocabulary:
     """A bijection between raw ids and contiguous indices ``0..len-1``.
 
     ``ids`` is int64, sorted and unique: index ``i`` stands for raw id ``ids[i]``. Integer ids
     of a narrower type are widened; anything else (floats, uint64, unsorted or repeated ids) is
-    a ValueError, so no id is ever rounded, wrapped or looked up in the wrong place.
+    a ValueError, so no id is ever rounded, wrapped or looked up in the wrong place. It is a
+    value: two vocabularies of the same ids are equal and hash alike. A bool is no id
+    (``True in vocab`` is False, though True == 1).
 
     >>> vocab = Vocabulary.from_ids(np.array([30, 10, 20, 10]))
     >>> vocab.index_of(np.array([20, 30])).tolist(), vocab.id_of(np.array([0])).tolist()
@@ -46,6 +48,8 @@ class Vocabulary:
         ids = np.asarray(self.ids)
         if ids.ndim != 1:
             raise ValueError(f"vocabulary ids must be one-dimensional, not of shape {ids.shape}")
+        if ids.dtype == np.bool_:
+            raise ValueError("vocabulary ids must be integers within int64, not bool")
         if ids.dtype != np.int64:
             if len(ids) and not np.can_cast(ids.dtype, np.int64, casting="safe"):
                 raise ValueError(f"vocabulary ids must be integers within int64, not {ids.dtype}")
@@ -61,9 +65,19 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Vocabulary):
+            return NotImplemented
+        return bool(np.array_equal(self.ids, other.ids))
+
+    def __hash__(self) -> int:
+        return hash(self.ids.tobytes())
+
     def __contains__(self, raw_id: object) -> bool:
-        # A number equal to an id is in (3.0 is 3); anything else, a string included, is not.
-        if not isinstance(raw_id, (int, float, np.integer, np.floating)):
+        # A number equal to an id is in (3.0 is 3); anything else, a bool or a string, is not.
+        if isinstance(raw_id, (bool, np.bool_)) or not isinstance(
+            raw_id, (int, float, np.integer, np.floating)
+        ):
             return False
         return self.find(raw_id) is not None
 
