@@ -10,6 +10,7 @@ import pytest
 SOURCE = Path(__file__).resolve().parents[1] / "src" / "movierec"
 
 LAYERS: dict[str, int] = {
+    "_version": 0,
     "errors": 0,
     "config": 0,
     "atomic": 0,
@@ -42,6 +43,11 @@ def layer_of(module: str) -> int:
     return LAYERS[module.split(".")[0]]
 
 
+def is_module(name: str) -> bool:
+    """Whether ``name`` is a module or package directly inside movierec."""
+    return (SOURCE / f"{name}.py").is_file() or (SOURCE / name / "__init__.py").is_file()
+
+
 def movierec_imports(text: str, package: tuple[str, ...]) -> list[str]:
     """Every movierec module a source ``text`` in ``package`` (``("models",)`` for
     movierec/models/) imports, as dotted paths relative to movierec."""
@@ -52,8 +58,10 @@ def movierec_imports(text: str, package: tuple[str, ...]) -> list[str]:
             target = ".".join([*base, node.module] if node.module else base)
             if target:
                 found.append(target)
-            else:  # `from . import x` at the top: x is a module of the package
-                found += [alias.name for alias in node.names]
+            else:  # `from . import x` at the top: x is a module, or a name of the package root
+                found += [
+                    alias.name if is_module(alias.name) else "__init__" for alias in node.names
+                ]
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
             found += [n.removeprefix("movierec.") for n in names if n and n.startswith("movierec.")]
@@ -82,6 +90,8 @@ def test_no_module_imports_a_layer_above_its_own(path: Path) -> None:
     [
         ("from ..recommender import Recommender", ("models",), "recommender"),
         ("from . import bundle", (), "bundle"),
+        ("from . import __version__", (), "__init__"),
+        ("from .. import Recommender", ("web",), "__init__"),
         ("from .base import top_n", ("models",), "models.base"),
         ("import movierec.cli", ("models",), "cli"),
     ],

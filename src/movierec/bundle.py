@@ -96,7 +96,7 @@ def is_model_folder(directory: Path) -> bool:
 def write(recommender: Recommender, directory: str | Path) -> Path:
     """Save ``recommender`` to ``directory`` (missing, empty, or a movierec model, replaced
     whole); anything else there is refused before a byte is written."""
-    from . import __version__
+    from ._version import __version__
 
     def fill(staging: Path) -> None:
         meta = {

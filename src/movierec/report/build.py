@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import __version__, analysis, config, progress
+from .. import analysis, config, progress
+from .._version import __version__
 from ..atomic import claim_folder
 from ..datasets import Dataset
 from ..recommender import Recommender

@@ -28,7 +28,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import __version__
+from .._version import __version__
 from ..recommender import Recommender
 from .body import MAX_BODY_BYTES, BodyLimit
 from .errors import install_error_handlers, readable
