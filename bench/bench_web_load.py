@@ -62,14 +62,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_server(dataset: str, port: int, startup_s: float) -> subprocess.Popen[bytes]:
+def start_server(source: list[str], port: int, startup_s: float) -> subprocess.Popen[bytes]:
+    """``movierec serve`` on ``source`` (``["--dataset", NAME]`` or ``["--model", DIR]``), once
+    it answers /healthz."""
     command = [
         sys.executable,
         "-m",
         "movierec.cli",
         "serve",
-        "--dataset",
-        dataset,
+        *source,
         "--host",
         HOST,
         "--port",
@@ -224,7 +225,7 @@ def main() -> int:
     dataset = args.dataset or pick_dataset()
     port = free_port()
     print(f"starting `movierec serve --dataset {dataset}` on {HOST}:{port} …", file=sys.stderr)
-    server = start_server(dataset, port, args.startup)
+    server = start_server(["--dataset", dataset], port, args.startup)
     try:
         popular = [
             m["movie_id"] for m in httpx.get(f"http://{HOST}:{port}/api/popular?n=100").json()
