@@ -173,6 +173,26 @@ class Source:
         return "--ratings" if self.ratings is not None else "--dataset"
 
 
+def _model_source(source: Source, model: Path | None) -> Source:
+    """A saved model brings its dataset with it: ``source``, or, when ``--model`` is given and
+    no data is named, the MovieLens dataset the model was trained on. A model of your own
+    ratings cannot find them alone: the error says to name them."""
+    if model is None or source.dataset is not None or source.ratings is not None:
+        return source
+    from dataclasses import replace
+
+    from .bundle import read_meta
+    from .datasets import REGISTRY
+
+    name = read_meta(model)["dataset"]["name"]
+    if name in REGISTRY:
+        return replace(source, dataset=name)
+    raise MovieRecError(
+        f"--model {model} was trained on your own ratings ({clean(name, 100)}); name them with "
+        "--ratings (and --movies, if it had titles)"
+    )
+
+
 def _source(source: Source) -> Any:
     """Where the command's ratings are (nothing read yet)."""
     from .datasets import find_source
@@ -236,7 +256,7 @@ def _loaded_recommender(
                 resolve_movies(dataset, titles, min_rating)
 
         return cached_default(_source(source), min_rating, check_titles)  # its progress shows
-    ds = loaded if loaded is not None else _dataset(source, min_rating)
+    ds = loaded if loaded is not None else _dataset(_model_source(source, model), min_rating)
     if model is not None:
         return Recommender.load(model, ds)
     return cached_recommender(ds, default_settings(ds, min_rating))
@@ -567,7 +587,7 @@ def recommend_all(
         rec = _recommender(source, min_rating, model)  # its ratings are read by Spark
         written = run_batch(rec, n, out, True, spark_master, ratings=ratings_file)
     else:
-        ds = _dataset(source, min_rating)
+        ds = _dataset(_model_source(source, model), min_rating)
         rec = _recommender(source, min_rating, model, loaded=ds)  # exclusions: ratings
         written = run_batch(rec, n, out, engine == "spark", spark_master)
     if as_json:
@@ -680,10 +700,9 @@ def report(
     # Fail fast, before any slow work, and leave nothing behind when the results are bad.
     evaluation = read_evaluation(eval_file) if eval_file is not None else None
     directory = prepare_output(out)
-    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
-    rec = _recommender(
-        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, loaded=ds
-    )  # charts need ratings
+    source = Source(dataset, data_dir, ratings_file, movies_file)
+    ds = _dataset(_model_source(source, model), min_rating)
+    rec = _recommender(source, min_rating, model, loaded=ds)  # charts need ratings
     written = build_report(ds, rec, directory, min_rating, evaluation)
     line(f"Report written: {written.index} ({len(written.images)} charts)", stderr=True)
 

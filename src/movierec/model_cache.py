@@ -1,26 +1,49 @@
-"""The model cache: one trained model per dataset and settings, in movierec's cache folder."""
+"""The model cache: one trained model per dataset and settings, in movierec's cache folder.
+
+A cached model answers with the titles saved beside it, so its key holds everything that shapes
+an answer: the ratings, the movies (titles, genres, years), the min-rating and the settings. A
+changed movies file is a different key, never a stale title.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from . import bundle, config, progress
 from .atomic import write_atomically
 from .datasets import Dataset, DataSource, cache_root
-from .datasets.dataset import safe_name
+from .datasets.dataset import file_digest, safe_name
 from .errors import ModelError, MovieRecError
 from .recommender import Recommender
 from .settings import Settings, default_settings
 
 
 def model_cache_dir(dataset: Dataset, settings: Settings) -> Path:
-    """Where the trained model for this dataset and these settings is cached."""
-    return cache_root() / "models" / f"{dataset.name}-{dataset.fingerprint}-{settings.key()}"
+    """Where the trained model for this dataset (its ratings and its movies) and these settings
+    (min-rating included) is cached."""
+    name = f"{dataset.name}-{dataset.fingerprint}-{movies_fingerprint(dataset)}-{settings.key()}"
+    return cache_root() / "models" / name
+
+
+def movies_fingerprint(dataset: Dataset) -> str:
+    """A digest of the dataset's movies as a model's catalogue keeps them (ids, titles, genres,
+    years): the same movies read from another file or format give the same digest."""
+    movies = dataset.movies
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(movies.index.to_numpy().astype(np.int64).tobytes())
+    digest.update(movies["year"].to_numpy().astype(np.int64).tobytes())
+    for column in ("title", "genres"):
+        text = json.dumps([str(value) for value in movies[column]], ensure_ascii=False)
+        digest.update(text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def cached_recommender(
@@ -53,10 +76,22 @@ def cached_recommender(
 
 
 def default_link(source: DataSource, min_rating: float) -> Path:
-    """The file naming the cached default model for these ratings (by the SHA-256 of the ratings
-    file, so found before they are parsed) and this ``min_rating``."""
-    name = f"{safe_name(source.name)}-{source.digest[:32]}-{min_rating:g}.json"
+    """The file naming the cached default model for these ratings and movies (by the SHA-256 of
+    each file, so found before either is parsed) and this ``min_rating``."""
+    name = (
+        f"{safe_name(source.name)}-{source.digest[:32]}-{movies_file_digest(source)[:16]}-"
+        f"{min_rating:g}.json"
+    )
     return cache_root() / "models" / "default" / name
+
+
+def movies_file_digest(source: DataSource) -> str:
+    """The SHA-256 of ``source``'s movies file; of nothing when it has none (your own ratings
+    without ``--movies``: every movie is ``Movie <id>``) or it is missing (loading says so)."""
+    path = source.movies if source.own else source.folder / source.spec.movies_file
+    if path is None or not path.is_file():
+        return hashlib.sha256(b"").hexdigest()
+    return file_digest(path)
 
 
 def cached_default(
