@@ -38,7 +38,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from bench_web_load import HOST, cpu_seconds, fire, free_port, start_server, stop_server  # noqa: E402
+from bench_web_load import cpu_seconds, fire, free_port, start_server, stop_server  # noqa: E402
 from timing import print_rows, write_results  # noqa: E402
 
 BUDGETS = BENCH / "guard_budgets.json"
