@@ -123,13 +123,29 @@ def block_top_n(model: Model, block: Block, n: int) -> tuple[np.ndarray, np.ndar
 
 @dataclass(frozen=True)
 class Written:
-    """What :func:`recommend_all` wrote."""
+    """What :func:`recommend_all` wrote; ``movies``: how many the model knows."""
 
     out: Path
     users: int
     rows: int
     n: int
     engine: str
+    movies: int = 0
+
+    @property
+    def why_empty(self) -> str | None:
+        """Why no row was written, when none was (None otherwise). A user's list leaves out
+        only the movies they rated and those with a score that is not finite, and a model holds
+        finite numbers only (a saved one is checked on load), so an empty file means that
+        every user rated every movie."""
+        if self.rows:
+            return None
+        if not self.users:
+            return "the model has no users"
+        return (
+            f"every one of the {self.users:,} users rated all {self.movies:,} movies the model "
+            "knows, so none is left to recommend"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -209,7 +225,7 @@ def recommend_all(
                 writer.write_table(pa.concat_tables(pending), row_group_size=ROWS_PER_GROUP)
 
     write_atomically(path, write)
-    return Written(path, len(user_ids), total, n, "spark" if spark else "local")
+    return Written(path, len(user_ids), total, n, "spark" if spark else "local", len(item_ids))
 
 
 def _schema(pa: Any) -> Any:

@@ -387,10 +387,15 @@ def similar(
     )
     movie = _named(rec, [title])[0]
     results = rec.similar(movie.movie_id, n)
+    if results.why_empty:
+        notice(f"no similar movies: {results.why_empty}")
     if as_json:
         emit_json([r.to_dict() for r in results])
         return
-    table(f"Similar to {movie.title}", ["#", "movie_id", "title", "score"], scored_rows(results))
+    if results:
+        table(
+            f"Similar to {movie.title}", ["#", "movie_id", "title", "score"], scored_rows(results)
+        )
 
 
 @app.command()
@@ -416,8 +421,12 @@ def recommend(
     liked_movies = _named(rec, like)
     liked_ids = [m.movie_id for m in liked_movies]
     results = rec.recommend(liked_ids, n, explain=explain)
+    if results.why_empty:
+        notice(f"no recommendations: {results.why_empty}")
     if as_json:
         emit_json([r.to_dict() for r in results])
+        return
+    if not results:
         return
     columns = ["#", "movie_id", "title", "score"] + (["because you liked"] if explain else [])
     liked = ", ".join(dict.fromkeys(m.title for m in liked_movies))
@@ -592,8 +601,10 @@ def recommend_all(
         written = run_batch(rec, n, out, engine == "spark", spark_master)
     if as_json:
         emit_json(written.to_dict())
-        return
-    line(f"Wrote {written.rows:,} recommendations for {written.users:,} users to {written.out}")
+    else:
+        line(f"Wrote {written.rows:,} recommendations for {written.users:,} users to {written.out}")
+    if written.why_empty:
+        notice(f"no recommendations: {written.why_empty}")
 
 
 @app.command()

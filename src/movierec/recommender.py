@@ -7,7 +7,7 @@ recommendations, and saves/loads itself without pickle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -57,6 +57,16 @@ class Scored:
         if self.liked is not None:
             out["liked"] = self.liked
         return out
+
+
+class Ranked(list[Scored]):
+    """Scored movies, best first: a list, which also says why it is empty when it is
+    (:attr:`why_empty`, e.g. every movie the model knows is already liked), so that an
+    interface can tell the person instead of showing nothing."""
+
+    def __init__(self, items: Iterable[Scored] = (), why_empty: str | None = None) -> None:
+        super().__init__(items)
+        self.why_empty = None if self else why_empty
 
 
 class Recommender:
@@ -298,23 +308,43 @@ class Recommender:
         return np.asarray(rows, dtype=np.float64)
 
     # ---- the model's answers --------------------------------------------------------------
-    def similar(self, ref: MovieRef, n: int = 10) -> list[Scored]:
-        """The ``n`` movies most similar to one movie (never the movie itself)."""
+    def similar(self, ref: MovieRef, n: int = 10) -> Ranked:
+        """The ``n`` movies most similar to one movie (never the movie itself); when there are
+        none, :attr:`Ranked.why_empty` says why."""
         movie = self.movie(ref)
         indices, scores = self.model.similar_items(self._item_index(movie), config.check_n(n))
-        return [
-            Scored(m, float(s)) for m, s in zip(self._movies(self.items.id_of(indices)), scores)
-        ]
+        movies = self._movies(self.items.id_of(indices))
+        if len(indices):
+            return Ranked(Scored(m, float(s)) for m, s in zip(movies, scores))
+        if len(self.items) == 1:
+            return Ranked((), f"{movie.title} is the only movie the model knows")
+        return Ranked(
+            (), f"the {self.settings.model} model finds no movie similar to {movie.title}"
+        )
 
     def _ranked(
-        self, scores: np.ndarray, exclude: np.ndarray, n: int, explain_row: sp.csr_matrix | None
-    ) -> list[Scored]:
+        self,
+        scores: np.ndarray,
+        exclude: np.ndarray,
+        n: int,
+        explain_row: sp.csr_matrix | None,
+        who: str,
+    ) -> Ranked:
+        """The top ``n`` of ``scores`` less ``exclude``: the movies ``who`` ("you like", "user 7
+        rated") names for the reason an empty list gives."""
         best = top_n(scores, config.check_n(n), exclude=exclude)
         because: list[tuple[str, ...] | None] = [None] * len(best)
         if explain_row is not None and len(best):
             because = self._because(explain_row, best)
         movies = self._movies(self.items.id_of(best))
-        return [Scored(m, float(scores[i]), b) for m, i, b in zip(movies, best, because)]
+        ranked = (Scored(m, float(scores[i]), b) for m, i, b in zip(movies, best, because))
+        if len(best):
+            return Ranked(ranked)
+        known = len(self.items)
+        if len(np.unique(exclude)) >= known:
+            what = "the only movie" if known == 1 else f"all {known:,} movies"
+            return Ranked((), f"{who} {what} the model knows, so none is left to recommend")
+        return Ranked((), "the model gives no usable score to any other movie")
 
     def _because(self, row: sp.csr_matrix, best: np.ndarray) -> list[tuple[str, ...] | None]:
         contributions = self.model.contributions(row, best)  # liked × recommended
@@ -328,14 +358,13 @@ class Recommender:
             out.append(tuple(chosen or [liked_titles[order[0]]]))
         return out
 
-    def recommend(
-        self, liked: Sequence[MovieRef], n: int = 10, explain: bool = False
-    ) -> list[Scored]:
+    def recommend(self, liked: Sequence[MovieRef], n: int = 10, explain: bool = False) -> Ranked:
         """Top-``n`` movies for someone who liked ``liked`` (titles or ids), folded in without
-        retraining; liked movies never come back. ``explain`` adds ``because``."""
+        retraining; liked movies never come back (so when they are all the model knows, the
+        list is empty and :attr:`Ranked.why_empty` says so). ``explain`` adds ``because``."""
         _, row = self._liked_row(liked)
         scores = self.model.fold_in_scores(row)[0]
-        return self._ranked(scores, row.indices, n, row if explain else None)
+        return self._ranked(scores, row.indices, n, row if explain else None, "you like")
 
     def score(self, liked: Sequence[MovieRef], ref: MovieRef) -> Scored:
         """The preference score of someone who liked ``liked`` for one movie; ``liked`` on the
@@ -353,16 +382,17 @@ class Recommender:
             raise MovieRecError(f"user {user_id} has no kept ratings in {self.dataset.name}")
         return index
 
-    def recommend_for_user(self, user_id: int, n: int = 10, explain: bool = False) -> list[Scored]:
+    def recommend_for_user(self, user_id: int, n: int = 10, explain: bool = False) -> Ranked:
         """Top-``n`` movies for a user of the dataset, excluding everything they rated (also
-        below ``min_rating``: a movie rated 1 star is not a discovery)."""
+        below ``min_rating``: a movie rated 1 star is not a discovery); empty, with
+        :attr:`Ranked.why_empty`, when they rated every movie the model knows."""
         index = self._user_index(user_id)
         row = self.interactions.matrix[index]
         scores = self.model.scores(np.array([index]), row)[0]
         rated = self.dataset.column("movie_id")[self.dataset.column("user_id") == user_id]
         known = [i for i in (self.items.find(m) for m in rated) if i is not None]
         exclude = np.union1d(row.indices, np.array(known, dtype=np.int64))
-        return self._ranked(scores, exclude, n, row if explain else None)
+        return self._ranked(scores, exclude, n, row if explain else None, f"user {user_id} rated")
 
     def score_for_user(self, user_id: int, ref: MovieRef) -> Scored:
         """A dataset user's preference score for one movie."""
