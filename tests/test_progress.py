@@ -51,7 +51,7 @@ class Recording(progress.Reporter):
     def _record(self, event: str, step: progress.Step, note: str = "") -> None:
         parent = step.parent.what if step.parent else None
         self.events.append(
-            (event, step.what, step.completed, step.total, step.status, note, parent)
+            (event, step.described, step.completed, step.total, step.status, note, parent)
         )
 
     def started(self, step: progress.Step) -> None:
@@ -85,7 +85,7 @@ def test_a_step_quicker_than_a_second_says_nothing() -> None:
 
 def test_plain_lines_say_what_runs_how_long_it_may_take_and_what_was_done() -> None:
     clock = FakeClock()
-    out, reporter = plain(clock)
+    out, reporter = plain(clock, width=120)
     what = "fitting als (20 iterations)"
     with (
         progress.reporting(reporter),
@@ -137,7 +137,7 @@ def test_a_counting_step_waits_at_most_10_seconds_for_its_first_unit() -> None:
 
 def test_inner_steps_and_notes_show_in_the_status_line_and_only_the_outer_step_ends() -> None:
     clock = FakeClock()
-    out, reporter = plain(clock, status_every=8.0)
+    out, reporter = plain(clock, status_every=8.0, width=200)
     with (
         progress.reporting(reporter),
         progress.step("evaluating 2 models", "evaluated 2 models", 2, "runs") as outer,
@@ -288,25 +288,30 @@ def matrix() -> sp.csr_matrix:
 
 
 @pytest.mark.parametrize(
-    ("name", "params", "units"),
+    ("name", "params", "family", "units"),
     [
-        ("als", {"factors": 4, "iterations": 3}, 3),
-        ("ials", {"factors": 4, "iterations": 2}, 2),
-        ("bpr", {"factors": 4, "iterations": 5}, 5),
-        ("ease", {}, None),
-        ("itemknn", {}, None),
+        ("als", {"factors": 4, "iterations": 3}, "implicit's ALS", 3),
+        ("ials", {"factors": 4, "iterations": 2}, "iALS", 2),
+        ("bpr", {"factors": 4, "iterations": 5}, "implicit's BPR", 5),
+        ("ease", {}, "EASE", 30**3),  # flops of the solve: n³/3 to factor, 2n³/3 to invert
+        ("ease", {"dropout": 0.3, "zero_diagonal": False}, "DLAE", 30**3),
+        ("itemknn", {}, "item kNN", None),
     ],
 )
-def test_every_fit_reports_a_step_counting_its_iterations(matrix, name, params, units) -> None:
+def test_every_fit_reports_a_step_naming_its_model_as_described(
+    matrix, name, params, family, units
+) -> None:
     from movierec.models import make_model
 
+    model = make_model(name, **params)
+    assert model.describe().startswith(f"{family} (")
     recording = Recording()
     with progress.reporting(recording):
-        make_model(name, **params).fit(matrix)
+        model.fit(matrix)
     (finished,) = recording.steps()
-    assert finished[1].startswith(f"fitting {name}") and "60 users × 30 items" in finished[1]
+    assert finished[1].startswith(f"fitting {family}") and "60 users × 30 items" in finished[1]
     assert finished[3] == units and (units is None or finished[2] == units)
-    assert recording.done.startswith(f"fitted {name}")
+    assert recording.done.startswith(f"fitted {family}")
 
 
 @pytest.fixture(scope="module")
@@ -379,7 +384,7 @@ def test_the_library_alone_prints_nothing(capsys, tmp_path, monkeypatch, matrix)
     assert capsys.readouterr() == ("", "")
     make_model("als", iterations=2).fit(matrix, show_progress=True)  # asked for: shown
     out, err = capsys.readouterr()
-    assert out == "" and "movierec: fitted als (2 iterations)" in err
+    assert out == "" and "movierec: fitted implicit's ALS (2 iterations)" in err
 
 
 # ---- the command line: stderr only ---------------------------------------------------------
@@ -447,8 +452,9 @@ def test_a_piped_train_says_what_it_fits_and_how_long_it_took(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert any(line.startswith("movierec: fitting als (3 iterations) on ") for line in lines)
-    assert re.fullmatch(r"movierec: fitted als \(3 iterations\) on .* in \d+\.\d s", lines[-1])
+    assert any(line.startswith("movierec: fitting implicit's ALS (3 iterations)") for line in lines)
+    assert re.fullmatch(r"movierec: fitted implicit's ALS \(3 iterations\) in \d+\.\d s", lines[-1])
+    assert all(len(line) <= progress.PLAIN_WIDTH for line in lines)  # the sizes did not fit
     assert not ANSI.search(result.stderr)
     assert result.stdout.startswith("Trained ") and "movierec:" not in result.stdout
 
@@ -464,3 +470,106 @@ def test_reporting_uses_the_stream_at_write_time(capsys) -> None:
 def test_progress_is_in_the_foundation_layer() -> None:
     source = (Path(progress.__file__)).read_text()
     assert "from ." not in source and "import movierec" not in source
+
+
+# ---- every line fits its width: parts dropped in one fixed order ------------------------------
+
+WIDTHS = [40, 60, 80, 100, 120]
+ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# What each part of a fit's line looks like once shown, in the order they are dropped.
+PARTS = {
+    "detail": "on 609 users × 8,452 items",
+    "status": "(the rank-128 low-pass filter)",
+    "elapsed": re.compile(r" in \d+\.\d s\b|\d+\.\d s so far"),
+    "counts": "5/15 iterations",
+    "bar": "━",
+}
+
+
+def shown_parts(line: str) -> list[str]:
+    return [
+        name
+        for name, look in PARTS.items()
+        if (look.search(line) if isinstance(look, re.Pattern) else look in line)
+    ]
+
+
+def a_fit_shown(clock: FakeClock, reporter: progress.Reporter, draw) -> None:
+    """A fit of 15 iterations with a status, 5 done at a measured rate; ``draw()`` at that
+    moment."""
+    with (
+        progress.reporting(reporter),
+        progress.step(
+            "fitting iALS (15 iterations)",
+            "fitted iALS (15 iterations)",
+            15,
+            "iterations",
+            detail="on 609 users × 8,452 items",
+        ) as fit,
+    ):
+        clock.advance(1.0)
+        fit.advance()
+        clock.advance(0.8)
+        fit.advance(4)
+        fit.update(status="the rank-128 low-pass filter")
+        clock.advance(0.1)
+        draw()
+
+
+def check_fitted(line: str, width: int, order: tuple[str, ...]) -> None:
+    """``line`` fits ``width``; what it dropped is the first parts of ``order``; only the
+    description may be cut, and only once everything droppable is gone."""
+    from rich.cells import cell_len
+
+    assert cell_len(line) <= width, line
+    shown = shown_parts(line)
+    dropped = [part for part in order if part not in shown]
+    assert dropped == list(order[: len(dropped)]), (line, dropped)
+    assert "about 1.9 s left" in line or width < 40, line  # the time left goes last
+    if "…" in line:
+        assert line.count("…") == 1 and dropped == list(order), line  # the description, last
+        assert "about 1.9 s left" in line.split("…", 1)[1], line
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_live_bar_fits_its_terminal_by_dropping_whole_parts_in_order(width: int) -> None:
+    from rich.console import Console
+
+    clock = FakeClock()
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=width, color_system=None)
+    reporter = progress.RichReporter(console=console, clock=clock, ticking=False, show_after=0)
+    frames: list[str] = []
+
+    def draw() -> None:
+        out.seek(0)
+        out.truncate()
+        reporter.tick()
+        reporter._progress.refresh()
+        rows = ESCAPES.sub("", out.getvalue()).replace("\r", "\n").splitlines()
+        frames.extend(row.rstrip() for row in rows if "fitting" in row)
+
+    a_fit_shown(clock, reporter, draw)
+    assert frames
+    for row in frames:
+        check_fitted(row, width, ("detail", "status", "elapsed", "counts", "bar"))
+    if width >= 80:  # at 80 columns: the whole description, a bar, the counts, the time left
+        assert "fitting iALS (15 iterations) ━" in frames[-1]
+        assert "5/15 iterations" in frames[-1]
+    if width >= 120:
+        assert shown_parts(frames[-1]) == ["status", "elapsed", "counts", "bar"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_plain_lines_fit_their_width_by_dropping_whole_parts_in_order(width: int) -> None:
+    clock = FakeClock()
+    out, reporter = plain(clock, width=width, status_every=0.0)  # a status line every tick
+    a_fit_shown(clock, reporter, lambda: (reporter.tick(), reporter.tick()))
+    start, status, end = out.getvalue().splitlines()
+    check_fitted(re.sub("…( about|$)", r"\1", start, count=1), width, ("detail",))  # "…" runs
+    check_fitted(status, width, ("detail", "status", "elapsed", "counts"))
+    assert end.startswith("movierec: fitted iALS") and end.endswith(" in 1.9 s")
+    assert len(end) <= width and ("…" not in end or "on 609" not in end)
+    if width >= 80:
+        assert "…" not in status and "5/15 iterations" in status
+    assert progress.PlainReporter().width == progress.PLAIN_WIDTH == 80  # logs: 80 columns

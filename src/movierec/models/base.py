@@ -119,17 +119,24 @@ class Model(ABC):
     def fitting(
         self, user_items: sp.csr_matrix, iterations: int | None = None
     ) -> AbstractContextManager[progress.Step]:
-        """The progress step of one fit, ``fitting als (20 iterations) on 6,039 users × 3,628
-        items``; a model that sweeps counts each of its ``iterations`` with ``advance()``."""
+        """The progress step of one fit, ``fitting implicit's ALS (20 iterations) on 6,039
+        users × 3,628 items`` (the model named as :meth:`family`, the sizes as its detail); a
+        model that sweeps counts each of its ``iterations`` with ``advance()``."""
         users, items = user_items.shape
         sweeps = f" ({iterations} iterations)" if iterations else ""
-        on = f" on {users:,} users × {items:,} items"
         return progress.step(
-            f"fitting {self.name}{sweeps}{on}",
-            done=f"fitted {self.name}{sweeps}{on}",
+            f"fitting {self.family()}{sweeps}",
+            done=f"fitted {self.family()}{sweeps}",
             total=iterations,
             unit="iterations",
+            detail=f"on {users:,} users × {items:,} items",
         )
+
+    def family(self) -> str:
+        """The algorithm as people know it (``DLAE``, ``implicit's ALS``): :meth:`describe`
+        without its details, so that progress lines and the report name a model as ``train``,
+        the web page and ``repr`` do."""
+        return self.describe().split(" (", 1)[0]
 
     @abstractmethod
     def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:

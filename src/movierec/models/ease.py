@@ -44,12 +44,13 @@ def ease_weights(
     regularization: float,
     dropout: float = 0.0,
     zero_diagonal: bool = True,
+    step: progress.Step | None = None,
 ) -> np.ndarray:
     """The EASE weights ``B`` (items × items, float32, zero diagonal) from ``XᵀX``; with
     ``dropout`` p > 0 the penalty is ``Λ = λI + p/(1−p)·diag(XᵀX)`` (EDLAE), and without
     ``zero_diagonal`` the solution is DLAE's ``I − (XᵀX + Λ)⁻¹Λ``."""
     penalty = regularization + dropout / (1.0 - dropout) * np.diag(gram_matrix).astype(np.float64)
-    precision = regularized_inverse(gram_matrix, penalty)
+    precision = regularized_inverse(gram_matrix, penalty, step)
     if zero_diagonal:
         weights = precision / -np.diag(precision)[np.newaxis, :]
         np.fill_diagonal(weights, 0.0)
@@ -59,9 +60,11 @@ def ease_weights(
     return np.ascontiguousarray(weights, dtype=np.float32)
 
 
-def regularized_inverse(gram_matrix: np.ndarray, penalty: float | np.ndarray) -> np.ndarray:
+def regularized_inverse(
+    gram_matrix: np.ndarray, penalty: float | np.ndarray, step: progress.Step | None = None
+) -> np.ndarray:
     """``(XᵀX + diag(penalty))⁻¹`` (float32, symmetric) by Cholesky; MovieRecError if the
-    system is not positive definite."""
+    system is not positive definite. ``step`` advances by each part's flops (n³/3, 2n³/3)."""
     from scipy.linalg import lapack  # only fitting needs it; keeps loading fast
 
     system = np.array(gram_matrix, dtype=np.float32, order="F")
@@ -71,9 +74,13 @@ def regularized_inverse(gram_matrix: np.ndarray, penalty: float | np.ndarray) ->
         raise MovieRecError(
             f"EASE's system is not positive definite (LAPACK info {info}); raise regularization"
         )
+    if step is not None:
+        step.advance(len(system) ** 3 / 3)
     inverse, info = lapack.spotri(factor, lower=1, overwrite_c=1)
     if info != 0:
         raise MovieRecError(f"EASE's inverse failed (LAPACK info {info}); raise regularization")
+    if step is not None:
+        step.advance(2 * len(system) ** 3 / 3)
     return symmetrize_lower(inverse)
 
 
@@ -87,12 +94,26 @@ def user_weighted(user_items: sp.csr_matrix, exponent: float) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags((counts ** (-exponent / 2)).astype(np.float32)) @ matrix)
 
 
+def lowpass_flops(n_items: int, rank: int, sweeps: int = 8) -> tuple[float, float]:
+    """The floating-point operations of :func:`lowpass_filter`: (each sweep's, in all)."""
+    rank = min(rank, n_items)
+    width = min(n_items, rank + max(rank // 2, 8))
+    sweep = 2.0 * n_items**2 * width + 4.0 * n_items * width**2
+    rest = 2.0 * n_items**2 * (width + rank) + 2.0 * n_items * width * (width + rank)
+    return sweep, sweeps * sweep + rest
+
+
 def lowpass_filter(
-    gram_matrix: np.ndarray, rank: int, seed: int = 42, sweeps: int = 8
+    gram_matrix: np.ndarray,
+    rank: int,
+    seed: int = 42,
+    sweeps: int = 8,
+    step: progress.Step | None = None,
 ) -> np.ndarray:
     """The ideal low-pass filter ``D^(−1/2)·U·Uᵀ·D^(1/2)`` (items × items, float32, zero
     diagonal) of the normalized item graph; ``U`` (items × rank) comes from a seeded subspace
-    iteration, accurate enough for a filter and far quicker than a full eigendecomposition."""
+    iteration, accurate enough for a filter and far quicker than a full eigendecomposition.
+    ``step`` advances by the flops of :func:`lowpass_flops`."""
     n_items = gram_matrix.shape[0]
     rank = min(rank, n_items)
     degrees = np.maximum(gram_matrix.sum(axis=1, dtype=np.float64), 1e-12)
@@ -101,12 +122,17 @@ def lowpass_filter(
     rng = np.random.default_rng(seed)
     basis = rng.standard_normal((n_items, min(n_items, rank + max(rank // 2, 8))))
     basis = basis.astype(np.float32)
+    per_sweep, flops = lowpass_flops(n_items, rank, sweeps)
     for _ in range(sweeps):
         basis, _ = np.linalg.qr(normalized @ basis)
+        if step is not None:
+            step.advance(per_sweep)
     _, rotation = np.linalg.eigh((basis.T @ normalized @ basis).astype(np.float64))
     top = basis @ rotation[:, -rank:].astype(np.float32)
     lowpass = (top / root[:, np.newaxis]) @ (top * root[:, np.newaxis]).T
     np.fill_diagonal(lowpass, 0.0)
+    if step is not None:
+        step.advance(flops - sweeps * per_sweep)
     return lowpass.astype(np.float32)
 
 
@@ -230,12 +256,21 @@ class EASE(DenseItemItemModel):
         self, gram_matrix: np.ndarray, step: progress.Step | None = None
     ) -> np.ndarray:
         """The items × items weights from ``XᵀX``: EASE's (or DLAE's) solve, plus the low-pass
-        filter when asked for."""
-        weights = ease_weights(gram_matrix, self.regularization, self.dropout, self.zero_diagonal)
-        if self.lowpass_rank > 0 and self.lowpass_weight != 0:
+        filter when asked for. ``step`` counts their flops (the Gram matrix before them was
+        set-up), so the time left comes from the solve's measured rate."""
+        filtered = self.lowpass_rank > 0 and self.lowpass_weight != 0
+        if step is not None:
+            n_items = len(gram_matrix)
+            filtering = lowpass_flops(n_items, self.lowpass_rank)[1] if filtered else 0.0
+            step.unit = "flops"
+            step.update(completed=0, total=float(n_items) ** 3 + filtering)
+        weights = ease_weights(
+            gram_matrix, self.regularization, self.dropout, self.zero_diagonal, step
+        )
+        if filtered:
             if step is not None:
                 step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
-            lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed)
+            lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed, step=step)
             lowpass_total = training_score(gram_matrix, lowpass)
             if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
                 scale = training_score(gram_matrix, weights) / lowpass_total
