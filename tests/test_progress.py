@@ -573,3 +573,32 @@ def test_plain_lines_fit_their_width_by_dropping_whole_parts_in_order(width: int
     if width >= 80:
         assert "…" not in status and "5/15 iterations" in status
     assert progress.PlainReporter().width == progress.PLAIN_WIDTH == 80  # logs: 80 columns
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"dropout": 0.4, "zero_diagonal": False, "lowpass_rank": 4, "lowpass_weight": 0.1}],
+    ids=["EASE", "DLAE with the low-pass filter"],
+)
+def test_an_ease_fit_tells_its_time_left_from_its_first_measured_part(matrix, params) -> None:
+    """EASE has no iterations: it counts the flops of its parts (the factorization n³/3, the
+    inverse 2n³/3, each sweep of the low-pass filter), so its time left is measured from the
+    first part on, the Gram matrix before it being set-up."""
+    from movierec.models import make_model
+
+    class Lefts(progress.Reporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[tuple[float, float, float | None]] = []
+
+        def changed(self, step: progress.Step) -> None:
+            now = self.clock()
+            self.seen.append((step.completed, step.total or 0, step.seconds_left(now)))
+
+    lefts = Lefts()
+    with progress.reporting(lefts):
+        make_model("ease", **params).fit(matrix)
+    counted = [(done, total, left) for done, total, left in lefts.seen if total]
+    assert counted[0][0] == 0 and counted[-1][0] == pytest.approx(counted[-1][1])  # all counted
+    assert counted[1][0] == pytest.approx(30**3 / 3)  # the first part: the factorization
+    assert all(left is not None for done, total, left in counted if 0 < done < total)
