@@ -11,7 +11,7 @@ import pytest
 from conftest import write_dat_dataset
 
 from movierec.cli import main
-from movierec.datasets import fetch
+from movierec.datasets import dataset, fetch
 
 RATINGS = ["1::1::5", "1::2::3", "2::1::4", "2::3::5"]
 
@@ -21,6 +21,7 @@ def offline(monkeypatch, tmp_path: Path) -> list[str]:
     """No network: every download attempt is recorded and fails as a refused connection."""
     monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("MOVIEREC_DATA_DIR", raising=False)
+    monkeypatch.setattr(dataset, "_TOLD_OFFLINE", set())  # a fresh process, as for a command
     attempts: list[str] = []
 
     def refused(url, *args, **kwargs):
@@ -128,6 +129,41 @@ def test_without_a_name_the_bundled_data_is_used_once_offline(
     assert err.count("\n") == 1
     run(capsys, "stats", "--json")
     assert len(offline) == 1
+
+
+def test_the_offline_notice_is_said_once_per_process_with_its_age(
+    capsys, tmp_path: Path, offline: list[str], monkeypatch
+) -> None:
+    from movierec import load_dataset
+
+    code, err = run(capsys, "stats", "--json")
+    assert code == 0 and err == (
+        "movierec: ml-1m is not in the data dir or cache and its download failed just now; "
+        "using the bundled ml-latest-small (`movierec fetch ml-1m` tries again)\n"
+    )
+    assert run(capsys, "popular", "-n", "3") == (0, "")  # the same process: said once
+    assert load_dataset().name == "ml-latest-small" and capsys.readouterr().err == ""
+    monkeypatch.setattr(dataset, "_TOLD_OFFLINE", set())  # the next command, 3 minutes on
+    note = tmp_path / "cache" / "downloads" / "ml-1m.failed.json"
+    failure = json.loads(note.read_text())
+    note.write_text(json.dumps({**failure, "time": failure["time"] - 180}))
+    code, err = run(capsys, "stats", "--json")
+    assert code == 0 and "its download failed 3 min ago; using the bundled" in err
+    assert len(offline) == 1  # not tried again within 10 min
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0, "just now"), (29, "just now"), (31, "1 min ago"), (180, "3 min ago"), (599, "10 min ago")],
+)
+def test_how_long_ago_reads_as_people_say_it(seconds: float, said: str) -> None:
+    assert fetch.time_ago(seconds) == said
+
+
+def test_a_named_dataset_s_recent_failure_never_says_0_min_ago(capsys, offline: list[str]) -> None:
+    run(capsys, "stats", "-d", "ml-100k")
+    code, err = run(capsys, "stats", "-d", "ml-100k")
+    assert code == 2 and "its download failed just now (" in err and "0 min ago" not in err
 
 
 def test_fetch_reports_a_local_copy(capsys, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 from .. import config, progress
 from ..atomic import replace_folder
 from ..errors import DataError, MovieRecError
-from .fetch import cache_root, data_dir_from, find_local, locate
+from .fetch import cache_root, data_dir_from, failed_ago, find_local, locate
 from .registry import DatasetSpec, get_spec
 
 if TYPE_CHECKING:
@@ -333,7 +333,8 @@ def resolve_name(name: str | None, data_dir: str | Path | None = None) -> tuple[
     """Which dataset to use and where its files are.
 
     An explicit ``name`` never falls back. Without one, ml-1m is used when it is in the data dir,
-    the cache, or can be downloaded; otherwise the bundled ml-latest-small, said in one line.
+    the cache, or can be downloaded; otherwise the bundled ml-latest-small, said in one line
+    once per process (a notebook or a server resolves again and again).
     """
     local_dir = data_dir_from(data_dir)
     if name is not None:
@@ -347,12 +348,20 @@ def resolve_name(name: str | None, data_dir: str | Path | None = None) -> tuple[
         return spec, locate(spec, local_dir)
     except DataError:
         fallback = get_spec(config.FALLBACK_DATASET)
-        print(
-            f"movierec: {spec.name} is not in the data dir or cache and could not be downloaded; "
-            f"using the bundled {fallback.name}",
-            file=sys.stderr,
-        )
+        if spec.name not in _TOLD_OFFLINE:
+            _TOLD_OFFLINE.add(spec.name)
+            failed = failed_ago(spec)
+            why = f"its download failed {failed}" if failed else "could not be downloaded"
+            print(
+                f"movierec: {spec.name} is not in the data dir or cache and {why}; using the "
+                f"bundled {fallback.name} (`movierec fetch {spec.name}` tries again)",
+                file=sys.stderr,
+            )
         return fallback, locate(fallback, local_dir)
+
+
+_TOLD_OFFLINE: set[str] = set()
+"""The datasets this process has already said it falls back from."""
 
 
 def find_source(

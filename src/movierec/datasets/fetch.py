@@ -119,6 +119,19 @@ def _recent_failure(spec: DatasetSpec) -> tuple[float, str] | None:
     return (ago, reason) if 0 <= ago < RETRY_AFTER_SECONDS else None
 
 
+def time_ago(seconds: float) -> str:
+    """``just now``, ``1 min ago``, ``12 min ago``: how long ago, as a person says it."""
+    minutes = round(seconds / 60)
+    return "just now" if minutes < 1 else f"{minutes} min ago"
+
+
+def failed_ago(spec: DatasetSpec) -> str | None:
+    """When the dataset's last download failed (``just now``, ``3 min ago``), if that failure
+    still stands (within ``RETRY_AFTER_SECONDS``)."""
+    failed = _recent_failure(spec)
+    return time_ago(failed[0]) if failed is not None else None
+
+
 def _remember_failure(spec: DatasetSpec, reason: str) -> None:
     note = json.dumps({"time": time.time(), "reason": reason, "url": spec.url}).encode()
     with contextlib.suppress(OSError):  # an unwritable cache only means retrying next time
@@ -206,11 +219,11 @@ def download(spec: DatasetSpec, progress: bool = True, retry: bool = False) -> P
     """
     failed = None if retry else _recent_failure(spec)
     if failed is not None:
-        ago, reason = failed
-        wait = max(1, round((RETRY_AFTER_SECONDS - ago) / 60))
+        seconds, reason = failed
+        wait = max(1, round((RETRY_AFTER_SECONDS - seconds) / 60))
         raise DataError(
-            f"{spec.name} is not on this machine and its download failed {round(ago / 60)} min "
-            f"ago ({reason}); movierec tries again in {wait} min, or now with `movierec fetch "
+            f"{spec.name} is not on this machine and its download failed {time_ago(seconds)} "
+            f"({reason}); movierec tries again in {wait} min, or now with `movierec fetch "
             f"{spec.name}`; or {_where_else(spec)}"
         )
     target_root = cache_root() / "datasets"
