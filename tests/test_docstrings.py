@@ -22,13 +22,21 @@ def modules_with_examples() -> list[str]:
 
 
 MODULES = modules_with_examples()
+NEEDS = {"movierec.models.vae": "torch"}
+"""Modules whose examples need an optional extra."""
 
 
 def test_examples_are_found() -> None:
     assert {"movierec.titles", "movierec.interactions", "movierec.datasets.dataset"} <= set(MODULES)
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.needs(NEEDS[name])) if name in NEEDS else name
+        for name in MODULES
+    ],
+)
 def test_docstring_examples(name: str) -> None:
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     result = doctest.testmod(importlib.import_module(name), optionflags=flags, verbose=False)

@@ -214,8 +214,13 @@ QUICK = {
     "pop": {},
     "spark-als": {"factors": 3, "iterations": 3},
 }
-FITTED_HERE = [name for name in MODELS if name != "spark-als"]
-"""Models these tests fit; Spark's needs a JVM and is fitted in tests/test_spark.py."""
+FITTED_HERE = [
+    pytest.param(name, marks=pytest.mark.needs("torch")) if name in ("mult-vae", "recvae") else name
+    for name in MODELS
+    if name != "spark-als"
+]
+"""Models these tests fit (the VAEs need PyTorch); Spark's needs a JVM and is fitted in
+tests/test_spark.py."""
 
 
 def assert_one_line_naming(error: BaseException, parameter: str, value: Any) -> None:

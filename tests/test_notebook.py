@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-nbclient = pytest.importorskip("nbclient")
-nbformat = pytest.importorskip("nbformat")
-pytest.importorskip("ipykernel")
+nbformat = pytest.importorskip("nbformat")  # running it needs more: @pytest.mark.needs("notebook")
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "movielens_walkthrough.ipynb"
 TIMEOUT_S = 300
@@ -73,9 +71,13 @@ def test_no_cell_shows_rows_of_the_ratings_or_movies_files() -> None:
                 assert not {"title", "genres"} <= columns, line  # a movies table's header
 
 
+@pytest.mark.slow
+@pytest.mark.needs("notebook")
 def test_notebook_runs_on_the_bundled_data(
     venv_python3_kernel: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import nbclient
+
     monkeypatch.setenv("MOVIEREC_NOTEBOOK_DATASET", "ml-latest-small")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import write_dat_dataset
+from conftest import require, write_dat_dataset
 from test_models import CLUSTER_ITEMS as CLUSTER
 from test_models import FACTORIES, N_ITEMS, two_clusters
 
@@ -208,7 +208,9 @@ VAES = {
 @pytest.fixture(scope="module")
 def torch_one_thread():
     """PyTorch on one thread: these fits are tiny, and on a busy machine two threads spin."""
-    torch = pytest.importorskip("torch")
+    require("torch")
+    import torch
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield torch
