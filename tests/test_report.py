@@ -229,3 +229,47 @@ def test_ml1m_seed_figures(ml1m) -> None:
     assert table["kept"].sum() == 836_478
     assert analysis.user_counts(ml1m).size == 6_039
     assert analysis.main_genres(ml1m).size == 3_628
+
+
+def test_a_second_report_reuses_the_taste_map_model_and_names_the_model_s_family(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model without item vectors (the DLAE default) borrows an ALS model for the taste map:
+    fitted by the first report and cached, taken from the model cache by the next one."""
+    import numpy as np
+    from conftest import write_dat_dataset
+
+    from movierec import Recommender, Settings, load_dataset
+    from movierec.report import build_report
+
+    monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
+    rng = np.random.default_rng(0)
+    ratings = [
+        f"{user}::{movie}::{rng.integers(3, 6)}"
+        for user in range(1, 121)
+        for movie in sorted(rng.choice(np.arange(1, 41), 12, replace=False))
+    ]
+    movies = [
+        f"{m}::Movie {m} (1990)::{('Drama', 'Comedy', 'Action')[m % 3]}" for m in range(1, 41)
+    ]
+    dataset = load_dataset("ml-1m", write_dat_dataset(tmp_path / "data", ratings, movies).parent)
+    served = Recommender.train(dataset, Settings.preset("default"))
+    assert not served.has_item_vectors
+    fitted: list[str] = []
+    train = Recommender.train.__func__  # type: ignore[attr-defined]
+
+    def counted(cls, dataset, settings=None, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fitted.append(settings.model)
+        return train(cls, dataset, settings, *args, **kwargs)
+
+    monkeypatch.setattr(Recommender, "train", classmethod(counted))
+    build_report(dataset, served, tmp_path / "first")
+    assert fitted == ["als"]
+    build_report(dataset, served, tmp_path / "second")
+    assert fitted == ["als"]  # nothing fitted the second time
+    pages = [
+        re.sub(r"generated [-\d]+ [:\d]+", "", (tmp_path / run / INDEX).read_text("utf-8"))
+        for run in ("first", "second")
+    ]
+    assert pages[0] == pages[1]  # the same map: the same model
+    assert '<th scope="row">algorithm</th><td>DLAE (movierec&#x27;s ease model)</td>' in pages[0]

@@ -178,9 +178,10 @@ def _retrieve(spec: DatasetSpec, staging: Path, progress: bool) -> None:
     logger.setLevel("WARNING")  # no "Downloading …" chatter before our own line
     try:
         with step(
-            f"downloading {spec.name} from {spec.url}",
+            f"downloading {spec.name}",
             done=f"downloaded, verified and unpacked {spec.name}",
             unit="bytes",
+            detail=f"from {spec.url}",
         ) as download:
             pooch.retrieve(
                 spec.url,

@@ -81,7 +81,8 @@ def _stats_rows(dataset: Dataset, min_rating: float) -> list[list[object]]:
 
 def _model_rows(recommender: Recommender) -> list[list[object]]:
     settings = recommender.settings
-    rows: list[list[object]] = [["model", recommender.describe()], ["algorithm", settings.model]]
+    algorithm = f"{recommender.model.family()} (movierec's {settings.model} model)"
+    rows: list[list[object]] = [["model", recommender.describe()], ["algorithm", algorithm]]
     rows += [[name, value] for name, value in settings.params.items()]
     rows += [
         ["weighting", settings.weighting],
@@ -170,7 +171,7 @@ def _taste_map_section(recommender: Recommender, map_model: Recommender) -> html
     borrowed = (
         f" The served model, {recommender.describe()}, has no low-dimensional factors, so "
         f"this map comes from {map_model.describe()}, trained on the same ratings for the "
-        "purpose."
+        "purpose (once: later reports take it from movierec's model cache)."
         if map_model is not recommender
         else ""
     )
@@ -258,9 +259,13 @@ def build_report(
     map_model = factor_model(recommender)
     plot_evaluation = evaluation is not None and bool(evaluation.chart_keys())
     steps = _chart_steps(dataset, map_model, min_rating, evaluation if plot_evaluation else None)
-    what = f"{len(steps)} charts of the report on {dataset.name}"
+    what = f"{len(steps)} charts of the report"
     with progress.step(
-        f"drawing {what}", done=f"drew {what}", total=len(steps), unit="charts"
+        f"drawing {what}",
+        done=f"drew {what}",
+        total=len(steps),
+        unit="charts",
+        detail=f"on {dataset.name}",
     ) as step:
         images = []
         for what_now, filename, draw in steps:

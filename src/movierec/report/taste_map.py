@@ -10,17 +10,20 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import main_genres
+from ..model_cache import cached_recommender
 from ..recommender import Recommender
 from ..settings import Settings
 
 
 def factor_model(recommender: Recommender) -> Recommender:
     """The recommender itself when its model has item vectors; otherwise (EASE, ItemKNN) an
-    ALS model trained on the same interactions, so the taste map can still be drawn."""
+    ALS model of the same ratings, so the taste map can still be drawn: taken from the model
+    cache, keyed like every cached model (ratings, movies, min-rating, settings), or trained and
+    cached there the first time, so a second report fits nothing."""
     if recommender.has_item_vectors:
         return recommender
     settings = Settings(model="als", params={}, min_rating=recommender.settings.min_rating)
-    return Recommender.train(recommender.dataset, settings)
+    return cached_recommender(recommender.dataset, settings)
 
 
 def principal_components(matrix: np.ndarray, n_components: int = 2) -> np.ndarray:
