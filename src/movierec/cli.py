@@ -521,6 +521,10 @@ def train(
 
     if preset is not None:  # an unknown preset or a bad value fails before any loading
         check_engine(engine, checked(preset).model, spark_master)
+        from .presets import preset_warning
+
+        if preset_warning(preset):
+            line(f"movierec: warning: {preset_warning(preset)}", stderr=True)
     spark = engine == "spark"
     if spark and ratings_file is not None and is_uri(ratings_file):
         if dataset is not None:

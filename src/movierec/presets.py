@@ -71,6 +71,13 @@ class Preset:
     min_rating: float | None = None
 
 
+def preset_warning(name: str) -> str | None:
+    """The one line a shipped preset whose results mislead comes with (``config.PRESET_WARNINGS``:
+    the course notebook's overfitting settings), or None. ``movierec train`` prints it; the
+    Python API only offers it, since evaluation and the notebook use such a preset on purpose."""
+    return config.PRESET_WARNINGS.get(name)
+
+
 def get_preset(name: str) -> Preset:
     """The named preset (shipped or the user's), checked: MovieRecError for an unknown name, or
     for a preset whose model, weighting or hyperparameters this movierec refuses."""
