@@ -22,6 +22,7 @@ from .atomic import write_atomically
 from .datasets import Dataset, DataSource, cache_root
 from .datasets.dataset import file_digest, safe_name
 from .errors import ModelError, MovieRecError
+from .models import make_model
 from .recommender import Recommender
 from .settings import Settings, default_settings
 
@@ -64,10 +65,12 @@ def cached_recommender(
                 with contextlib.suppress(OSError):
                     recommender.catalogue.save(directory / bundle.CATALOGUE_FILE)
             return recommender
-    what = f"the {settings.model} model on {dataset.name}"
+    what = f"{make_model(settings.model, **settings.params).family()} on {dataset.name}"
     with (
         progress.shown(show_progress),
-        progress.step(f"training {what} (cached for next time)", done=f"trained and cached {what}"),
+        progress.step(
+            f"training {what}", done=f"trained and cached {what}", detail="(cached for next time)"
+        ),
     ):
         recommender = Recommender.train(dataset, settings)
         with contextlib.suppress(OSError, MovieRecError):  # an unwritable cache only costs speed

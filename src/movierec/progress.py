@@ -21,9 +21,9 @@ rich bar when stderr is a terminal, and plain lines otherwise (a log file, a not
 
 Every line fits the width (a terminal's, ``PLAIN_WIDTH`` for plain lines) by dropping whole
 parts in one fixed order, :data:`DROP_ORDER`: a description's ``detail`` (``on 6,038 users ×
-3,533 items``) first, then the latest note, the status texts, the inner steps, the time so far,
-the counts and the bar; only then is the description itself cut (``…``), and the time left is
-the last thing to go.
+3,533 items``) first, then the latest note, the status texts, the time so far, the counts, the
+inner steps (whose time left may be the only one told) and the bar; only then is the
+description itself cut (``…``), and the time left is the last thing to go.
 
 Steps nest (an evaluation fits one model per run): the outermost step gets the start and end
 lines; inner ones show as rows under its bar, or inside its status lines. A step left by an
@@ -47,7 +47,7 @@ from typing import Any, TextIO
 
 SHOW_AFTER = 1.0  # seconds a step runs before it is shown
 PLAIN_WIDTH = 80  # columns plain lines fit (a log has no width of its own)
-DROP_ORDER = ("detail", "note", "status", "inner", "elapsed", "counts", "bar")
+DROP_ORDER = ("detail", "note", "status", "elapsed", "counts", "inner", "bar")
 """What a line too wide for its width loses first; then the description is cut, then the time
 left goes. A display drops only the parts it has (a bar only on a terminal)."""
 _BAR_WIDTHS = (10, 30)  # a terminal bar's narrowest and widest
@@ -557,9 +557,12 @@ class PlainReporter(_Display):
         def build(dropped: frozenset[str], cut: int) -> tuple[str, int]:
             top = self._steps[0]
             what = _described(top, dropped, cut)
-            said = _how_far(top, now, dropped) or f"{duration(top.elapsed(now))} so far"
-            text = f"movierec: {what}: {said}"
-            for inner in [] if "inner" in dropped else self._steps[1:]:
+            inner_steps = [] if "inner" in dropped else self._steps[1:]
+            said = _how_far(top, now, dropped)
+            if not (said or inner_steps):
+                said = f"{duration(top.elapsed(now))} so far"
+            text = f"movierec: {what}" + (f": {said}" if said else "")
+            for inner in inner_steps:
                 # an inner step's time so far is the outer one's, near enough: not repeated
                 said = _how_far(inner, now, dropped | {"elapsed"})
                 text += f"; {_described(inner, dropped, 0)}" + (f": {said}" if said else "")
