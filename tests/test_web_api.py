@@ -66,15 +66,15 @@ def test_search_finds_movies_with_year_genres_and_ratings(client: Any) -> None:
         "title": "Matrix, The (1999)",
         "genres": ["Action", "Sci-Fi", "Thriller"],
         "year": 1999,
-        "ratings": results[0]["ratings"],
+        "count": results[0]["count"],
     }
-    assert results[0]["ratings"] > 0
+    assert results[0]["count"] > 0
 
 
 def test_search_marks_movies_without_ratings(client: Any, unrated: int, small_recommender) -> None:
     title = small_recommender.movie(unrated).title
     results = client.get("/api/movies/search", params={"q": title, "n": 5}).json()
-    assert {"movie_id": unrated, "ratings": 0}.items() <= next(
+    assert {"movie_id": unrated, "count": 0}.items() <= next(
         r for r in results if r["movie_id"] == unrated
     ).items()
 
@@ -134,9 +134,18 @@ def test_score_of_one_movie(client: Any, small_recommender: Recommender) -> None
 def test_popular_is_most_rated_first(client: Any) -> None:
     results = client.get("/api/popular", params={"n": 5}).json()
     TypeAdapter(list[MovieInfo]).validate_python(results)
-    counts = [r["ratings"] for r in results]
+    counts = [r["count"] for r in results]
     assert len(results) == 5 and counts == sorted(counts, reverse=True)
     assert len(client.get("/api/popular").json()) == 20
+
+
+def test_popular_names_its_fields_as_the_command_line_does(client: Any, capsys) -> None:
+    from movierec.cli import main
+
+    assert main(["popular", "-n", "5", "--dataset", "ml-latest-small", "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    web = client.get("/api/popular", params={"n": 5}).json()
+    assert [{key: row[key] for key in cli[0]} for row in web] == cli
 
 
 def test_stats_match_the_analysis(client: Any, small_recommender: Recommender) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 try:  # typer ≥ 0.2x vendors click; older releases use click itself
     from typer._click import exceptions as click_exceptions
@@ -32,7 +33,44 @@ from .console import (
 )
 from .errors import MovieRecError
 
-app = typer.Typer(
+
+class _Command(TyperCommand):
+    """A command whose help names each argument by its metavar alone (``TITLE``), where typer
+    writes ``{title}`` in the usage line and ``title <str>`` in the list of arguments."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = param.metavar or str(param.name).upper()
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((param.metavar or record[0], record[1]))
+            else:
+                options.append(record)
+        for title, records in (("Arguments", arguments), ("Options", options)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+class _Typer(typer.Typer):
+    """Typer whose commands are :class:`_Command`."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["cls"] = kwargs.get("cls") or _Command
+        return super().command(*args, **kwargs)
+
+
+app = _Typer(
     name="movierec",
     help="Movie recommendations from MovieLens: explore the data, train models (EASE, ALS, …), "
     "get recommendations, evaluate, serve.",
@@ -63,53 +101,79 @@ def _options(
     """Options before the command name."""
 
 
+# Option types shared by the commands. Each says only what is true for the commands that take
+# it: where that differs (a URI for Spark, a model that is trained or only read), there are two.
+DATASETS_HELP = "ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m or ml-latest-small"
 DatasetOpt = Annotated[
     str | None,
     typer.Option(
         "--dataset",
         "-d",
-        help="ml-100k, ml-1m, ml-10m, ml-20m, ml-25m, ml-32m or ml-latest-small "
-        "[default: ml-1m if available, else the bundled ml-latest-small]",
+        metavar="NAME",
+        help=f"{DATASETS_HELP} [default: ml-1m if available, else the bundled ml-latest-small]",
+    ),
+]
+ModelDatasetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset",
+        "-d",
+        metavar="NAME",
+        help=f"{DATASETS_HELP} [default: the --model's; else ml-1m if available, else the "
+        "bundled ml-latest-small]",
     ),
 ]
 DataDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        help=f"folder holding <dataset>/ in GroupLens' layout [env: {config.DATA_DIR_ENV}]",
+        metavar="DIR",
+        help=f"folder holding each dataset's folder (ml-1m/, …) in GroupLens' layout [env: "
+        f"{config.DATA_DIR_ENV}]",
     ),
 ]
-RatingsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--ratings",
-        metavar="<path|uri>",
-        help="your own ratings instead of a MovieLens dataset: a .csv or .parquet file with "
-        "columns user_id, movie_id, rating[, timestamp] (or a '::'-separated .dat); "
-        "with --engine spark, train and recommend-all also take a URI Spark reads (hdfs://, "
-        "s3a://, file://…)",
-    ),
+RATINGS_HELP = (
+    "your own ratings instead of a MovieLens dataset: a .csv or .parquet file with columns "
+    "user_id, movie_id, rating[, timestamp] (or a '::'-separated .dat)"
+)
+URI_HELP = "; with --engine spark also a URI that Spark reads (hdfs://, s3a://, file://…)"
+MOVIES_HELP = (
+    "with --ratings: a .csv or .parquet file with movie_id, title[, genres] [default: movies "
+    "are called 'Movie <id>']"
+)
+RatingsOpt = Annotated[str | None, typer.Option("--ratings", metavar="FILE", help=RATINGS_HELP)]
+RatingsUriOpt = Annotated[
+    str | None, typer.Option("--ratings", metavar="FILE|URI", help=RATINGS_HELP + URI_HELP)
 ]
-MoviesOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--movies",
-        metavar="<path|uri>",
-        help="with --ratings: a .csv or .parquet file with movie_id, title[, genres] "
-        "[default: movies are called 'Movie <id>']",
-    ),
+MoviesOpt = Annotated[str | None, typer.Option("--movies", metavar="FILE", help=MOVIES_HELP)]
+MoviesUriOpt = Annotated[
+    str | None, typer.Option("--movies", metavar="FILE|URI", help=MOVIES_HELP + URI_HELP)
 ]
-MinRatingOpt = Annotated[float, typer.Option("--min-rating", help="ratings below this are dropped")]
+MinRatingOpt = Annotated[
+    float, typer.Option("--min-rating", metavar="RATING", help="ratings below this are dropped")
+]
 ModelOpt = Annotated[
     Path | None,
     typer.Option(
         "--model",
         "-m",
-        help="a model saved by `movierec train --out DIR` [default: train and cache]",
+        metavar="DIR",
+        help="a model saved by `movierec train --out DIR` [default: the default model for the "
+        "data, trained on first use and cached]",
+    ),
+]
+CatalogueModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="DIR",
+        help="read the movies and their popularity from a model saved by `movierec train --out "
+        "DIR`, no ratings [default: from the dataset's ratings]",
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
-CountOpt = Annotated[int, typer.Option("-n", "--n", help="how many results")]
+CountOpt = Annotated[int, typer.Option("-n", "--n", metavar="N", help="how many results")]
 MOVIE_HELP = (
     "a title as you would type it, or a movie_id: a bare number is the movie with that id when "
     'there is one, else a title (add the year for a title that is a number: "2010 (1984)")'
@@ -117,20 +181,25 @@ MOVIE_HELP = (
 EngineOpt = Annotated[
     str,
     typer.Option(
-        "--engine", help="local, or spark (Apache Spark: pip install 'movierec[spark]', Java 17)"
+        "--engine",
+        metavar="ENGINE",
+        help="local, or spark (Apache Spark: pip install 'movierec[spark]', Java 17)",
     ),
 ]
 SparkMasterOpt = Annotated[
     str | None,
     typer.Option(
         "--spark-master",
+        metavar="URL",
         help="with --engine spark: local[N], spark://HOST:PORT, yarn, k8s://… [default: the "
         "running session's (spark-submit), else local[2]]",
     ),
 ]
 LikeOpt = Annotated[
     list[str],
-    typer.Option("--like", "-l", help=f"a movie you like (repeat the option): {MOVIE_HELP}"),
+    typer.Option(
+        "--like", "-l", metavar="TITLE", help=f"a movie you like (repeat the option): {MOVIE_HELP}"
+    ),
 ]
 
 
@@ -271,7 +340,13 @@ def stats(
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ratings before and after the min-rating filter, unique users and movies."""
+    """Ratings, users and movies before and after --min-rating.
+
+    \b
+    Examples:
+      movierec stats
+      movierec stats --ratings mine.csv --min-rating 4 --json
+    """
     from .analysis import stats as compute
 
     result = compute(
@@ -309,15 +384,21 @@ def _catalogue(source: Source, min_rating: float, model: Path | None) -> Any:
 @app.command()
 def popular(
     n: CountOpt = 30,
-    dataset: DatasetOpt = None,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
-    model: ModelOpt = None,
+    model: CatalogueModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The N movies with the most kept ratings."""
+    """The N movies with the most kept ratings.
+
+    \b
+    Examples:
+      movierec popular -n 10
+      movierec popular --model my-model --json
+    """
     config.check_n(n, "-n")
     catalogue = _catalogue(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
     ids, popularity = catalogue.most_popular(n)
@@ -337,18 +418,26 @@ def popular(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="part of a title; typos are fine")],
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="part of a title; typos are fine")],
     n: CountOpt = 10,
-    dataset: DatasetOpt = None,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
-    model: ModelOpt = None,
+    model: CatalogueModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Find movies by title: exact matches first, then titles that start with the query, then
-    those holding every word of it, then near misses (typos)."""
+    """Find movies by title; typos are fine.
+
+    Exact matches first, then titles that start with the query, then those holding every word
+    of it, then near misses (typos).
+
+    \b
+    Examples:
+      movierec search "star wars"
+      movierec search amelie -n 3 --json
+    """
     config.check_n(n, "-n")
     catalogue = _catalogue(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
     movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
@@ -370,9 +459,9 @@ def search(
 
 @app.command()
 def similar(
-    title: Annotated[str, typer.Argument(help=f"the movie: {MOVIE_HELP}")],
+    title: Annotated[str, typer.Argument(metavar="TITLE", help=f"the movie: {MOVIE_HELP}")],
     n: CountOpt = 10,
-    dataset: DatasetOpt = None,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
@@ -380,7 +469,15 @@ def similar(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Movies similar to one movie, by the model's item-item similarity."""
+    """Movies similar to one movie.
+
+    By the model's item-item similarity; the movie itself never comes back.
+
+    \b
+    Examples:
+      movierec similar "Toy Story"
+      movierec similar 260 -n 5 --model my-model --json
+    """
     config.check_n(n, "-n")
     rec = _recommender(
         Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, [title]
@@ -405,7 +502,7 @@ def recommend(
     explain: Annotated[
         bool, typer.Option("--explain", help="say which liked movies led to each")
     ] = False,
-    dataset: DatasetOpt = None,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
@@ -413,7 +510,15 @@ def recommend(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recommendations for someone who likes the given movies (folded in, no retraining)."""
+    """Recommendations for someone who likes the given movies.
+
+    The likes are folded into the model (no retraining) and never come back.
+
+    \b
+    Examples:
+      movierec recommend --like "Toy Story" --like Jumanji --like Heat
+      movierec recommend -l 1 -l 2 --explain --model my-model
+    """
     config.check_n(n, "-n")
     rec = _recommender(
         Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, like
@@ -435,9 +540,11 @@ def recommend(
 
 @app.command()
 def score(
-    title: Annotated[str, typer.Argument(help=f"the movie to score: {MOVIE_HELP}")],
+    title: Annotated[
+        str, typer.Argument(metavar="TITLE", help=f"the movie to score: {MOVIE_HELP}")
+    ],
     like: LikeOpt,
-    dataset: DatasetOpt = None,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
@@ -445,7 +552,13 @@ def score(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The preference score for one movie of someone who likes the given movies."""
+    """One movie's score for someone who likes the given movies.
+
+    \b
+    Examples:
+      movierec score "Toy Story 2" --like "Toy Story"
+      movierec score 3114 -l 1 -l 2 --model my-model --json
+    """
     rec = _recommender(
         Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, [*like, title]
     )
@@ -460,37 +573,57 @@ def score(
 
 @app.command()
 def train(
-    out: Annotated[Path, typer.Option("--out", "-o", help="folder to save the model in")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="folder to save the model in")
+    ],
     preset: Annotated[
         str | None,
         typer.Option(
+            metavar="NAME",
             help="default (a DLAE of the EASE family, best on ML-1M), "
             + ", ".join(name for name in config.PRESETS if name != "default")
             + " (spark-als: with --engine spark), or a preset saved "
             "by `movierec tune --save-preset` "
             f"[default: default; above {config.DENSE_ITEMS_LIMIT:,} movies "
-            f"{config.LARGE_CATALOGUE_PRESET}, or spark-als with --engine spark]"
+            f"{config.LARGE_CATALOGUE_PRESET}, or spark-als with --engine spark]",
         ),
     ] = None,
-    factors: Annotated[int | None, typer.Option(help="latent factors (ALS/iALS presets)")] = None,
-    regularization: Annotated[float | None, typer.Option(help="L2 regularization")] = None,
-    alpha: Annotated[
-        float | None, typer.Option(help="confidence = alpha × weight (ALS presets)")
+    factors: Annotated[
+        int | None, typer.Option(metavar="N", help="latent factors (ALS/iALS presets)")
     ] = None,
-    iterations: Annotated[int | None, typer.Option(help="sweeps (ALS/iALS presets)")] = None,
-    weighting: Annotated[str | None, typer.Option(help="rating, binary or bm25")] = None,
-    seed: Annotated[int | None, typer.Option(help="random seed")] = None,
+    regularization: Annotated[
+        float | None, typer.Option(metavar="LAMBDA", help="L2 regularization")
+    ] = None,
+    alpha: Annotated[
+        float | None,
+        typer.Option(metavar="ALPHA", help="confidence = alpha × weight (ALS presets)"),
+    ] = None,
+    iterations: Annotated[
+        int | None, typer.Option(metavar="N", help="sweeps (ALS/iALS presets)")
+    ] = None,
+    weighting: Annotated[
+        str | None, typer.Option(metavar="NAME", help="rating, binary or bm25")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="random seed")] = None,
     gpu: Annotated[bool, typer.Option("--gpu", help="train with implicit's CUDA ALS")] = False,
     engine: EngineOpt = "local",
     spark_master: SparkMasterOpt = None,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
-    ratings_file: RatingsOpt = None,
-    movies_file: MoviesOpt = None,
+    ratings_file: RatingsUriOpt = None,
+    movies_file: MoviesUriOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train a model (a preset, with any hyperparameters overridden) and save it for --model."""
+    """Train a model and save it for --model.
+
+    A preset, with any hyperparameters overridden.
+
+    \b
+    Examples:
+      movierec train --out my-model
+      movierec train --ratings mine.csv --preset als-tuned --factors 64 --out mine
+    """
     from .atomic import check_replaceable
     from .bundle import is_model_folder
     from .datasets.dataset import is_uri
@@ -567,21 +700,31 @@ def train(
 
 @app.command("recommend-all")
 def recommend_all(
-    out: Annotated[Path, typer.Option("--out", "-o", help="the Parquet file to write")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="FILE", help="the Parquet file to write")
+    ],
     n: CountOpt = 10,
     engine: EngineOpt = "local",
     spark_master: SparkMasterOpt = None,
-    dataset: DatasetOpt = None,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
-    ratings_file: RatingsOpt = None,
+    ratings_file: RatingsUriOpt = None,
     movies_file: MoviesOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Top-N for every user (movies they rated left out) as Parquet: user_id, rank, movie_id,
-    score; --engine spark scores the users as Spark tasks (same file), and with --ratings URI
-    Spark reads the model's ratings itself."""
+    """Top-N for every user, written as one Parquet file.
+
+    Columns user_id, rank, movie_id, score; the movies each user rated are left out. --engine
+    spark scores the users as Spark tasks (same file), and with --ratings URI Spark reads the
+    model's ratings itself. --json prints {"out", "users", "rows", "n", "engine"}.
+
+    \b
+    Examples:
+      movierec recommend-all --out recs.parquet
+      movierec recommend-all --model my-model -n 20 --out recs.parquet
+    """
     from .batch import check_output
     from .batch import recommend_all as run_batch
     from .datasets.dataset import is_uri
@@ -618,6 +761,7 @@ def demo(
         typer.Option(
             "--like",
             "-l",
+            metavar="TITLE",
             help=f"your five favourites [default: five classics]; each {MOVIE_HELP}",
         ),
     ] = None,
@@ -629,7 +773,13 @@ def demo(
     min_rating: MinRatingOpt = config.MIN_RATING,
     as_json: JsonOpt = False,
 ) -> None:
-    """The course notebook's whole story in one run, done right."""
+    """The course notebook's whole story in one run, done right.
+
+    \b
+    Examples:
+      movierec demo
+      movierec demo -l "Toy Story" -l Heat -l Sabrina --json
+    """
     from .demo import run_demo
 
     config.check_n(n, "-n")
@@ -647,7 +797,13 @@ def demo(
 
 @app.command()
 def datasets(as_json: JsonOpt = False) -> None:
-    """The MovieLens variants movierec can download, and which are on this machine."""
+    """The MovieLens variants, and which are on this machine.
+
+    \b
+    Examples:
+      movierec datasets
+      movierec datasets --json
+    """
     from .datasets import REGISTRY
     from .datasets.fetch import data_dir_from, find_local
 
@@ -675,11 +831,21 @@ def datasets(as_json: JsonOpt = False) -> None:
 
 @app.command()
 def fetch(
-    name: Annotated[str, typer.Argument(help="the dataset: ml-100k, ml-1m, …, ml-latest-small")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="the dataset: ml-100k, ml-1m, …, ml-latest-small")
+    ],
     data_dir: DataDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Download a dataset now (verified by checksum, cached), even right after a failed try."""
+    """Download a dataset now (checked and cached).
+
+    Verified by its checksum and kept in the cache, even right after a failed try.
+
+    \b
+    Examples:
+      movierec fetch ml-1m
+      movierec fetch ml-100k --json
+    """
     from .datasets import get_spec
     from .datasets.fetch import data_dir_from, download, find_local
 
@@ -694,9 +860,10 @@ def fetch(
 @app.command()
 def report(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="folder for index.html and the PNG charts")
+        Path,
+        typer.Option("--out", "-o", metavar="DIR", help="folder for index.html and the PNG charts"),
     ],
-    dataset: DatasetOpt = None,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
@@ -705,11 +872,21 @@ def report(
     eval_file: Annotated[
         Path | None,
         typer.Option(
-            "--eval", help="results of `movierec evaluate --json`, to add their table and plot"
+            "--eval",
+            metavar="FILE",
+            help="results of `movierec evaluate --json`, to add their table and plot",
         ),
     ] = None,
 ) -> None:
-    """Write an HTML report with charts of the data and the model (no network needed to view)."""
+    """Write an HTML report with charts of the data and model.
+
+    index.html and its PNG charts; no network is needed to view them.
+
+    \b
+    Examples:
+      movierec report --out report
+      movierec report --model my-model --out report
+    """
     from .report import build_report, prepare_output, read_evaluation
 
     # Fail fast, before any slow work, and leave nothing behind when the results are bad.
@@ -726,10 +903,11 @@ def report(
 def serve(
     model: ModelOpt = None,
     host: Annotated[
-        str, typer.Option(help="address to listen on (127.0.0.1: this machine only)")
+        str,
+        typer.Option(metavar="ADDRESS", help="address to listen on (127.0.0.1: this machine only)"),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port")] = 8000,
-    dataset: DatasetOpt = None,
+    port: Annotated[int, typer.Option(min=0, max=65535, metavar="N", help="TCP port")] = 8000,
+    dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
@@ -738,7 +916,15 @@ def serve(
         bool, typer.Option("--access-log/--no-access-log", help="log each request")
     ] = True,
 ) -> None:
-    """Serve the web page and JSON API (API docs at /docs) until Ctrl+C."""
+    """Serve the web page and JSON API until Ctrl+C.
+
+    The API is documented at /docs.
+
+    \b
+    Examples:
+      movierec serve
+      movierec serve --model my-model --port 8080
+    """
     import uvicorn
 
     from .web import create_app
@@ -766,13 +952,16 @@ ProtocolOpt = Annotated[
     typer.Option(
         "--protocol",
         "-p",
+        metavar="NAME",
         help="recbole (ratings ≥ 3, 10-core, 8:1:1), ratio, loo, loo-latest, kfold or strong",
     ),
 ]
 ProtocolMinRatingOpt = Annotated[
     float | None,
     typer.Option(
-        "--min-rating", help="ratings below this are dropped [default: the protocol's, 3]"
+        "--min-rating",
+        metavar="RATING",
+        help="ratings below this are dropped [default: the protocol's, 3]",
     ),
 ]
 
@@ -789,24 +978,35 @@ def evaluate(
         str,
         typer.Option(
             "--models",
+            metavar="LIST",
             help="comma-separated presets (default, notebook, …) or models (als, ease, …), each "
             "optionally with overrides: als:factors=128:weighting=bm25",
         ),
     ] = "default",
-    k: Annotated[int, typer.Option("-k", help="length K of each ranked list")] = 10,
+    k: Annotated[int, typer.Option("-k", metavar="K", help="length K of each ranked list")] = 10,
     seeds: Annotated[
-        int, typer.Option("--seeds", help="how many seeded splits to average over")
+        int, typer.Option("--seeds", metavar="N", help="how many seeded splits to average over")
     ] = 1,
     plot: Annotated[
-        Path | None, typer.Option("--plot", help="also write PNG plots into this folder")
+        Path | None,
+        typer.Option("--plot", metavar="DIR", help="also write PNG plots into this folder"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Models side by side on a held-out test part: each metric as mean ± std over seeds.
+    """Compare models on held-out ratings (NDCG, recall, …).
 
-    `default` is the model movierec uses when none is named, `notebook` the course notebook's
-    settings. --json prints {"protocol": {…}, "results": [{model, metric, k, mean, std}, …]};
-    training time is the metric fit_seconds (k null).
+    Models side by side on a held-out test part: each metric as mean ± std over seeds, and
+    each model's paired difference in NDCG from the first one named. `default` is the model
+    movierec uses when none is named, `notebook` the course notebook's settings. --json prints
+    {"protocol": {…}, "results": [{model, metric, k, mean, std}, …], "paired": [{model,
+    baseline, metric, k, mean, stderr, runs, wins}, …]}; training time is the metric
+    fit_seconds (k null); "paired" holds NDCG@k of each model after the first minus the
+    first's, on the same splits (empty for one model).
+
+    \b
+    Examples:
+      movierec evaluate --models default,notebook,pop
+      movierec evaluate --protocol loo --seeds 3 --json
     """
     from .evaluation import evaluate as run_evaluation
     from .evaluation import get_protocol, parse_model_specs
@@ -848,8 +1048,12 @@ def evaluate(
 
 @app.command()
 def tune(
-    model: Annotated[str, typer.Argument(help="the model to tune: als, ease, itemknn, bpr, …")],
-    trials: Annotated[int, typer.Option("--trials", "-t", help="how many settings to try")] = 20,
+    model: Annotated[
+        str, typer.Argument(metavar="MODEL", help="the model to tune: als, ease, itemknn, bpr, …")
+    ],
+    trials: Annotated[
+        int, typer.Option("--trials", "-t", metavar="N", help="how many settings to try")
+    ] = 20,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
@@ -857,22 +1061,32 @@ def tune(
     min_rating: ProtocolMinRatingOpt = None,
     protocol: ProtocolOpt = "recbole",
     seed: Annotated[
-        int, typer.Option(help="seed of the split and of the TPE sampler")
+        int, typer.Option(metavar="N", help="seed of the split and of the TPE sampler")
     ] = config.SEED,
     timeout: Annotated[
-        float | None, typer.Option(help="stop starting trials after this many seconds")
+        float | None,
+        typer.Option(metavar="SECONDS", help="stop starting trials after this many seconds"),
     ] = None,
     save_preset: Annotated[
         str | None,
-        typer.Option("--save-preset", help="save the winners as this user preset (cache dir)"),
+        typer.Option(
+            "--save-preset",
+            metavar="NAME",
+            help="save the winners as this user preset (cache dir)",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search a model's hyperparameters with optuna, scored on validation NDCG@10 (never test).
+    """Search a model's hyperparameters with optuna.
 
-    The shipped presets (listed by `movierec train --help`) come from runs of this command on
-    ML-1M, protocol recbole; --save-preset keeps your winners in the cache dir for `evaluate
-    --models NAME` and `train --preset NAME`.
+    Scored on validation NDCG@10, never test. The shipped presets (listed by `movierec train
+    --help`) come from runs of this command on ML-1M, protocol recbole; --save-preset keeps
+    your winners in the cache dir for `evaluate --models NAME` and `train --preset NAME`.
+
+    \b
+    Examples:
+      movierec tune ease --trials 20
+      movierec tune als --trials 50 --save-preset my-als
     """
     from .evaluation import get_protocol
     from .evaluation.tuning import search_space

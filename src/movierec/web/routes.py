@@ -44,7 +44,7 @@ INLINE_SECONDS = 0.001
 @dataclass(frozen=True)
 class Served:
     """What the routes answer from: the recommender, each movie's popularity (kept ratings,
-    which the API calls ``ratings``) and the dataset summary."""
+    which the API calls ``count``, as the command line does) and the dataset summary."""
 
     recommender: Recommender
     popularity: dict[int, int]
@@ -79,7 +79,7 @@ class Served:
     def info(self, movie: Movie) -> dict[str, Any]:
         """A movie as JSON, with its number of kept ratings."""
         out = movie.to_dict()
-        out["ratings"] = self.popularity.get(movie.movie_id, 0)
+        out["count"] = self.popularity.get(movie.movie_id, 0)
         return out
 
     def known(self, movie_id: int) -> Movie:
@@ -160,7 +160,7 @@ MOVIE_ERRORS: dict[int | str, dict[str, Any]] = {404: UNKNOWN_MOVIE}
 @movies.get("/movies/search", summary="Search movies by title", response_model=list[MovieInfo])
 async def search(model: Model, q: TitleQuery, n: CountQuery = 10) -> JSONResponse:
     """Movies whose titles match `q` (partial, accent- and typo-tolerant), best first;
-    `ratings` 0 marks a movie the model cannot use as a favourite."""
+    `count` 0 marks a movie the model cannot use as a favourite."""
     found = await model.run(lambda: model.recommender.search(q, n))
     return JSONResponse([model.info(movie) for movie in found])
 
@@ -188,7 +188,7 @@ async def similar(model: Model, movie_id: MovieIdPath, n: CountQuery = 10) -> JS
 
 @movies.get("/popular", summary="The most rated movies", response_model=list[MovieInfo])
 async def popular(model: Model, n: CountQuery = 20) -> JSONResponse:
-    """The `n` movies with the most kept ratings (`ratings`), most first."""
+    """The `n` movies with the most kept ratings (`count`), most first."""
     return JSONResponse([model.info(movie) for movie, _ in model.recommender.popular(n)])
 
 

@@ -48,9 +48,10 @@ class MovieOut(BaseModel):
 
 
 class MovieInfo(MovieOut):
-    """A movie with its number of kept ratings; 0 means the model cannot use it as a favourite."""
+    """A movie with its number of kept ratings (`count`, as `movierec popular --json` names it);
+    0 means the model cannot use it as a favourite."""
 
-    ratings: int = Field(description="ratings at or above the model's min_rating")
+    count: int = Field(description="its ratings at or above the model's min_rating")
 
 
 class ScoredMovie(MovieOut):

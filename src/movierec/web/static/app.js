@@ -143,7 +143,7 @@ function addButton(movie) {
   const button = el("button", "add");
   button.type = "button";
   const added = favourites.has(movie.movie_id);
-  const unusable = movie.ratings === 0;
+  const unusable = movie.count === 0;
   button.textContent = added ? "✓" : "+";
   button.disabled = added || unusable;
   button.setAttribute(
@@ -324,8 +324,8 @@ function suggestTitles(movies) {
 
 function renderPopular() {
   if (!state.popular.length) return;
-  const maxCount = Math.max(...state.popular.map((m) => m.ratings));
-  renderList($("popular"), state.popular, (movie) => ({ count: movie.ratings, maxCount }));
+  const maxCount = Math.max(...state.popular.map((m) => m.count));
+  renderList($("popular"), state.popular, (movie) => ({ count: movie.count, maxCount }));
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -429,7 +429,7 @@ function setActive(index) {
 function choose(index) {
   const movie = combo.options[index];
   if (!movie) return;
-  if (movie.ratings === 0 || favourites.has(movie.movie_id)) {
+  if (movie.count === 0 || favourites.has(movie.movie_id)) {
     $("search-message").textContent = favourites.has(movie.movie_id)
       ? `${label(movie)} is already a favourite.`
       : `${label(movie)} has no ratings to learn from; pick another movie.`;
@@ -460,7 +460,7 @@ function renderSuggestions(movies, query) {
     option.setAttribute("role", "option");
     option.setAttribute("aria-selected", "false");
     const added = favourites.has(movie.movie_id);
-    const unusable = movie.ratings === 0;
+    const unusable = movie.count === 0;
     if (added || unusable) option.setAttribute("aria-disabled", "true");
     option.append(el("span", "suggestion-title", displayTitle(movie.title)));
     const details = [movie.year, (movie.genres || []).slice(0, 3).join(", ")].filter(Boolean);
@@ -473,7 +473,7 @@ function renderSuggestions(movies, query) {
   });
   list.hidden = false;
   $("search").setAttribute("aria-expanded", "true");
-  const usable = movies.findIndex((m) => m.ratings !== 0 && !favourites.has(m.movie_id));
+  const usable = movies.findIndex((m) => m.count !== 0 && !favourites.has(m.movie_id));
   if (movies.length) setActive(Math.max(usable, 0));
 }
 
@@ -542,7 +542,7 @@ async function addExample() {
   for (const title of EXAMPLE) {
     try {
       const [movie] = await api(`/api/movies/search?q=${encodeURIComponent(title)}&n=1`);
-      if (movie && movie.ratings > 0) favourites.set(movie.movie_id, movie);
+      if (movie && movie.count > 0) favourites.set(movie.movie_id, movie);
     } catch (_) {
       // An example that this data set lacks is simply skipped.
     }
