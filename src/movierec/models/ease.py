@@ -247,10 +247,20 @@ class EASE(DenseItemItemModel):
         check_dense_items("EASE", n_items)
         with self.fitting(user_items) as step:
             step.update(status="the item Gram matrix")
+            self.count_flops(step, n_items)
             gram_matrix = gram_of(user_weighted(user_items, self.user_weight_exponent))
             step.update(status=f"solving for the {n_items:,} × {n_items:,} weights")
             self.weights = self.weights_from_gram(gram_matrix, step)
         return self
+
+    def count_flops(self, step: progress.Step, n_items: int) -> None:
+        """Count ``step`` in the flops of the solve and the low-pass filter, from zero now (what
+        came before is set-up): a total known from the start lets a log's start line wait for
+        the first part and say how long the rest may take."""
+        filtered = self.lowpass_rank > 0 and self.lowpass_weight != 0
+        filtering = lowpass_flops(n_items, self.lowpass_rank)[1] if filtered else 0.0
+        step.unit = "flops"
+        step.update(completed=0, total=float(n_items) ** 3 + filtering)
 
     def weights_from_gram(
         self, gram_matrix: np.ndarray, step: progress.Step | None = None
@@ -260,10 +270,7 @@ class EASE(DenseItemItemModel):
         set-up), so the time left comes from the solve's measured rate."""
         filtered = self.lowpass_rank > 0 and self.lowpass_weight != 0
         if step is not None:
-            n_items = len(gram_matrix)
-            filtering = lowpass_flops(n_items, self.lowpass_rank)[1] if filtered else 0.0
-            step.unit = "flops"
-            step.update(completed=0, total=float(n_items) ** 3 + filtering)
+            self.count_flops(step, len(gram_matrix))
         weights = ease_weights(
             gram_matrix, self.regularization, self.dropout, self.zero_diagonal, step
         )
