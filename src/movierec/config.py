@@ -217,7 +217,7 @@ PRESETS: dict[str, dict[str, float | int | str]] = {
         "weighting": "rating",
     },
     # The course notebook's settings: 500 factors, regularization 0.001, 100 iterations. They
-    # overfit (PRESET_WARNINGS says so wherever the preset is trained).
+    # overfit: `movierec train` says so (PRESET_WARNINGS).
     "notebook": {
         "model": "als",
         "factors": 500,
@@ -235,4 +235,4 @@ PRESET_WARNINGS: dict[str, str] = {
     "ML-1M they score below recommending the most popular movies and take minutes to train; "
     "use the default preset (or als-tuned for ALS) for real recommendations",
 }
-"""One line for a preset whose results need a warning, said when it is trained."""
+"""One line for a preset whose results need a warning, said by `movierec train`."""
