@@ -30,6 +30,7 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.slow  # two models evaluated on the bundle
 def test_evaluate_json_on_bundled_data(capsys):
     code, out, err = run(
         capsys,

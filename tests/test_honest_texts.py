@@ -63,6 +63,7 @@ def test_repr_names_the_model_the_data_and_its_size(quick_als) -> None:
     assert f"{len(quick_als.users):,} users × {len(quick_als.items):,} movies" in shown
 
 
+@pytest.mark.slow  # an EASE fit on 8,452 movies
 def test_train_says_what_it_trained_in_words(capsys, tmp_path) -> None:
     args = ["train", *SMALL, "--out", str(tmp_path / "m"), "--preset", "ease-tuned"]
     assert main([*args, "--regularization", "500"]) == 0
@@ -71,6 +72,7 @@ def test_train_says_what_it_trained_in_words(capsys, tmp_path) -> None:
     assert "{" not in out  # no raw dict of parameters
 
 
+@pytest.mark.slow  # an EASE fit on 8,452 movies
 def test_train_json_carries_the_description(capsys, tmp_path) -> None:
     args = ["train", *SMALL, "--out", str(tmp_path / "m"), "--preset", "ease-tuned", "--json"]
     assert main(args) == 0
@@ -144,6 +146,7 @@ def test_a_piped_table_is_never_wrapped(capsys, monkeypatch) -> None:
     assert long_title.strip() in lines[4]
 
 
+@pytest.mark.slow  # a child process fits the default
 def test_piped_command_output_keeps_each_row_on_one_line(tmp_path) -> None:
     env = {"PATH": "/usr/bin:/bin", "MOVIEREC_CACHE_DIR": str(tmp_path), "LANG": "C.UTF-8"}
     likes = ["Toy Story", "The Matrix", "Fargo", "Pulp Fiction", "Star Wars: Episode IV"]

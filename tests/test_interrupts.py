@@ -103,6 +103,7 @@ def tiny_ml1m(tmp_path: Path) -> Path:
     return tmp_path / "data"
 
 
+@pytest.mark.slow  # a child process per case
 @pytest.mark.parametrize("step", list(STEPS))
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_an_interrupted_command_says_so_and_leaves_nothing(

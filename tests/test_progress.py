@@ -402,6 +402,7 @@ def without_timings(evaluation_json: str) -> str:
     return json.dumps(evaluation)
 
 
+@pytest.mark.slow  # ten cold runs
 @pytest.mark.parametrize(
     "args",
     [
