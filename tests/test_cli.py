@@ -127,6 +127,9 @@ def test_demo_json_tells_the_whole_story(capsys) -> None:
         data
     )
     assert len(data["popular"]) == 30 and len(data["recommended"]) == 5
+    # The course's five (Toy Story first), and step 5 finds Toy Story 2 beside Toy Story.
+    assert [m["movie_id"] for m in data["favourites"]] == [1, 2, 1580, 6, 7]
+    assert 3114 in [m["movie_id"] for m in data["similar"][:3]]
     liked = {m["movie_id"] for m in data["favourites"]}
     assert liked.isdisjoint(
         r["movie_id"] for r in data["recommended"] + data["recommended_trained_in"]

@@ -83,7 +83,7 @@ app = _Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from . import __version__
+        from ._version import __version__
 
         sys.stdout.write(f"movierec {__version__}\n")
         raise typer.Exit()
@@ -585,7 +585,10 @@ def train(
             + " (spark-als: with --engine spark), or a preset saved "
             "by `movierec tune --save-preset` "
             f"[default: default; above {config.DENSE_ITEMS_LIMIT:,} movies "
-            f"{config.LARGE_CATALOGUE_PRESET}, or spark-als with --engine spark]",
+            f"{config.DENSE_HEAD_PRESET} (default on the movies with ≥ "
+            f"{config.DENSE_HEAD_MIN_RATINGS} ratings) where those are ≤ "
+            f"{config.DENSE_ITEMS_LIMIT:,} and all ≤ {config.DENSE_HEAD_ITEMS_LIMIT:,}, else "
+            f"{config.LARGE_CATALOGUE_PRESET}; spark-als with --engine spark]",
         ),
     ] = None,
     factors: Annotated[

@@ -9,6 +9,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from . import config
 from .datasets.summary import distinct_count
 from .errors import MovieRecError
@@ -84,22 +86,54 @@ class Settings:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def catalogue_preset(movies: int, spark: bool = False) -> str:
-    """The preset movierec uses when none is named, given how many movies have kept ratings:
-    ``default`` (EASE-based, best on ML-1M) up to ``config.DENSE_ITEMS_LIMIT``; above, where a
-    dense movies × movies matrix costs too much memory and time (8,452 movies: 286 MB and 13 s),
-    ``config.LARGE_CATALOGUE_PRESET``, or with ``spark`` (``--engine spark``) ``spark-als``."""
+def catalogue_preset(movies: int, spark: bool = False, head_movies: int | None = None) -> str:
+    """The preset movierec uses when none is named, given how many movies have kept ratings
+    (``movies``) and how many have at least ``config.DENSE_HEAD_MIN_RATINGS`` (``head_movies``;
+    None: not counted). The rule, measured by ``bench/bench_small_default.py`` (figures in
+    ``config``):
+
+    - up to ``config.DENSE_ITEMS_LIMIT`` movies: ``default`` (DLAE, best on ML-1M's 3,628);
+    - with ``spark`` (``--engine spark``) above it: ``spark-als``;
+    - above it, when the head is within that limit and the catalogue within
+      ``config.DENSE_HEAD_ITEMS_LIMIT``: ``config.DENSE_HEAD_PRESET``, the default on the
+      head (the bundled ml-latest-small: 4,154 of 8,452 movies), which beats
+      ``ials-large`` there on recommend and on similar;
+    - else ``config.LARGE_CATALOGUE_PRESET``, which holds no movies × movies matrix."""
     if movies <= config.DENSE_ITEMS_LIMIT:
         return "default"
-    return SparkALS.name if spark else config.LARGE_CATALOGUE_PRESET
+    if spark:
+        return SparkALS.name
+    if (
+        head_movies is not None
+        and head_movies <= config.DENSE_ITEMS_LIMIT
+        and movies <= config.DENSE_HEAD_ITEMS_LIMIT
+    ):
+        return config.DENSE_HEAD_PRESET
+    return config.LARGE_CATALOGUE_PRESET
 
 
 def default_preset(
     dataset: Dataset, min_rating: float = config.MIN_RATING, spark: bool = False
 ) -> str:
-    """:func:`catalogue_preset` for the movies of ``dataset`` with ratings ≥ ``min_rating``."""
-    movies = distinct_count(dataset.column("movie_id")[dataset.column("rating") >= min_rating])
-    return catalogue_preset(movies, spark)
+    """:func:`catalogue_preset` for the movies of ``dataset`` with ratings ≥ ``min_rating``
+    (the head counted only where the rule needs it)."""
+    kept = dataset.column("movie_id")[dataset.column("rating") >= min_rating]
+    movies = distinct_count(kept)
+    head = None
+    if movies > config.DENSE_ITEMS_LIMIT and not spark:
+        head = count_at_least(kept, config.DENSE_HEAD_MIN_RATINGS)
+    return catalogue_preset(movies, spark, head)
+
+
+def count_at_least(values: np.ndarray, times: int) -> int:
+    """How many different values occur at least ``times`` times (a bincount when the ids are
+    small enough, as in :func:`~movierec.datasets.summary.distinct_count`, else a sort)."""
+    if not len(values):
+        return 0
+    if int(values.min()) >= 0 and int(values.max()) < 1 << 26:
+        return int(np.count_nonzero(np.bincount(values) >= times))
+    _, counts = np.unique(values, return_counts=True)
+    return int(np.count_nonzero(counts >= times))
 
 
 def default_settings(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Settings:

@@ -20,6 +20,13 @@ Three optional changes, all still one items × items matrix ``W`` with scores ``
   ``D^(−1/2)·XᵀX·D^(−1/2)``, ``L = D^(−1/2)·U·Uᵀ·D^(1/2)`` captures the broad taste directions a
   factor model learns, which a sparse item–item model misses. ``W = B + w·(s_B/s_L)·L``, where
   ``s`` is a model's (user-weighted) total score on the training entries, so w is scale-free.
+
+``min_item_ratings`` k fits all this on the dense head only: the items with at least k ratings
+in the input. The long tail of movies rated once or twice carries almost no item–item signal
+but most of a sparse catalogue's size (ml-latest-small: 4,154 of 8,452 movies have 3 or more
+kept ratings, and 93% of the ratings), and the dense matrices cost its square. ``W`` keeps the
+whole catalogue's shape with zero rows and columns for the tail: a tail item can be liked (it
+adds nothing) and scores 0, below any head item a liked movie points to.
 """
 
 from __future__ import annotations
@@ -146,8 +153,11 @@ class DenseItemItemModel(ItemItemModel[np.ndarray]):
     dropout variants, ADMM-SLIM): row ``W[item, :]`` says what liking ``item`` predicts."""
 
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Items whose liking is best predicted by liking ``item_index``: row ``W[item, :]``."""
+        """Items whose liking is best predicted by liking ``item_index``: row ``W[item, :]``;
+        none for an item whose row is zero (one the model learned nothing about)."""
         row = self._weights()[item_index]
+        if not row.any():
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         best = top_n(row, n, exclude=np.array([item_index]))
         return best, row[best]
 
@@ -198,6 +208,7 @@ class EASE(DenseItemItemModel):
         "user_weight_exponent": Number(0.0, 2.0),
         "lowpass_rank": Whole(0, 4096),
         "lowpass_weight": Number(low=0.0),
+        "min_item_ratings": Whole(0, 1_000_000),
         "seed": SEED,
     }
     divergence_hint = "raise regularization (now {regularization:g})"
@@ -210,6 +221,8 @@ class EASE(DenseItemItemModel):
             details.append("users weighted")
         if self.lowpass_rank and self.lowpass_weight:
             details.append("low-pass filtered")
+        if self.min_item_ratings > 1:
+            details.append(f"movies with ≥ {self.min_item_ratings} ratings")
         family = "EASE" if not self.dropout else "EDLAE" if self.zero_diagonal else "DLAE"
         return f"{family} ({', '.join(details)})"
 
@@ -221,6 +234,7 @@ class EASE(DenseItemItemModel):
         user_weight_exponent: float = 0.0,
         lowpass_rank: int = 0,
         lowpass_weight: float = 0.0,
+        min_item_ratings: int = 0,
         seed: int = 42,
     ) -> None:
         self.regularization = regularization
@@ -229,6 +243,7 @@ class EASE(DenseItemItemModel):
         self.user_weight_exponent = user_weight_exponent
         self.lowpass_rank = lowpass_rank  # 0: no low-pass filter
         self.lowpass_weight = lowpass_weight
+        self.min_item_ratings = min_item_ratings  # 0 or 1: every item
         self.seed = seed  # seeds the low-pass filter's subspace iteration
         self.check_params()
         self.weights = None
@@ -242,16 +257,35 @@ class EASE(DenseItemItemModel):
     ) -> EASE:
         """Two steps: the (user-weighted) Gram matrix ``XᵀX``, by ``gram_of`` (here, or summed
         over a Spark cluster's partitions: :mod:`movierec.spark.gram`), then
-        :meth:`weights_from_gram`, the same for both."""
-        n_items = user_items.shape[1]
-        check_dense_items("EASE", n_items)
+        :meth:`weights_from_gram`, the same for both; on the head items only with
+        ``min_item_ratings`` (users keep the weights of all their ratings)."""
+        check_dense_items("EASE", user_items.shape[1])  # the weights keep the whole shape
+        head = self.head_items(user_items)
+        n_items = user_items.shape[1] if head is None else len(head)
         with self.fitting(user_items) as step:
             step.update(status="the item Gram matrix")
             self.count_flops(step, n_items)
-            gram_matrix = gram_of(user_weighted(user_items, self.user_weight_exponent))
+            weighted = user_weighted(user_items, self.user_weight_exponent)
+            gram_matrix = gram_of(weighted if head is None else weighted[:, head])
             step.update(status=f"solving for the {n_items:,} × {n_items:,} weights")
-            self.weights = self.weights_from_gram(gram_matrix, step)
+            weights = self.weights_from_gram(gram_matrix, step)
+            del gram_matrix
+            if head is not None:
+                self.weights = np.zeros((user_items.shape[1],) * 2, dtype=np.float32)
+                self.weights[np.ix_(head, head)] = weights
+            else:
+                self.weights = weights
         return self
+
+    def head_items(self, user_items: sp.csr_matrix) -> np.ndarray | None:
+        """The items with at least ``min_item_ratings`` ratings (ascending indices), or None
+        when that is every item."""
+        if self.min_item_ratings <= 1:
+            return None
+        counts = np.bincount(sp.csr_matrix(user_items).indices, minlength=user_items.shape[1])
+        if (counts >= self.min_item_ratings).all():
+            return None
+        return np.flatnonzero(counts >= self.min_item_ratings)
 
     def count_flops(self, step: progress.Step, n_items: int) -> None:
         """Count ``step`` in the flops of the solve and the low-pass filter, from zero now (what

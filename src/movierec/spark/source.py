@@ -539,6 +539,12 @@ def train(
             from .gram import frame_gram
 
             check_dense_items("EASE", len(items))
+            if model.min_item_ratings > 1:  # the Gram matrix below is of every movie
+                raise MovieRecError(
+                    "--engine spark with ratings Spark reads fits the EASE family on every "
+                    "movie, not on a dense head; name a preset without min_item_ratings "
+                    "(e.g. --preset default)"
+                )
             gram_matrix = frame_gram(frame, len(items), model.user_weight_exponent)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 model.set_state({"weights": model.weights_from_gram(gram_matrix)}).check_state()
