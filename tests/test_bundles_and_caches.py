@@ -13,11 +13,18 @@ import numpy as np
 import pytest
 from conftest import write_dat_dataset
 
-from movierec import Recommender, load_dataset
+from movierec import Recommender, Settings, load_dataset
 from movierec.bundle import FORMAT_VERSION
 from movierec.cli import main
 from movierec.datasets import dataset as dataset_module
 from movierec.errors import ModelError
+
+
+@pytest.fixture(scope="module")
+def small_recommender(small) -> Recommender:
+    """A factor model, whatever the bundled data's default is: the tamperings below edit its
+    user and item factors."""
+    return Recommender.train(small, Settings.preset("ials-large"))
 
 
 @pytest.fixture(scope="module")
