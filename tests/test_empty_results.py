@@ -72,7 +72,7 @@ def test_similar_says_when_a_movie_has_no_neighbours(tmp_path: Path) -> None:
     rec = Recommender.train(dataset, Settings(model="itemknn"))
     results = rec.similar(3)
     assert results == [] and results.why_empty == (
-        "the itemknn model finds no movie similar to Movie 3"
+        "the item kNN model relates no other movie to Movie 3, which has 1 kept rating"
     )
 
 

@@ -318,8 +318,12 @@ class Recommender:
             return Ranked(Scored(m, float(s)) for m, s in zip(movies, scores))
         if len(self.items) == 1:
             return Ranked((), f"{movie.title} is the only movie the model knows")
+        catalogue = self.catalogue
+        kept = int(catalogue.popularity[catalogue.movie_ids == movie.movie_id].sum())
         return Ranked(
-            (), f"the {self.settings.model} model finds no movie similar to {movie.title}"
+            (),
+            f"the {self.model.family()} model relates no other movie to {movie.title}, which has "
+            f"{kept:,} kept rating{'' if kept == 1 else 's'}",
         )
 
     def _ranked(
