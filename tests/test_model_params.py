@@ -81,6 +81,7 @@ EXPECTED: dict[str, dict[str, Spec]] = {
         "user_weight_exponent": number(0.0, 2.0),
         "lowpass_rank": whole(0, 4096),
         "lowpass_weight": number(0.0),
+        "min_item_ratings": whole(0, 1_000_000),
         "seed": SEED_SPEC,
     },
     "admm-slim": {
