@@ -765,7 +765,9 @@ def demo(
             "--like",
             "-l",
             metavar="TITLE",
-            help=f"your five favourites [default: five classics]; each {MOVIE_HELP}",
+            help="your five favourites [default: the course notebook's five: "
+            + ", ".join(config.DEMO_FAVOURITES)
+            + f"]; each {MOVIE_HELP}",
         ),
     ] = None,
     n: CountOpt = 10,
