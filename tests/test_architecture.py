@@ -13,6 +13,7 @@ LAYERS: dict[str, int] = {
     "_version": 0,
     "errors": 0,
     "config": 0,
+    "strict_json": 0,
     "atomic": 0,
     "progress": 0,
     "datasets": 1,

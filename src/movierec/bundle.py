@@ -19,6 +19,20 @@ from .atomic import only_names, replace_folder
 from .datasets import Dataset
 from .datasets.dataset import RatingsElsewhere
 from .errors import ModelError
+from .strict_json import (
+    AnyOf,
+    Fields,
+    Flag,
+    Items,
+    Mapping,
+    Maybe,
+    OneOf,
+    Real,
+    Shape,
+    Text,
+    Whole,
+    problem_of,
+)
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
@@ -34,42 +48,42 @@ MODEL_FILES = (META_FILE, ARRAYS_FILE, CATALOGUE_FILE)
 RETRAIN = "retrain it with `movierec train --out DIR`"
 
 
-def _meta_model() -> Any:
-    """The pydantic schema of ``meta.json`` (built on first use: pydantic loads lazily)."""
-    from typing import Literal
-
-    from pydantic import BaseModel, ConfigDict, Field
+def _meta_shape() -> Shape:
+    """The shape of ``meta.json`` (:mod:`movierec.strict_json`), built on first use."""
+    from dataclasses import fields
 
     from .datasets.summary import Stats
     from .interactions import WEIGHTINGS
 
-    class Strict(BaseModel):
-        model_config = ConfigDict(extra="forbid", strict=True)
-
-    class SettingsMeta(Strict):
-        model: str = Field(min_length=1, max_length=40)
-        params: dict[str, bool | int | float | str]
-        min_rating: float = Field(allow_inf_nan=False)
-        weighting: Literal[WEIGHTINGS]  # type: ignore[valid-type]
-
-    class DatasetMeta(Strict):
-        name: str = Field(min_length=1, max_length=100)
-        fingerprint: str = Field(min_length=1, max_length=200)
-
-    class SummaryMeta(Strict):
-        stats: Stats
-        ratings: list[tuple[float, int, int]] = Field(max_length=1000)
-
-    class Meta(Strict):
-        format_version: int = Field(ge=1)
-        settings: SettingsMeta
-        dataset: DatasetMeta
-        n_users: int = Field(ge=0)
-        n_items: int = Field(ge=1)
-        favourite_weight: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-        summary: SummaryMeta | None = None  # absent in models saved before movierec 0.2
-
-    return Meta
+    scalar = {"str": Text(), "int": Whole(), "float": Real()}
+    settings = Fields(
+        {
+            "model": Text(1, 40),
+            "params": Mapping(
+                AnyOf([Whole(), Real(), Text(), Flag()], "a number, a string or true/false")
+            ),
+            "min_rating": Real(),
+            "weighting": OneOf(WEIGHTINGS),
+        }
+    )
+    summary = Fields(
+        {
+            "stats": Fields({f.name: scalar[str(f.type)] for f in fields(Stats)}),
+            "ratings": Items(Items(fixed=[Real(), Whole(), Whole()]), max_length=1000),
+        }
+    )
+    return Fields(
+        {
+            "format_version": Whole(low=1),
+            "settings": settings,
+            "dataset": Fields({"name": Text(1, 100), "fingerprint": Text(1, 200)}),
+            "n_users": Whole(low=0),
+            "n_items": Whole(low=1),
+            "favourite_weight": Maybe(Real(above=0)),
+            "summary": Maybe(summary),  # absent in models saved before movierec 0.2
+        },
+        optional=frozenset({"favourite_weight", "summary"}),
+    )
 
 
 def _raw_meta(directory: Path) -> Any:
@@ -131,8 +145,6 @@ def write(recommender: Recommender, directory: str | Path) -> Path:
 
 def read_meta(directory: Path) -> dict[str, Any]:
     """``meta.json`` parsed and validated (ModelError naming the first problem)."""
-    from pydantic import ValidationError
-
     path = directory / META_FILE
     if not path.is_file():
         raise ModelError(f"no saved model at {directory} ({META_FILE} missing); {RETRAIN}")
@@ -151,17 +163,13 @@ def read_meta(directory: Path) -> dict[str, Any]:
                 f"one reads up to {FORMAT_VERSION}): upgrade with `pip install -U movierec`, or "
                 f"{RETRAIN}"
             )
-    try:
-        # JSON mode: strict types as JSON has them (5 is a valid float, "5" no number)
-        meta = _meta_model().model_validate_json(json.dumps(raw))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or "the top level"
+    # Strict types as JSON has them (5 is a valid real, "5" no number, true no integer).
+    problem = problem_of(raw, _meta_shape())
+    if problem:
         raise ModelError(
-            f"the model at {directory} has a malformed {META_FILE} ({where}: {error['msg']}); "
-            f"{RETRAIN}"
-        ) from None
-    checked = meta.model_dump()
+            f"the model at {directory} has a malformed {META_FILE} ({problem}); {RETRAIN}"
+        )
+    checked = {"favourite_weight": None, "summary": None, **raw}
     problem = _summary_problem(checked)
     if problem:
         raise ModelError(
@@ -276,16 +284,12 @@ def _finite_on_disk(array: np.memmap, block_bytes: int = 1 << 23) -> bool:
 def check_answers(directory: Path, model: Any, n_users: int, n_items: int) -> None:
     """Ask the restored model for one new user's and one known user's scores: arrays whose
     shapes disagree with each other or with the vocabularies fail here, not on a request."""
-    import scipy.sparse as sp
+    from .models.base import FactorModel
 
-    row = sp.csr_matrix(
-        (np.ones(1, np.float32), np.zeros(1, np.int32), np.array([0, 1], np.int32)),
-        shape=(1, n_items),
-    )
     try:
-        shapes = [model.fold_in_scores(row).shape]
-        if n_users:
-            shapes.append(model.scores(np.array([n_users - 1]), row).shape)
+        shapes = [(1, *model.liked_scores(np.zeros(1, np.int32), 1.0, n_items).shape)]
+        if n_users and isinstance(model, FactorModel):  # the only models with user arrays
+            shapes.append(model.scores(np.array([n_users - 1])).shape)
         similar, _ = model.similar_items(0, 1)
         valid = all(s == (1, n_items) for s in shapes) and all(0 <= i < n_items for i in similar)
     except Exception as exc:

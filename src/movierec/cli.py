@@ -372,12 +372,16 @@ def stats(
 
 
 def _catalogue(source: Source, min_rating: float, model: Path | None) -> Any:
-    """The movies with their popularity: a saved model's (``--model``, no ratings read), or the
-    dataset's."""
+    """The movies with their popularity: a saved model's (``--model``) or the cached default
+    model's (no ratings read), or else the dataset's."""
     from .catalogue import Catalogue
+    from .model_cache import cached_default_if_any
 
     if model is not None:
         return _recommender(source, min_rating, model).catalogue
+    cached = cached_default_if_any(_source(source), min_rating)
+    if cached is not None:
+        return cached.catalogue
     return Catalogue.from_dataset(_dataset(source, min_rating), min_rating)
 
 

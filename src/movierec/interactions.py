@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from .errors import DataError, MovieRecError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas and SciPy build interactions; a Vocabulary alone needs neither
     import pandas as pd
+    import scipy.sparse as sp
 
 WEIGHTINGS = ("rating", "binary", "bm25")
 WEIGHTING_WORDS = {
@@ -183,6 +183,8 @@ class Interactions:
         >>> Interactions.from_ratings(frame, min_rating=3).matrix.toarray().tolist()
         [[5.0], [3.0]]
         """
+        import scipy.sparse as sp
+
         kept = ratings[ratings["rating"].to_numpy() >= min_rating]
         if kept.empty:
             raise MovieRecError(f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating")

@@ -107,11 +107,10 @@ def cached_default(
     or else (the first time, or after the cache was cleared) the ratings loaded, the default
     preset chosen, ``before_training(dataset)`` run (e.g. checking titles before a long fit),
     and the model trained, cached and linked for next time."""
+    cached = cached_default_if_any(source, min_rating)
+    if cached is not None:
+        return cached
     link = default_link(source, min_rating)
-    folder = _linked_model(link)
-    if folder is not None:
-        with contextlib.suppress(ModelError):
-            return Recommender.load(folder)
     dataset = source.load()
     dataset.check_min_rating(min_rating)
     settings = default_settings(dataset, min_rating)
@@ -125,6 +124,18 @@ def cached_default(
             text = json.dumps({"model": directory.name}).encode()
             write_atomically(link, lambda out: out.write(text))
     return recommender
+
+
+def cached_default_if_any(
+    source: DataSource, min_rating: float = config.MIN_RATING
+) -> Recommender | None:
+    """The cached default model for ``source``'s ratings and ``min_rating`` when there is a
+    sound one (never training, never parsing the ratings), else None."""
+    folder = _linked_model(default_link(source, min_rating))
+    if folder is not None:
+        with contextlib.suppress(ModelError):
+            return Recommender.load(folder)
+    return None
 
 
 def _linked_model(link: Path) -> Path | None:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import bundle, config
 from .catalogue import Catalogue, Movie
@@ -28,6 +27,9 @@ from .titles import Resolution, TitleIndex
 
 if TYPE_CHECKING:
     import pandas as pd
+
+Explainer = tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]
+"""The liked item indices, and how much each adds to the scores of given items (liked × given)."""
 
 MovieRef = str | int
 """A movie as callers name it: a title as a person types it, or a MovieLens ``movie_id``."""
@@ -259,18 +261,17 @@ class Recommender:
             )
         return index
 
-    def _liked_row(self, liked: Sequence[MovieRef]) -> tuple[list[Movie], sp.csr_matrix]:
+    def _liked(self, liked: Sequence[MovieRef]) -> tuple[list[Movie], np.ndarray]:
+        """The liked movies (each once) and their item indices, sorted: a new user's row, each
+        liked movie weighing :attr:`favourite_weight` (the model folds it in from the indices,
+        no sparse matrix built per request)."""
         if isinstance(liked, (str, int)):
             liked = [liked]
         if not liked:
             raise MovieRecError("no liked movies were given; name at least one (--like TITLE)")
         movies = list({m.movie_id: m for m in (self.movie(ref) for ref in liked)}.values())
         indices = np.sort(np.array([self._item_index(m) for m in movies], dtype=np.int32))
-        weights = np.full(len(indices), self.favourite_weight, dtype=np.float32)
-        # Built from CSR arrays directly (sorted, unique indices): no COO round trip per request.
-        indptr = np.array([0, len(indices)], dtype=np.int32)
-        row = sp.csr_matrix((weights, indices, indptr), shape=(1, len(self.items)))
-        return movies, row
+        return movies, indices
 
     @cached_property
     def favourite_weight(self) -> float:
@@ -331,15 +332,16 @@ class Recommender:
         scores: np.ndarray,
         exclude: np.ndarray,
         n: int,
-        explain_row: sp.csr_matrix | None,
+        explain: Explainer | None,
         who: str,
     ) -> Ranked:
         """The top ``n`` of ``scores`` less ``exclude``: the movies ``who`` ("you like", "user 7
-        rated") names for the reason an empty list gives."""
+        rated") names for the reason an empty list gives; ``explain`` (the liked item indices
+        and how each adds to given items' scores) gives each its ``because``."""
         best = top_n(scores, config.check_n(n), exclude=exclude)
         because: list[tuple[str, ...] | None] = [None] * len(best)
-        if explain_row is not None and len(best):
-            because = self._because(explain_row, best)
+        if explain is not None and len(best):
+            because = self._because(explain[0], explain[1](best))
         movies = self._movies(self.items.id_of(best))
         ranked = (Scored(m, float(scores[i]), b) for m, i, b in zip(movies, best, because))
         if len(best):
@@ -350,9 +352,11 @@ class Recommender:
             return Ranked((), f"{who} {what} the model knows, so none is left to recommend")
         return Ranked((), "the model gives no usable score to any other movie")
 
-    def _because(self, row: sp.csr_matrix, best: np.ndarray) -> list[tuple[str, ...] | None]:
-        contributions = self.model.contributions(row, best)  # liked × recommended
-        liked_titles = [self.movie(int(m)).title for m in self.items.id_of(row.indices)]
+    def _because(
+        self, liked: np.ndarray, contributions: np.ndarray
+    ) -> list[tuple[str, ...] | None]:
+        """Each recommended movie's reasons from ``contributions`` (liked × recommended)."""
+        liked_titles = [self.movie(int(m)).title for m in self.items.id_of(liked)]
         out: list[tuple[str, ...] | None] = []
         for column in contributions.T:
             order = np.argsort(-column, kind="stable")[:MAX_REASONS]
@@ -366,17 +370,23 @@ class Recommender:
         """Top-``n`` movies for someone who liked ``liked`` (titles or ids), folded in without
         retraining; liked movies never come back (so when they are all the model knows, the
         list is empty and :attr:`Ranked.why_empty` says so). ``explain`` adds ``because``."""
-        _, row = self._liked_row(liked)
-        scores = self.model.fold_in_scores(row)[0]
-        return self._ranked(scores, row.indices, n, row if explain else None, "you like")
+        _, indices = self._liked(liked)
+        weight = self.favourite_weight
+        known = len(self.items)
+        scores = self.model.liked_scores(indices, weight, known)
+        explainer: Explainer = (
+            indices,
+            lambda best: self.model.liked_contributions(indices, weight, known, best),
+        )
+        return self._ranked(scores, indices, n, explainer if explain else None, "you like")
 
     def score(self, liked: Sequence[MovieRef], ref: MovieRef) -> Scored:
         """The preference score of someone who liked ``liked`` for one movie; ``liked`` on the
         result says whether the movie is one of them (its score then says little: EASE and
         ItemKNN never count a movie towards itself, so one like alone scores 0)."""
-        likes, row = self._liked_row(liked)
+        likes, indices = self._liked(liked)
         movie = self.movie(ref)
-        scores = self.model.fold_in_scores(row)[0]
+        scores = self.model.liked_scores(indices, self.favourite_weight, len(self.items))
         is_liked = any(m.movie_id == movie.movie_id for m in likes)
         return Scored(movie, float(scores[self._item_index(movie)]), liked=is_liked)
 
@@ -396,7 +406,10 @@ class Recommender:
         rated = self.dataset.column("movie_id")[self.dataset.column("user_id") == user_id]
         known = [i for i in (self.items.find(m) for m in rated) if i is not None]
         exclude = np.union1d(row.indices, np.array(known, dtype=np.int64))
-        return self._ranked(scores, exclude, n, row if explain else None, f"user {user_id} rated")
+        explainer: Explainer = (row.indices, lambda best: self.model.contributions(row, best))
+        return self._ranked(
+            scores, exclude, n, explainer if explain else None, f"user {user_id} rated"
+        )
 
     def score_for_user(self, user_id: int, ref: MovieRef) -> Scored:
         """A dataset user's preference score for one movie."""
@@ -453,7 +466,7 @@ class Recommender:
     ) -> tuple[Recommender, int]:
         """Add a user who gave ``liked`` the top rating to this recommender's data and retrain
         with the same settings (see :meth:`train_with_user`)."""
-        movies, _ = self._liked_row(liked)  # the same checks as recommend()
+        movies, _ = self._liked(liked)  # the same checks as recommend()
         return Recommender.train_with_user(
             self.dataset, [m.movie_id for m in movies], self.settings, show_progress
         )

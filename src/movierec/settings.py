@@ -14,8 +14,7 @@ import numpy as np
 from . import config
 from .datasets.summary import distinct_count
 from .errors import MovieRecError
-from .models import Model, make_model
-from .models.spark_als import SparkALS
+from .models import SPARK_ALS, Model, make_model
 
 if TYPE_CHECKING:
     from .datasets import Dataset
@@ -102,7 +101,7 @@ def catalogue_preset(movies: int, spark: bool = False, head_movies: int | None =
     if movies <= config.DENSE_ITEMS_LIMIT:
         return "default"
     if spark:
-        return SparkALS.name
+        return SPARK_ALS
     if (
         head_movies is not None
         and head_movies <= config.DENSE_ITEMS_LIMIT

@@ -11,37 +11,70 @@ and ``spark-als`` (Spark MLlib's ALS, trained in Spark, served in NumPy). A mode
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import MovieRecError
-from .admm_slim import ADMMSLIM
-from .als import ALS
 from .base import Model
-from .bpr import BPR
-from .ease import EASE
-from .ials import IALS
-from .itemknn import ItemKNN
 from .params import ParameterError, unknown_parameter
-from .popular import MostPopular
 from .ranking import NO_ITEM, top_n
-from .spark_als import SparkALS
-from .vae import MultVAE, RecVAE
 
-MODELS: dict[str, type[Model]] = {
-    model.name: model
-    for model in (
-        ALS,
-        IALS,
-        EASE,
-        ADMMSLIM,
-        MultVAE,
-        RecVAE,
-        ItemKNN,
-        BPR,
-        MostPopular,
-        SparkALS,
-    )
+if TYPE_CHECKING:
+    from .admm_slim import ADMMSLIM
+    from .als import ALS
+    from .bpr import BPR
+    from .ease import EASE
+    from .ials import IALS
+    from .itemknn import ItemKNN
+    from .popular import MostPopular
+    from .spark_als import SparkALS
+    from .vae import MultVAE, RecVAE
+
+SPARK_ALS = "spark-als"
+"""Spark MLlib's ALS: the model ``--engine spark`` trains for a large catalogue."""
+_CLASSES = {
+    # name → (module, class): a model's module is imported when the model is first used, so
+    # answering from a saved EASE model never imports implicit, PyTorch or the other models.
+    "als": (".als", "ALS"),
+    "ials": (".ials", "IALS"),
+    "ease": (".ease", "EASE"),
+    "admm-slim": (".admm_slim", "ADMMSLIM"),
+    "mult-vae": (".vae", "MultVAE"),
+    "recvae": (".vae", "RecVAE"),
+    "itemknn": (".itemknn", "ItemKNN"),
+    "bpr": (".bpr", "BPR"),
+    "pop": (".popular", "MostPopular"),
+    SPARK_ALS: (".spark_als", "SparkALS"),
 }
+_BY_CLASS = {cls: (module, name) for name, (module, cls) in _CLASSES.items()}
+
+
+def _model_class(module: str, cls: str) -> type[Model]:
+    return getattr(importlib.import_module(module, __name__), cls)
+
+
+class _Models(Mapping[str, "type[Model]"]):
+    """Every model class by its name, each imported on first look-up."""
+
+    def __getitem__(self, name: str) -> type[Model]:
+        return _model_class(*_CLASSES[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_CLASSES)
+
+    def __len__(self) -> int:
+        return len(_CLASSES)
+
+
+MODELS: Mapping[str, type[Model]] = _Models()
+
+
+def __getattr__(name: str) -> Any:
+    """The model classes (``from movierec.models import EASE``), imported on first use."""
+    if name in _BY_CLASS:
+        return _model_class(_BY_CLASS[name][0], name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_model(name: str, **params: Any) -> Model:
@@ -79,6 +112,7 @@ __all__ = [
     "NO_ITEM",
     "ParameterError",
     "RecVAE",
+    "SPARK_ALS",
     "SparkALS",
     "make_model",
     "top_n",

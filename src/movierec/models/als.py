@@ -9,14 +9,16 @@ from __future__ import annotations
 import contextlib
 import functools
 from abc import abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import MovieRecError
 from .base import FactorModel, checked_fit
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch
+
+if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
+    import scipy.sparse as sp
 
 
 class LeastSquaresFactorModel(FactorModel):
@@ -39,10 +41,20 @@ class LeastSquaresFactorModel(FactorModel):
 
     def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
         """Exact split of a folded-in user's scores: ``score_i = Σ_j w_j · y_iᵀ A⁻¹ y_j``."""
+        import scipy.sparse as sp
+
         row = sp.csr_matrix(user_items)
-        a, weights = self._system(row.indices, row.data)
+        return self._split(row.indices, row.data, item_indices)
+
+    def liked_contributions(
+        self, liked: np.ndarray, weight: float, n_items: int, item_indices: np.ndarray
+    ) -> np.ndarray:
+        return self._split(liked, np.full(len(liked), weight, dtype=np.float32), item_indices)
+
+    def _split(self, liked: np.ndarray, values: np.ndarray, item_indices: np.ndarray) -> np.ndarray:
+        a, weights = self._system(liked, values)
         items = self._items64
-        solved = np.linalg.solve(a, items[row.indices].T)  # A⁻¹ y_j, one column per liked item
+        solved = np.linalg.solve(a, items[liked].T)  # A⁻¹ y_j, one column per liked item
         return (items[np.asarray(item_indices)] @ solved * weights).T
 
 
@@ -120,6 +132,7 @@ class ALS(LeastSquaresFactorModel):
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> ALS:
         import implicit.cpu.als  # noqa: F401  (load its BLAS before limiting the thread pools)
+        import scipy.sparse as sp
         from implicit.recommender_base import ModelFitError
         from threadpoolctl import threadpool_limits
 

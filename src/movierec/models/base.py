@@ -16,20 +16,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from types import MappingProxyType
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 import numpy as np
-import scipy.sparse as sp
 
 from .. import progress
 from ..errors import ModelError, MovieRecError
 from .params import SEED, Constraint, validate
 from .ranking import top_n
 
+if TYPE_CHECKING:  # SciPy is imported where a fit or a batch needs it: answers need none
+    import scipy.sparse as sp
+
 ModelT = TypeVar("ModelT", bound="Model")
 FitMethod = TypeVar("FitMethod", bound=Callable[..., Any])
 Learned = TypeVar("Learned")
-Weights = TypeVar("Weights", np.ndarray, sp.csr_matrix)
+Weights = TypeVar("Weights", "np.ndarray", "sp.csr_matrix")
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 HUGE_INPUT = 1e6
@@ -149,6 +151,19 @@ class Model(ABC):
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
         """Scores for users not seen in training, from their rows alone, without retraining."""
 
+    def liked_scores(self, liked: np.ndarray, weight: float, n_items: int) -> np.ndarray:
+        """One new user's scores (``n_items``,) from the sorted, unique indices of the items
+        they like, each of confidence ``weight``: :meth:`fold_in_scores` of that row. Item–item
+        and factor models answer from the indices alone, without building a sparse row (nor
+        importing SciPy)."""
+        return self.fold_in_scores(_one_row(liked, weight, n_items))[0]
+
+    def liked_contributions(
+        self, liked: np.ndarray, weight: float, n_items: int, item_indices: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`contributions` of the row :meth:`liked_scores` scores."""
+        return self.contributions(_one_row(liked, weight, n_items), item_indices)
+
     @abstractmethod
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``n`` items most similar to ``item_index`` (never itself) and their similarity."""
@@ -229,8 +244,19 @@ def non_finite(arrays: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
+def _one_row(liked: np.ndarray, weight: float, n_items: int) -> sp.csr_matrix:
+    """A one-row CSR matrix holding ``weight`` at the sorted, unique indices ``liked``."""
+    import scipy.sparse as sp
+
+    weights = np.full(len(liked), weight, dtype=np.float32)
+    indptr = np.array([0, len(liked)], dtype=np.int32)
+    return sp.csr_matrix((weights, np.asarray(liked, dtype=np.int32), indptr), (1, n_items))
+
+
 def _largest_input(model: Model, user_items: sp.csr_matrix) -> float:
     """The largest magnitude in the input; MovieRecError if float32 cannot hold it."""
+    import scipy.sparse as sp
+
     values = user_items.data if sp.issparse(user_items) else np.asarray(user_items)
     largest = float(np.max(np.abs(values))) if values.size else 0.0
     if not largest <= FLOAT32_MAX:  # also NaN
@@ -304,6 +330,7 @@ def gram(user_items: sp.csr_matrix) -> np.ndarray:
     though it does far more arithmetic; for sparser data (``users·items²`` more than
     ``DENSE_GRAM_RATIO`` times ``Σ_u |I_u|²``) the sparse product wins.
     """
+    import scipy.sparse as sp
     from scipy.linalg import blas
 
     matrix = sp.csr_matrix(user_items, dtype=np.float32)
@@ -352,6 +379,8 @@ class ItemItemModel(Model, Generic[Weights]):
         return self.fold_in_scores(user_items)
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
+        import scipy.sparse as sp
+
         return _dense(sp.csr_matrix(user_items, dtype=np.float32) @ self._weights())
 
     def item_similarity(self, item_a: int, item_b: int) -> float:
@@ -359,6 +388,8 @@ class ItemItemModel(Model, Generic[Weights]):
 
     def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
         """Exact: entry ``[j, k]`` is ``x_j·W[j, item_k]``; columns sum to the fold-in scores."""
+        import scipy.sparse as sp
+
         row = sp.csr_matrix(user_items)
         weights = _dense(self._weights()[row.indices][:, np.asarray(item_indices)])
         return weights * row.data[:, np.newaxis].astype(np.float32)
@@ -410,16 +441,25 @@ class FactorModel(Model):
     def _unit_items(self) -> np.ndarray:
         return normalized_rows(self.item_vectors())
 
-    def scores(self, user_indices: np.ndarray, user_items: sp.csr_matrix) -> np.ndarray:
+    def scores(
+        self, user_indices: np.ndarray, user_items: sp.csr_matrix | None = None
+    ) -> np.ndarray:
+        """Users' scores from their learned factors (their rows are not needed)."""
         users, items = self._factors()
         return users[np.asarray(user_indices)] @ items.T
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
         return self.fold_in_factors(user_items) @ self._items64.T
 
+    def liked_scores(self, liked: np.ndarray, weight: float, n_items: int) -> np.ndarray:
+        values = np.full(len(liked), weight, dtype=np.float32)
+        return self._fold_in_row(np.asarray(liked, dtype=np.int32), values) @ self._items64.T
+
     def fold_in_factors(self, user_items: sp.csr_matrix) -> np.ndarray:
         """Each row's user factors (rows × :attr:`width`, float64) with the item factors fixed:
         no retraining. A row without liked items gets :meth:`_blank_user`."""
+        import scipy.sparse as sp
+
         user_items = sp.csr_matrix(user_items)
         out = np.tile(self._blank_user(), (user_items.shape[0], 1))
         for row in range(user_items.shape[0]):

@@ -32,15 +32,18 @@ adds nothing) and scores 0, below any head item a liked movie points to.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from .. import progress
 from ..errors import MovieRecError
 from .base import ItemItemModel, checked_fit, gram, symmetrize_lower
 from .params import REGULARIZATION, SEED, Number, Switch, Whole
 from .ranking import top_n
+
+if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
+    import scipy.sparse as sp
 
 MAX_ITEMS = 20_000
 """Above this many items the dense items × items matrices outgrow a laptop's memory."""
@@ -94,6 +97,8 @@ def regularized_inverse(
 def user_weighted(user_items: sp.csr_matrix, exponent: float) -> sp.csr_matrix:
     """Rows scaled by ``(items in the row)^(−exponent/2)``, so each user's share of the Gram
     matrix ``XᵀX`` is weighted by ``|I_u|^(−exponent)`` (0: unweighted, as in the paper)."""
+    import scipy.sparse as sp
+
     matrix = sp.csr_matrix(user_items, dtype=np.float32)
     if exponent == 0:
         return matrix
@@ -161,6 +166,17 @@ class DenseItemItemModel(ItemItemModel[np.ndarray]):
         best = top_n(row, n, exclude=np.array([item_index]))
         return best, row[best]
 
+    def liked_scores(self, liked: np.ndarray, weight: float, n_items: int) -> np.ndarray:
+        """``x·W`` for the row ``x`` of ``weight`` at ``liked``: the liked rows of ``W`` summed
+        in index order, as the sparse product adds them (the same float32 sums)."""
+        return (self._weights()[np.asarray(liked)] * np.float32(weight)).sum(axis=0)
+
+    def liked_contributions(
+        self, liked: np.ndarray, weight: float, n_items: int, item_indices: np.ndarray
+    ) -> np.ndarray:
+        rows = self._weights()[np.asarray(liked)][:, np.asarray(item_indices)]
+        return rows * np.float32(weight)
+
     def state(self) -> dict[str, np.ndarray]:
         return {"weights": self._weights()}
 
@@ -193,6 +209,7 @@ class EASE(DenseItemItemModel):
     ``lowpass_rank`` and ``lowpass_weight`` add the low-pass filter of the module docstring.
     ``weights`` (items × items) is then the whole model: scores are ``x·weights``.
 
+    >>> import scipy.sparse as sp
     >>> import scipy.sparse as sp
     >>> model = EASE(regularization=10.0).fit(sp.random(30, 8, 0.4, format="csr", random_state=0))
     >>> model.weights.shape, float(abs(model.weights.diagonal()).max())
@@ -282,6 +299,8 @@ class EASE(DenseItemItemModel):
         when that is every item."""
         if self.min_item_ratings <= 1:
             return None
+        import scipy.sparse as sp
+
         counts = np.bincount(sp.csr_matrix(user_items).indices, minlength=user_items.shape[1])
         if (counts >= self.min_item_ratings).all():
             return None

@@ -22,21 +22,25 @@ Items get pseudo-users the same way. Dividing the loss by ``α0`` maps it onto `
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import MovieRecError
 from .als import LeastSquaresFactorModel
 from .base import checked_fit
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Whole
 
+if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
+    import scipy.sparse as sp
+
 
 def _with_penalty_columns(
     matrix: sp.csr_matrix, penalties: np.ndarray, factors: int
 ) -> sp.csr_matrix:
     """``matrix`` (rows × cols) with ``factors`` extra columns holding ``−penalty`` of each row."""
+    import scipy.sparse as sp
+
     rows = matrix.shape[0]
     extra = sp.csr_matrix(
         (
@@ -124,6 +128,8 @@ class IALS(LeastSquaresFactorModel):
     def half_sweep_matrices(self, user_items: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """What implicit's solver takes for the user and the item half of a sweep: confidences
         in its units, each row followed by its ``factors`` penalty pseudo-entries."""
+        import scipy.sparse as sp
+
         weights = sp.csr_matrix(user_items, dtype=np.float32)
         weights.eliminate_zeros()
         n_users, n_items = weights.shape

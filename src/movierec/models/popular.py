@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import MovieRecError
 from .base import Model, checked_fit, require_fitted
 from .ranking import top_n
+
+if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
+    import scipy.sparse as sp
 
 
 class MostPopular(Model):
@@ -17,6 +21,7 @@ class MostPopular(Model):
     :meth:`similar_items` can only offer the most popular other items (similarity = the
     fraction of users who have them).
 
+    >>> import scipy.sparse as sp
     >>> import scipy.sparse as sp
     >>> MostPopular().fit(sp.csr_matrix([[1, 0, 1], [1, 0, 0]])).counts.tolist()
     [2.0, 0.0, 1.0]
@@ -37,6 +42,8 @@ class MostPopular(Model):
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> MostPopular:
+        import scipy.sparse as sp
+
         matrix = sp.csr_matrix(user_items)
         matrix.eliminate_zeros()
         self.counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
@@ -49,6 +56,9 @@ class MostPopular(Model):
 
     def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
         return np.tile(require_fitted(self.counts), (user_items.shape[0], 1))
+
+    def liked_scores(self, liked: np.ndarray, weight: float, n_items: int) -> np.ndarray:
+        return require_fitted(self.counts).copy()
 
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """The most popular other items; their similarity is the share of users who have them."""

@@ -9,9 +9,12 @@ An excluded item, or one whose score is NaN or infinite, is never returned.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 NO_ITEM = -1
 """Fills a slot of a block's top-N that a user has no item left for."""
@@ -30,6 +33,7 @@ def top_n(
 
     >>> top_n(np.array([0.5, 0.9, 0.5, np.nan, 0.7]), 3, exclude=[4]).tolist()
     [1, 0, 2]
+    >>> import scipy.sparse as sp
     >>> block = np.array([[1.0, 2.0, 3.0], [3.0, 3.0, 1.0]])
     >>> top_n(block, 2, exclude=sp.csr_matrix([[0, 0, 1], [0, 0, 0]]))
     array([[1, 0],
@@ -44,6 +48,8 @@ def top_n(
         if scores.ndim == 1:
             masked[0, np.asarray(exclude, dtype=np.intp)] = -np.inf
         else:
+            import scipy.sparse as sp  # a block's exclusions are a sparse matrix
+
             marked = sp.csr_matrix(exclude)
             rows = np.repeat(np.arange(marked.shape[0]), np.diff(marked.indptr))
             masked[rows, marked.indices] = -np.inf

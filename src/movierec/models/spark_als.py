@@ -14,12 +14,16 @@ this gives back Spark's own factors (tested).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
 
 from .als import LeastSquaresFactorModel
 from .base import Model, checked_fit
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch, Whole
+
+if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
+    import scipy.sparse as sp
 
 
 class SparkALS(LeastSquaresFactorModel):
@@ -77,6 +81,8 @@ class SparkALS(LeastSquaresFactorModel):
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> SparkALS:
+        import scipy.sparse as sp
+
         from ..spark.als import fit_matrix
 
         matrix = sp.csr_matrix(user_items, dtype=np.float32)
@@ -116,3 +122,10 @@ class SparkALS(LeastSquaresFactorModel):
         if self.nonnegative:  # a constrained solve does not split over the liked items
             return Model.contributions(self, user_items, item_indices)
         return super().contributions(user_items, item_indices)
+
+    def liked_contributions(
+        self, liked: np.ndarray, weight: float, n_items: int, item_indices: np.ndarray
+    ) -> np.ndarray:
+        if self.nonnegative:
+            return Model.liked_contributions(self, liked, weight, n_items, item_indices)
+        return super().liked_contributions(liked, weight, n_items, item_indices)
