@@ -151,17 +151,45 @@ class JsonBodyRequest(Request):
         return self._parsed_json
 
 
+def only_known_query_parameters(request: Request, known: frozenset[str]) -> None:
+    """Refuse a query parameter the route does not take (``known``: those it does), or one
+    given twice, as a request body refuses unknown fields: ``?m=5`` must not quietly mean the
+    default ``n``. Called by the API's route class before the route's own parameters are read."""
+    if not request.scope.get("query_string"):
+        return
+    names = [name for name, _ in request.query_params.multi_items()]
+    for name in names:
+        if name not in known:
+            takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
+            raise HTTPException(
+                422, f'unknown query parameter "{shown(name)}" for {request.url.path}; {takes}'
+            )
+        if names.count(name) > 1:
+            times = names.count(name)
+            raise HTTPException(422, f"query parameter {name} is given {times} times; give it once")
+
+
 class JsonBodyRoute(APIRoute):
-    """An API route that reads a JSON body strictly before FastAPI validates it: right content
-    type, UTF-8, nesting within MAX_JSON_DEPTH, well formed, no repeated keys, no NaN. An empty
-    body is left to FastAPI, which reports the missing body."""
+    """An API route that refuses query parameters it does not take
+    (:func:`only_known_query_parameters`) and reads a JSON body strictly
+    before FastAPI validates it: right content type, UTF-8, nesting within MAX_JSON_DEPTH, well
+    formed, no repeated keys, no NaN. An empty body is left to FastAPI, which reports the
+    missing body. (Checked here, once per request, rather than as a dependency: FastAPI's
+    dependency machinery cost more than the check itself.)"""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        known = frozenset(param.alias for param in self.dependant.query_params)
         if self.body_field is None:
-            return handle
+
+            async def handle_query(request: Request) -> Response:
+                only_known_query_parameters(request, known)
+                return await handle(request)
+
+            return handle_query
 
         async def handle_json(request: Request) -> Response:
+            only_known_query_parameters(request, known)
             request = JsonBodyRequest(request.scope, request.receive)
             if await request.body():
                 require_json_content_type(request.headers.get("content-type"))

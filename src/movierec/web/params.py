@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import HTTPException, Query, Request
 from fastapi import Path as PathParam
-from fastapi.routing import APIRoute
+from fastapi import Query
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
@@ -65,22 +64,3 @@ TitleQuery = Annotated[
     ),
     AfterValidator(_printable),
 ]
-
-
-async def only_known_query_parameters(request: Request) -> None:
-    """Refuse a query parameter the route does not take, or one given twice, as a request body
-    refuses unknown fields: ``?m=5`` must not quietly mean the default ``n``. (``async``: it
-    runs on the event loop, without a trip to a worker thread.)"""
-    route = request.scope.get("route")
-    params = route.dependant.query_params if isinstance(route, APIRoute) else []
-    known = {param.alias for param in params}
-    names = [name for name, _ in request.query_params.multi_items()]
-    for name in names:
-        if name not in known:
-            takes = f"it takes {', '.join(sorted(known))}" if known else "it takes none"
-            raise HTTPException(
-                422, f'unknown query parameter "{shown(name)}" for {request.url.path}; {takes}'
-            )
-        if names.count(name) > 1:
-            times = names.count(name)
-            raise HTTPException(422, f"query parameter {name} is given {times} times; give it once")

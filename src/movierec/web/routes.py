@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from ..errors import TitleError
 from ..recommender import Movie, Recommender, Scored
 from .body import MAX_BODY_BYTES, MAX_JSON_DEPTH, JsonBodyRoute
-from .params import CountQuery, MovieIdPath, TitleQuery, only_known_query_parameters
+from .params import CountQuery, MovieIdPath, TitleQuery
 from .schemas import (
     Health,
     MovieInfo,
@@ -140,8 +140,7 @@ def _api_router(tag: str, errors: dict[int | str, dict[str, Any]] | None = None)
     return APIRouter(
         prefix="/api",
         tags=[tag],
-        route_class=JsonBodyRoute,
-        dependencies=[Depends(only_known_query_parameters)],
+        route_class=JsonBodyRoute,  # strict query parameters and JSON bodies
         responses={**(errors or {}), 422: INVALID},
     )
 
