@@ -293,8 +293,10 @@ def _recommender(
     from threadpoolctl import threadpool_limits
 
     rec = _loaded_recommender(source, min_rating, model, titles, loaded)
-    # What follows is a few small solves per answer: BLAS threads only add contention.
-    threadpool_limits(limits=1, user_api="blas")
+    # What follows is a few small solves per answer: BLAS threads only add contention. The
+    # limit lasts for the command (restored by _run), so a later fit in the same process,
+    # a notebook's or a test's, runs as it would have.
+    _COMMAND.enter_context(threadpool_limits(limits=1, user_api="blas"))
     return rec
 
 
@@ -1154,12 +1156,16 @@ def _on_signal(signum: int, frame: object) -> None:
     raise Interrupted(signum)
 
 
+_COMMAND = contextlib.ExitStack()
+"""What a command changed for its own run (the BLAS thread limit), undone when it ends."""
+
+
 def _run(argv: list[str] | None) -> int:
     from . import progress
 
     try:
         # Long steps show on stderr: a live bar on a terminal, timed lines otherwise.
-        with progress.reporting(progress.for_stream(sys.stderr)):
+        with progress.reporting(progress.for_stream(sys.stderr)), _COMMAND:
             code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except MovieRecError as exc:
         error(exc)
