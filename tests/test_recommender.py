@@ -94,6 +94,7 @@ def test_dataset_user_recommendations_exclude_their_ratings(small_recommender: R
     assert rated.isdisjoint(r.movie.movie_id for r in recs)
 
 
+@pytest.mark.slow  # a second fit of the default (fold-in is the fast path)
 def test_new_user_retrained_the_notebook_way(small_recommender: Recommender) -> None:
     retrained, user_id = small_recommender.with_new_user(FAVOURITES)
     assert user_id == int(small_recommender.dataset.ratings["user_id"].max()) + 1
