@@ -323,12 +323,16 @@ def require_fitted(value: Learned | None) -> Learned:
 
 
 def gram(user_items: sp.csr_matrix) -> np.ndarray:
-    """The dense items × items Gram matrix ``XᵀX`` (float32).
+    """The dense items × items Gram matrix ``XᵀX`` (float32, symmetric, C-ordered).
 
-    For a catalogue a few percent dense (ML-1M), one symmetric BLAS product (``syrk``) on the
-    dense users × items matrix, in blocks of users, beats scipy's single-threaded sparse product
-    though it does far more arithmetic; for sparser data (``users·items²`` more than
-    ``DENSE_GRAM_RATIO`` times ``Σ_u |I_u|²``) the sparse product wins.
+    For a catalogue a few percent dense (ML-1M), the most-rated items ("head") go to one
+    symmetric BLAS product (``syrk``) on the dense users × head matrix, in blocks of users, and
+    the rest ("tail") to a sparse × dense product ``X_tailᵀ·X`` for their rows: BLAS wastes
+    work on zeros but runs ~16× faster per multiply-add than the sparse product, whose cost
+    grows with the tail's ratings alone. :func:`gram_head_size` picks the split that costs
+    least (ML-1M: 1,375 of 3,628 movies, 87% of the ratings; 0.3 s against 0.85 s for ``syrk``
+    on every movie). For sparser data (``users·items²`` more than ``DENSE_GRAM_RATIO`` times
+    ``Σ_u |I_u|²``) one sparse product wins.
     """
     import scipy.sparse as sp
     from scipy.linalg import blas
@@ -338,22 +342,65 @@ def gram(user_items: sp.csr_matrix) -> np.ndarray:
     sparse_work = float(np.square(np.diff(matrix.indptr), dtype=np.float64).sum())
     if n_users * float(n_items) ** 2 > DENSE_GRAM_RATIO * max(sparse_work, 1.0):
         return np.asarray((matrix.T @ matrix).toarray(), dtype=np.float32)
-    lower = np.zeros((n_items, n_items), dtype=np.float32, order="F")
+    counts = np.bincount(matrix.indices, minlength=n_items)
+    by_count = np.argsort(-counts, kind="stable")
+    n_head = gram_head_size(counts, n_users)
+    head, tail = np.sort(by_count[:n_head]), np.sort(by_count[n_head:])
+    head_lower = np.zeros((n_head, n_head), dtype=np.float32, order="F")
+    tail_rows = np.zeros((len(tail), n_items), dtype=np.float32)
+    tail_columns = matrix[:, tail] if len(tail) else None
     block = max(1, GRAM_BLOCK_ENTRIES // max(n_items, 1))
     for start in range(0, n_users, block):
         dense = matrix[start : start + block].toarray()
-        # dense.T is Fortran-ordered: BLAS reads it without a copy.
-        lower = blas.ssyrk(1.0, dense.T, beta=1.0, c=lower, trans=0, lower=1, overwrite_c=1)
-    return symmetrize_lower(lower)
+        if n_head:
+            # The transpose of the C-ordered head columns is Fortran-ordered: BLAS reads it
+            # without a copy.
+            head_columns = dense if n_head == n_items else dense[:, head]
+            head_lower = blas.ssyrk(
+                1.0, head_columns.T, beta=1.0, c=head_lower, trans=0, lower=1, overwrite_c=1
+            )
+        if tail_columns is not None:
+            tail_rows += tail_columns[start : start + block].T @ dense
+    if not len(tail):
+        return np.ascontiguousarray(symmetrize_lower(head_lower).T)  # symmetric: its transpose
+    result = np.empty((n_items, n_items), dtype=np.float32)
+    result[tail] = tail_rows
+    if n_head:
+        result[np.ix_(head, head)] = symmetrize_lower(head_lower)
+        result[np.ix_(head, tail)] = tail_rows[:, head].T
+    return result
 
 
 DENSE_GRAM_RATIO = 500.0
 GRAM_BLOCK_ENTRIES = 32_000_000  # 128 MB of float32 per block of users
+SPARSE_SLOWDOWN = 16.0
+"""How many times longer a multiply-add takes in scipy's sparse × dense product than in BLAS's
+``syrk`` (measured on ML-1M, one thread: 0.36 ns against 0.022 ns)."""
 
 
-def symmetrize_lower(lower: np.ndarray) -> np.ndarray:
-    """A symmetric matrix from the lower triangle LAPACK filled in (upper part ignored)."""
-    return np.where(np.tri(lower.shape[0], dtype=bool), lower, lower.T)
+def gram_head_size(counts: np.ndarray, n_users: int) -> int:
+    """How many of the most-rated items :func:`gram` gives BLAS: the ``h`` that minimizes the
+    estimated cost ``n_users·h²/2 + SPARSE_SLOWDOWN·(ratings of the other items)·n_items``
+    (``syrk``'s multiply-adds on the head, the sparse product's on the tail's rows)."""
+    n_items = len(counts)
+    ordered = np.sort(np.asarray(counts, dtype=np.float64))[::-1]
+    tail_ratings = ordered.sum() - np.concatenate([[0.0], np.cumsum(ordered)])
+    heads = np.arange(n_items + 1, dtype=np.float64)
+    cost = n_users * heads**2 / 2 + SPARSE_SLOWDOWN * tail_ratings * n_items
+    return int(np.argmin(cost))
+
+
+def symmetrize_lower(lower: np.ndarray, block: int = 512) -> np.ndarray:
+    """``lower`` made symmetric in place from its lower triangle (what LAPACK filled in; the
+    upper part is overwritten), and returned. By strips of ``block`` rows, so the transposed
+    reads stay in cache and no second n × n array is made."""
+    size = lower.shape[0]
+    for start in range(0, size, block):
+        stop = min(size, start + block)
+        diagonal = lower[start:stop, start:stop]
+        diagonal[...] = np.tril(diagonal) + np.tril(diagonal, -1).T
+        lower[start:stop, stop:] = lower[stop:, start:stop].T
+    return lower
 
 
 def cosine_similarity_from_gram(gram_matrix: np.ndarray, shrinkage: float = 0.0) -> np.ndarray:

@@ -58,26 +58,32 @@ def ease_weights(
 ) -> np.ndarray:
     """The EASE weights ``B`` (items × items, float32, zero diagonal) from ``XᵀX``; with
     ``dropout`` p > 0 the penalty is ``Λ = λI + p/(1−p)·diag(XᵀX)`` (EDLAE), and without
-    ``zero_diagonal`` the solution is DLAE's ``I − (XᵀX + Λ)⁻¹Λ``."""
+    ``zero_diagonal`` the solution is DLAE's ``I − (XᵀX + Λ)⁻¹Λ``. Scaled in place in the
+    inverse's own array: no other n × n array is made."""
     penalty = regularization + dropout / (1.0 - dropout) * np.diag(gram_matrix).astype(np.float64)
-    precision = regularized_inverse(gram_matrix, penalty, step)
+    weights = regularized_inverse(gram_matrix, penalty, step)
     if zero_diagonal:
-        weights = precision / -np.diag(precision)[np.newaxis, :]
+        weights /= -np.diag(weights).copy()[np.newaxis, :]
         np.fill_diagonal(weights, 0.0)
     else:
-        weights = precision * -penalty.astype(np.float32)[np.newaxis, :]
+        weights *= -penalty.astype(np.float32)[np.newaxis, :]
         weights[np.diag_indices_from(weights)] += np.float32(1.0)
-    return np.ascontiguousarray(weights, dtype=np.float32)
+    return weights
 
 
 def regularized_inverse(
     gram_matrix: np.ndarray, penalty: float | np.ndarray, step: progress.Step | None = None
 ) -> np.ndarray:
-    """``(XᵀX + diag(penalty))⁻¹`` (float32, symmetric) by Cholesky; MovieRecError if the
-    system is not positive definite. ``step`` advances by each part's flops (n³/3, 2n³/3)."""
+    """``(XᵀX + diag(penalty))⁻¹`` (float32, symmetric, C-ordered, a new array) by Cholesky;
+    MovieRecError if the system is not positive definite. ``step`` advances by each part's
+    flops (n³/3, 2n³/3). These two LAPACK calls, n³ flops in all, are the floor of a dense
+    solve that yields every weight."""
     from scipy.linalg import lapack  # only fitting needs it; keeps loading fast
 
-    system = np.array(gram_matrix, dtype=np.float32, order="F")
+    # LAPACK reads only the lower triangle of a symmetric matrix: copy XᵀX in its own memory
+    # order (a C-ordered one's transpose is the same matrix, Fortran-ordered), a plain copy.
+    same = gram_matrix.T if gram_matrix.flags.c_contiguous else gram_matrix
+    system = np.array(same, dtype=np.float32, order="F")
     system[np.diag_indices_from(system)] += np.asarray(penalty, dtype=np.float32)
     factor, info = lapack.spotrf(system, lower=1, overwrite_a=1)
     if info != 0:
@@ -91,7 +97,7 @@ def regularized_inverse(
         raise MovieRecError(f"EASE's inverse failed (LAPACK info {info}); raise regularization")
     if step is not None:
         step.advance(2 * len(system) ** 3 / 3)
-    return symmetrize_lower(inverse)
+    return symmetrize_lower(inverse).T  # symmetric: the transpose is it, C-ordered
 
 
 def user_weighted(user_items: sp.csr_matrix, exponent: float) -> sp.csr_matrix:
@@ -106,46 +112,87 @@ def user_weighted(user_items: sp.csr_matrix, exponent: float) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags((counts ** (-exponent / 2)).astype(np.float32)) @ matrix)
 
 
-def lowpass_flops(n_items: int, rank: int, sweeps: int = 8) -> tuple[float, float]:
+LOWPASS_SWEEPS = 8
+"""Subspace iteration sweeps of the low-pass filter (the tuned default's filter is 8 sweeps')."""
+
+
+def lowpass_flops(n_items: int, rank: int, sweeps: int = LOWPASS_SWEEPS) -> tuple[float, float]:
     """The floating-point operations of :func:`lowpass_filter`: (each sweep's, in all)."""
     rank = min(rank, n_items)
-    width = min(n_items, rank + max(rank // 2, 8))
+    width = lowpass_width(n_items, rank)
     sweep = 2.0 * n_items**2 * width + 4.0 * n_items * width**2
     rest = 2.0 * n_items**2 * (width + rank) + 2.0 * n_items * width * (width + rank)
     return sweep, sweeps * sweep + rest
+
+
+def lowpass_width(n_items: int, rank: int) -> int:
+    """The subspace iteration's block width: ``rank`` plus half as many again (at least 8)."""
+    return min(n_items, rank + max(rank // 2, 8))
 
 
 def lowpass_filter(
     gram_matrix: np.ndarray,
     rank: int,
     seed: int = 42,
-    sweeps: int = 8,
+    sweeps: int = LOWPASS_SWEEPS,
     step: progress.Step | None = None,
 ) -> np.ndarray:
     """The ideal low-pass filter ``D^(−1/2)·U·Uᵀ·D^(1/2)`` (items × items, float32, zero
     diagonal) of the normalized item graph; ``U`` (items × rank) comes from a seeded subspace
     iteration, accurate enough for a filter and far quicker than a full eigendecomposition.
-    ``step`` advances by the flops of :func:`lowpass_flops`."""
+    ``step`` advances by the flops of :func:`lowpass_flops`.
+
+    Each sweep is one BLAS product with ``XᵀX`` (the normalization is applied to the thin
+    block, so no normalized n × n copy is made) and an orthonormalization of the thin result
+    (:func:`orthonormal_columns`); the iterates' spans, hence the filter, are those of the
+    Householder QR this replaced, to float32 rounding."""
     n_items = gram_matrix.shape[0]
     rank = min(rank, n_items)
     degrees = np.maximum(gram_matrix.sum(axis=1, dtype=np.float64), 1e-12)
-    root = np.sqrt(degrees).astype(np.float32)
-    normalized = gram_matrix / root[:, np.newaxis] / root[np.newaxis, :]
+    root = np.sqrt(degrees)
+    inverse_root = (1.0 / root).astype(np.float32)[:, np.newaxis]
     rng = np.random.default_rng(seed)
-    basis = rng.standard_normal((n_items, min(n_items, rank + max(rank // 2, 8))))
-    basis = basis.astype(np.float32)
+    basis = rng.standard_normal((n_items, lowpass_width(n_items, rank))).astype(np.float32)
+
+    def normalized_times(block: np.ndarray) -> np.ndarray:
+        """``D^(−1/2)·XᵀX·D^(−1/2)·block``."""
+        return inverse_root * (gram_matrix @ (inverse_root * block))
+
     per_sweep, flops = lowpass_flops(n_items, rank, sweeps)
     for _ in range(sweeps):
-        basis, _ = np.linalg.qr(normalized @ basis)
+        basis = orthonormal_columns(normalized_times(basis))
         if step is not None:
             step.advance(per_sweep)
-    _, rotation = np.linalg.eigh((basis.T @ normalized @ basis).astype(np.float64))
+    _, rotation = np.linalg.eigh((basis.T @ normalized_times(basis)).astype(np.float64))
     top = basis @ rotation[:, -rank:].astype(np.float32)
-    lowpass = (top / root[:, np.newaxis]) @ (top * root[:, np.newaxis]).T
+    lowpass = (top * inverse_root) @ (top * root.astype(np.float32)[:, np.newaxis]).T
     np.fill_diagonal(lowpass, 0.0)
     if step is not None:
         step.advance(flops - sweeps * per_sweep)
-    return lowpass.astype(np.float32)
+    return lowpass
+
+
+def orthonormal_columns(block: np.ndarray) -> np.ndarray:
+    """An orthonormal basis (float32) of the span of ``block``'s columns (tall, float32) by
+    Cholesky QR: ``Q = block·R⁻¹`` with ``RᵀR = blockᵀ·block`` formed in float64, two thin
+    BLAS products where Householder QR takes several times longer (and, with two BLAS threads
+    on a busy machine, ten times longer). A block of nearly dependent columns (a graph of
+    fewer users than the block is wide) makes ``R`` too ill-conditioned to divide by:
+    Householder QR then, which stays orthonormal whatever the rank."""
+    from scipy.linalg import lapack
+
+    wide = block.astype(np.float64)
+    factor, info = lapack.dpotrf(wide.T @ wide, lower=0)
+    if info == 0 and lapack.dtrcon(factor, uplo="U")[0] > CHOLESKY_QR_RCOND:
+        solved, info = lapack.dtrtrs(factor, wide.T, lower=0, trans=1)
+        if info == 0:
+            return np.ascontiguousarray(solved.T, dtype=np.float32)
+    return np.linalg.qr(block)[0]
+
+
+CHOLESKY_QR_RCOND = 1e-4
+"""The least reciprocal condition number of ``R`` Cholesky QR divides by: ``QᵀQ`` is then the
+identity to float32 rounding (float64's precision times the condition number squared)."""
 
 
 def training_score(gram_matrix: np.ndarray, weights: np.ndarray) -> float:
@@ -334,5 +381,6 @@ class EASE(DenseItemItemModel):
             lowpass_total = training_score(gram_matrix, lowpass)
             if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
                 scale = training_score(gram_matrix, weights) / lowpass_total
-                weights += np.float32(self.lowpass_weight * scale) * lowpass
+                lowpass *= np.float32(self.lowpass_weight * scale)
+                weights += lowpass
         return weights
