@@ -127,3 +127,36 @@ def test_lowpass_filter_is_the_same_subspace_iteration(sweeps: int) -> None:
     found = lowpass_filter(gram_matrix.astype(np.float32), 8, seed=5, sweeps=sweeps)
     assert found.dtype == np.float32
     np.testing.assert_allclose(found, expected, atol=2e-4 * np.abs(expected).max())
+
+
+def test_a_fit_takes_one_blas_thread_while_other_work_fills_the_cores(monkeypatch) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from movierec.models import ease
+
+    monkeypatch.setattr(ease.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    with threadpool_limits(limits=2):
+        monkeypatch.setattr(ease.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+        assert ease.fit_threads() == 2
+        monkeypatch.setattr(ease.os, "getloadavg", lambda: (1.6, 0.3, 0.3))
+        assert ease.fit_threads() == 1
+    with threadpool_limits(limits=1):  # a caller's limit holds, however quiet the machine
+        monkeypatch.setattr(ease.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+        assert ease.fit_threads() == 1
+        with ease.blas_threads(2):
+            assert ease.blas_thread_count() == 1
+
+
+def test_the_default_fit_is_the_same_on_one_thread_or_two() -> None:
+    from threadpoolctl import threadpool_limits
+
+    from movierec.models.ease import EASE
+
+    matrix = ratings(300, 60)
+    params = dict(regularization=50.0, dropout=0.4, zero_diagonal=False)
+    params.update(user_weight_exponent=0.45, lowpass_rank=8, lowpass_weight=0.1)
+    with threadpool_limits(limits=1):
+        one = EASE(**params).fit(matrix).weights
+    with threadpool_limits(limits=2):
+        two = EASE(**params).fit(matrix).weights
+    np.testing.assert_allclose(one, two, atol=1e-6)
