@@ -30,6 +30,8 @@ LAYERS: dict[str, int] = {
     "analysis": 5,
     "batch": 5,
     "evaluation": 5,
+    "serving": 5,  # which model answers: saved, cached default, or trained now
+    "training": 5,  # preset, overrides and engine → a trained, saved model
     "cli": 6,
     "web": 6,
     "report": 6,

@@ -6,8 +6,6 @@ import contextlib
 import os
 import signal
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,6 +30,7 @@ from .console import (
     table,
 )
 from .errors import MovieRecError
+from .serving import Source, serving_catalogue
 
 
 class _Command(TyperCommand):
@@ -214,71 +213,6 @@ def _named(rec: Any, names: list[str]) -> list[Any]:
     return [rec.movie(r.movie_id) for r in resolutions]
 
 
-@dataclass(frozen=True)
-class Source:
-    """Where a command's ratings come from: a MovieLens dataset (``--dataset``, ``--data-dir``)
-    or the user's own files (``--ratings``, ``--movies``)."""
-
-    dataset: str | None
-    data_dir: Path | None
-    ratings: str | None = None
-    movies: str | None = None
-
-    @property
-    def named(self) -> str | None:
-        """The dataset's name as a model records it, when the command line gives one."""
-        if self.ratings is None:
-            return self.dataset
-        from .datasets.dataset import is_uri
-
-        if is_uri(self.ratings):
-            from .spark.source import RemoteSource
-
-            return RemoteSource(self.ratings).name
-        return Path(self.ratings).name
-
-    @property
-    def option(self) -> str:
-        return "--ratings" if self.ratings is not None else "--dataset"
-
-
-def _model_source(source: Source, model: Path | None) -> Source:
-    """A saved model brings its dataset with it: ``source``, or, when ``--model`` is given and
-    no data is named, the MovieLens dataset the model was trained on. A model of your own
-    ratings cannot find them alone: the error says to name them."""
-    if model is None or source.dataset is not None or source.ratings is not None:
-        return source
-    from dataclasses import replace
-
-    from .bundle import read_meta
-    from .datasets import REGISTRY
-
-    name = read_meta(model)["dataset"]["name"]
-    if name in REGISTRY:
-        return replace(source, dataset=name)
-    raise MovieRecError(
-        f"--model {model} was trained on your own ratings ({clean(name, 100)}); name them with "
-        "--ratings (and --movies, if it had titles)"
-    )
-
-
-def _source(source: Source) -> Any:
-    """Where the command's ratings are (nothing read yet)."""
-    from .datasets import find_source
-
-    return find_source(
-        source.dataset, source.data_dir, ratings=source.ratings, movies=source.movies
-    )
-
-
-def _dataset(source: Source, min_rating: float | None = None) -> Any:
-    """The dataset, with ``min_rating`` checked against its rating scale."""
-    loaded = _source(source).load()
-    if min_rating is not None:
-        loaded.check_min_rating(min_rating)
-    return loaded
-
-
 def _recommender(
     source: Source,
     min_rating: float,
@@ -286,51 +220,18 @@ def _recommender(
     titles: list[str] | None = None,
     loaded: Any = None,
 ) -> Any:
-    """The saved model (``--model``), or the default one: cached (both answer from their folder
-    alone, never reading ratings, when self-contained) or trained now — after ``titles`` are
-    checked, so a typo fails before a training run. ``loaded``: the dataset, if the command has
-    loaded it already."""
+    """The model that answers (:func:`movierec.serving.serving_recommender`), with BLAS held to
+    one thread for the rest of the command."""
     from threadpoolctl import threadpool_limits
 
-    rec = _loaded_recommender(source, min_rating, model, titles, loaded)
+    from .serving import serving_recommender
+
+    rec = serving_recommender(source, min_rating, model, titles, loaded)
     # What follows is a few small solves per answer: BLAS threads only add contention. The
     # limit lasts for the command (restored by _run), so a later fit in the same process,
     # a notebook's or a test's, runs as it would have.
     _COMMAND.enter_context(threadpool_limits(limits=1, user_api="blas"))
     return rec
-
-
-def _loaded_recommender(
-    source: Source,
-    min_rating: float,
-    model: Path | None,
-    titles: list[str] | None,
-    loaded: Any,
-) -> Any:
-    from .bundle import self_contained
-    from .model_cache import cached_default, cached_recommender
-    from .recommender import Recommender, resolve_movies
-    from .settings import default_settings
-
-    if model is not None and loaded is None and self_contained(model):
-        rec = Recommender.load(model)
-        if source.named is not None and source.named != rec.dataset.name:
-            raise MovieRecError(
-                f"--model {model} was trained on {rec.dataset.name}, not {source.named}; drop "
-                f"{source.option}, or pick a model of that dataset"
-            )
-        return rec
-    if model is None and loaded is None:
-
-        def check_titles(dataset: Any) -> None:
-            if titles:
-                resolve_movies(dataset, titles, min_rating)
-
-        return cached_default(_source(source), min_rating, check_titles)  # its progress shows
-    ds = loaded if loaded is not None else _dataset(_model_source(source, model), min_rating)
-    if model is not None:
-        return Recommender.load(model, ds)
-    return cached_recommender(ds, default_settings(ds, min_rating))
 
 
 @app.command()
@@ -352,7 +253,7 @@ def stats(
     from .analysis import stats as compute
 
     result = compute(
-        _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating), min_rating
+        Source(dataset, data_dir, ratings_file, movies_file).load(min_rating), min_rating
     )
     if as_json:
         keys = ("dataset", "ratings_total", "ratings_kept", "kept_ratio", "users", "movies")
@@ -371,20 +272,6 @@ def stats(
             ["movies", f"{result.movies_total:,}", f"{result.movies:,}"],
         ],
     )
-
-
-def _catalogue(source: Source, min_rating: float, model: Path | None) -> Any:
-    """The movies with their popularity: a saved model's (``--model``) or the cached default
-    model's (no ratings read), or else the dataset's."""
-    from .catalogue import Catalogue
-    from .model_cache import cached_default_if_any
-
-    if model is not None:
-        return _recommender(source, min_rating, model).catalogue
-    cached = cached_default_if_any(_source(source), min_rating)
-    if cached is not None:
-        return cached.catalogue
-    return Catalogue.from_dataset(_dataset(source, min_rating), min_rating)
 
 
 @app.command()
@@ -406,9 +293,11 @@ def popular(
       movierec popular --model my-model --json
     """
     config.check_n(n, "-n")
-    catalogue = _catalogue(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
+    source = Source(dataset, data_dir, ratings_file, movies_file)
+    catalogue = serving_catalogue(source, min_rating, model)
     ids, popularity = catalogue.most_popular(n)
-    movies = [(catalogue.movie(int(i)), int(p)) for i, p in zip(ids, popularity)]
+    listed = ((catalogue.movie(int(i)), int(p)) for i, p in zip(ids, popularity))
+    movies = [(m, p) for m, p in listed if m is not None]  # its own ids: every one is a movie
     if as_json:
         emit_json([{"movie_id": m.movie_id, "title": m.title, "count": p} for m, p in movies])
         return
@@ -445,7 +334,8 @@ def search(
       movierec search amelie -n 3 --json
     """
     config.check_n(n, "-n")
-    catalogue = _catalogue(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
+    source = Source(dataset, data_dir, ratings_file, movies_file)
+    catalogue = serving_catalogue(source, min_rating, model)
     movies = [catalogue.movie(movie_id) for movie_id in catalogue.titles_index.search(query, n)]
     found = [m for m in movies if m is not None]
     if as_json:
@@ -577,44 +467,55 @@ def score(
     line(f"{result.movie.title}: preference score {result.score:.4f}{liked}")
 
 
+PresetOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="NAME",
+        help="default (a DLAE of the EASE family, best on ML-1M), "
+        + ", ".join(name for name in config.PRESETS if name != "default")
+        + " (spark-als: with --engine spark), or a preset saved "
+        "by `movierec tune --save-preset` "
+        f"[default: default; above {config.DENSE_ITEMS_LIMIT:,} movies "
+        f"{config.DENSE_HEAD_PRESET} (default on the movies with ≥ "
+        f"{config.DENSE_HEAD_MIN_RATINGS} ratings) where those are ≤ "
+        f"{config.DENSE_ITEMS_LIMIT:,} and all ≤ {config.DENSE_HEAD_ITEMS_LIMIT:,}, else "
+        f"{config.LARGE_CATALOGUE_PRESET}; spark-als with --engine spark]",
+    ),
+]
+FactorsOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="latent factors (ALS/iALS presets)")
+]
+RegularizationOpt = Annotated[
+    float | None, typer.Option(metavar="LAMBDA", help="L2 regularization")
+]
+AlphaOpt = Annotated[
+    float | None,
+    typer.Option(metavar="ALPHA", help="confidence = alpha × weight (ALS presets)"),
+]
+IterationsOpt = Annotated[int | None, typer.Option(metavar="N", help="sweeps (ALS/iALS presets)")]
+WeightingOpt = Annotated[str | None, typer.Option(metavar="NAME", help="rating, binary or bm25")]
+SeedOpt = Annotated[int | None, typer.Option(metavar="N", help="random seed")]
+GpuOpt = Annotated[bool, typer.Option("--gpu", help="train with implicit's CUDA ALS")]
+
+
+def _flag_hint(parameter: str, example: object) -> str:
+    """How a hyperparameter is given on the command line, as an error's way out."""
+    return f"pass e.g. --{parameter.replace('_', '-')} {example}"
+
+
 @app.command()
 def train(
     out: Annotated[
         Path, typer.Option("--out", "-o", metavar="DIR", help="folder to save the model in")
     ],
-    preset: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NAME",
-            help="default (a DLAE of the EASE family, best on ML-1M), "
-            + ", ".join(name for name in config.PRESETS if name != "default")
-            + " (spark-als: with --engine spark), or a preset saved "
-            "by `movierec tune --save-preset` "
-            f"[default: default; above {config.DENSE_ITEMS_LIMIT:,} movies "
-            f"{config.DENSE_HEAD_PRESET} (default on the movies with ≥ "
-            f"{config.DENSE_HEAD_MIN_RATINGS} ratings) where those are ≤ "
-            f"{config.DENSE_ITEMS_LIMIT:,} and all ≤ {config.DENSE_HEAD_ITEMS_LIMIT:,}, else "
-            f"{config.LARGE_CATALOGUE_PRESET}; spark-als with --engine spark]",
-        ),
-    ] = None,
-    factors: Annotated[
-        int | None, typer.Option(metavar="N", help="latent factors (ALS/iALS presets)")
-    ] = None,
-    regularization: Annotated[
-        float | None, typer.Option(metavar="LAMBDA", help="L2 regularization")
-    ] = None,
-    alpha: Annotated[
-        float | None,
-        typer.Option(metavar="ALPHA", help="confidence = alpha × weight (ALS presets)"),
-    ] = None,
-    iterations: Annotated[
-        int | None, typer.Option(metavar="N", help="sweeps (ALS/iALS presets)")
-    ] = None,
-    weighting: Annotated[
-        str | None, typer.Option(metavar="NAME", help="rating, binary or bm25")
-    ] = None,
-    seed: Annotated[int | None, typer.Option(metavar="N", help="random seed")] = None,
-    gpu: Annotated[bool, typer.Option("--gpu", help="train with implicit's CUDA ALS")] = False,
+    preset: PresetOpt = None,
+    factors: FactorsOpt = None,
+    regularization: RegularizationOpt = None,
+    alpha: AlphaOpt = None,
+    iterations: IterationsOpt = None,
+    weighting: WeightingOpt = None,
+    seed: SeedOpt = None,
+    gpu: GpuOpt = False,
     engine: EngineOpt = "local",
     spark_master: SparkMasterOpt = None,
     dataset: DatasetOpt = None,
@@ -633,15 +534,8 @@ def train(
       movierec train --out my-model
       movierec train --ratings mine.csv --preset als-tuned --factors 64 --out mine
     """
-    from .atomic import check_replaceable
-    from .bundle import is_model_folder
-    from .datasets.dataset import is_uri
-    from .models.params import ParameterError
-    from .recommender import Recommender
-    from .settings import Settings, catalogue_preset, default_preset
-    from .spark.engine import check_engine
+    from .training import TrainingPlan
 
-    check_replaceable(out, is_model_folder, "movierec model")  # before any slow work
     overrides = {
         "factors": factors,
         "regularization": regularization,
@@ -651,59 +545,19 @@ def train(
         "seed": seed,
         "min_rating": min_rating,
     }
-
-    def checked(name: str) -> Settings:
-        try:
-            return Settings.preset(name, **overrides).check(use_gpu=gpu)
-        except ParameterError as exc:
-            if overrides.get(exc.parameter) is None:
-                raise
-            flag = f"--{exc.parameter.replace('_', '-')}"
-            raise exc.rephrased(f"pass e.g. {flag} {exc.example}") from None
-
-    if preset is not None:  # an unknown preset or a bad value fails before any loading
-        check_engine(engine, checked(preset).model, spark_master)
-        from .presets import preset_warning
-
-        if preset_warning(preset):
-            line(f"movierec: warning: {preset_warning(preset)}", stderr=True)
-    spark = engine == "spark"
-    if spark and ratings_file is not None and is_uri(ratings_file):
-        if dataset is not None:
-            raise MovieRecError(
-                f"give a MovieLens dataset ({dataset}) or your own ratings (--ratings), not both"
-            )
-        started = time.perf_counter()
-        rec = Recommender.train_on_spark(
-            ratings_file,
-            lambda movies: checked(preset or catalogue_preset(movies, spark=True)),
-            movies=movies_file,
-            master=spark_master,
-        )
-    else:
-        ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating)
-        settings = checked(preset or default_preset(ds, min_rating, spark))
-        check_engine(engine, settings.model, spark_master)
-        started = time.perf_counter()
-        rec = Recommender.train(ds, settings, use_gpu=gpu, spark=spark, spark_master=spark_master)
-    seconds = time.perf_counter() - started
-    saved = rec.save(out)
-    settings = rec.settings
-    summary = {
-        "dataset": rec.dataset.name,
-        "out": str(saved),
-        "settings": settings.to_dict(),
-        "description": rec.describe(),
-        "users": len(rec.users),
-        "movies": len(rec.items),
-        "fit_seconds": round(seconds, 3),
-    }
+    # An --out it may not replace, a bad preset or value, or an engine that cannot train the
+    # model: refused here, before any loading.
+    plan = TrainingPlan(preset, overrides, engine, gpu, spark_master, out, hint=_flag_hint)
+    if plan.warning:
+        line(f"movierec: warning: {plan.warning}", stderr=True)
+    run = plan.run(Source(dataset, data_dir, ratings_file, movies_file))
     if as_json:
-        emit_json(summary)
+        emit_json(run.to_dict())
         return
+    rec = run.recommender
     line(
         f"Trained {rec.describe()} on {rec.dataset.name} ({len(rec.users):,} users × "
-        f"{len(rec.items):,} movies) in {seconds:.2f} s; saved to {saved}"
+        f"{len(rec.items):,} movies) in {run.seconds:.2f} s; saved to {run.out}"
     )
 
 
@@ -752,7 +606,7 @@ def recommend_all(
         rec = _recommender(source, min_rating, model)  # its ratings are read by Spark
         written = run_batch(rec, n, out, True, spark_master, ratings=ratings_file)
     else:
-        ds = _dataset(_model_source(source, model), min_rating)
+        ds = source.of_model(model).load(min_rating)
         rec = _recommender(source, min_rating, model, loaded=ds)  # exclusions: ratings
         written = run_batch(rec, n, out, engine == "spark", spark_master)
     if as_json:
@@ -795,7 +649,7 @@ def demo(
 
     config.check_n(n, "-n")
     report = run_demo(
-        _dataset(Source(dataset, data_dir, ratings_file, movies_file), min_rating),
+        Source(dataset, data_dir, ratings_file, movies_file).load(min_rating),
         like or config.DEMO_FAVOURITES,
         n,
         min_rating,
@@ -904,7 +758,7 @@ def report(
     evaluation = read_evaluation(eval_file) if eval_file is not None else None
     directory = prepare_output(out)
     source = Source(dataset, data_dir, ratings_file, movies_file)
-    ds = _dataset(_model_source(source, model), min_rating)
+    ds = source.of_model(model).load(min_rating)
     rec = _recommender(source, min_rating, model, loaded=ds)  # charts need ratings
     written = build_report(ds, rec, directory, min_rating, evaluation)
     line(f"Report written: {written.index} ({len(written.images)} charts)", stderr=True)
@@ -977,6 +831,25 @@ ProtocolMinRatingOpt = Annotated[
 ]
 
 
+ModelsOpt = Annotated[
+    str,
+    typer.Option(
+        "--models",
+        metavar="LIST",
+        help="comma-separated presets (default, notebook, …) or models (als, ease, …), each "
+        "optionally with overrides: als:factors=128:weighting=bm25",
+    ),
+]
+KOpt = Annotated[int, typer.Option("-k", metavar="K", help="length K of each ranked list")]
+SeedsOpt = Annotated[
+    int, typer.Option("--seeds", metavar="N", help="how many seeded splits to average over")
+]
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", metavar="DIR", help="also write PNG plots into this folder"),
+]
+
+
 @app.command()
 def evaluate(
     dataset: DatasetOpt = None,
@@ -985,23 +858,10 @@ def evaluate(
     movies_file: MoviesOpt = None,
     min_rating: ProtocolMinRatingOpt = None,
     protocol: ProtocolOpt = "recbole",
-    models: Annotated[
-        str,
-        typer.Option(
-            "--models",
-            metavar="LIST",
-            help="comma-separated presets (default, notebook, …) or models (als, ease, …), each "
-            "optionally with overrides: als:factors=128:weighting=bm25",
-        ),
-    ] = "default",
-    k: Annotated[int, typer.Option("-k", metavar="K", help="length K of each ranked list")] = 10,
-    seeds: Annotated[
-        int, typer.Option("--seeds", metavar="N", help="how many seeded splits to average over")
-    ] = 1,
-    plot: Annotated[
-        Path | None,
-        typer.Option("--plot", metavar="DIR", help="also write PNG plots into this folder"),
-    ] = None,
+    models: ModelsOpt = "default",
+    k: KOpt = 10,
+    seeds: SeedsOpt = 1,
+    plot: PlotOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Compare models on held-out ratings (NDCG, recall, …).
@@ -1019,42 +879,36 @@ def evaluate(
       movierec evaluate --models default,notebook,pop
       movierec evaluate --protocol loo --seeds 3 --json
     """
-    from .evaluation import evaluate as run_evaluation
-    from .evaluation import get_protocol, parse_model_specs
+    from .evaluation.study import compare_models
 
-    chosen = get_protocol(protocol).with_min_rating(min_rating)
-    specs = parse_model_specs(models)
-    if not 1 <= k <= 1000:
-        raise MovieRecError(f"-k must be from 1 to 1000, got {k}")
-    if not 1 <= seeds <= 100:
-        raise MovieRecError(f"--seeds must be from 1 to 100, got {seeds}")
+    source = Source(dataset, data_dir, ratings_file, movies_file)
+    compared = compare_models(source, protocol, models, k, seeds, min_rating, plot)
     if plot is not None:
-        from .atomic import claim_folder
-
-        plot = claim_folder(plot, "plots", "--plot")  # before any slow work
-    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file))
-    if min_rating is not None:
-        ds.check_min_rating(min_rating)
-    data = chosen.prepare(ds)
-    extra_ks = range(1, max(k, 20) + 1) if plot is not None else ()
-    result = run_evaluation(
-        ds,
-        chosen,
-        specs,
-        k=k,
-        seeds=[config.SEED + i for i in range(seeds)],
-        extra_ks=extra_ks,
-        prepared=data,
-    )
-    if plot is not None:
-        from .evaluation.plots import write_plots
-
-        written = write_plots(result, data, chosen, plot, config.SEED)
-        line(f"Plots written: {', '.join(str(p) for p in written)}", stderr=True)
+        line(f"Plots written: {', '.join(str(p) for p in compared.plots)}", stderr=True)
     if as_json:
-        emit_json(result.to_json())
+        emit_json(compared.evaluation.to_json())
         return
-    evaluation_table(result, k)
+    evaluation_table(compared.evaluation, k)
+
+
+TrialsOpt = Annotated[
+    int, typer.Option("--trials", "-t", metavar="N", help="how many settings to try")
+]
+TuneSeedOpt = Annotated[
+    int, typer.Option(metavar="N", help="seed of the split and of the TPE sampler")
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(metavar="SECONDS", help="stop starting trials after this many seconds"),
+]
+SavePresetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--save-preset",
+        metavar="NAME",
+        help="save the winners as this user preset (cache dir)",
+    ),
+]
 
 
 @app.command()
@@ -1062,30 +916,16 @@ def tune(
     model: Annotated[
         str, typer.Argument(metavar="MODEL", help="the model to tune: als, ease, itemknn, bpr, …")
     ],
-    trials: Annotated[
-        int, typer.Option("--trials", "-t", metavar="N", help="how many settings to try")
-    ] = 20,
+    trials: TrialsOpt = 20,
     dataset: DatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
     movies_file: MoviesOpt = None,
     min_rating: ProtocolMinRatingOpt = None,
     protocol: ProtocolOpt = "recbole",
-    seed: Annotated[
-        int, typer.Option(metavar="N", help="seed of the split and of the TPE sampler")
-    ] = config.SEED,
-    timeout: Annotated[
-        float | None,
-        typer.Option(metavar="SECONDS", help="stop starting trials after this many seconds"),
-    ] = None,
-    save_preset: Annotated[
-        str | None,
-        typer.Option(
-            "--save-preset",
-            metavar="NAME",
-            help="save the winners as this user preset (cache dir)",
-        ),
-    ] = None,
+    seed: TuneSeedOpt = config.SEED,
+    timeout: TimeoutOpt = None,
+    save_preset: SavePresetOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search a model's hyperparameters with optuna.
@@ -1099,33 +939,17 @@ def tune(
       movierec tune ease --trials 20
       movierec tune als --trials 50 --save-preset my-als
     """
-    from .evaluation import get_protocol
-    from .evaluation.tuning import search_space
-    from .evaluation.tuning import tune as run_tuning
-    from .presets import save_user_preset
+    from .evaluation.study import tune_model
 
-    chosen = get_protocol(protocol).with_min_rating(min_rating)
-    search_space(model)  # unknown or untunable models fail before the data loads
-    if not 1 <= trials <= 10_000:
-        raise MovieRecError(f"--trials must be from 1 to 10000, got {trials}")
-    ds = _dataset(Source(dataset, data_dir, ratings_file, movies_file))
-    result = run_tuning(ds, chosen, model, trials, seed=seed, timeout=timeout)
-    saved = None
-    if save_preset:
-        provenance = {
-            "dataset": ds.name,
-            "protocol": chosen.name,
-            "trials": len(result.trials),
-            "seed": seed,
-            "valid_ndcg@10": result.best_value,
-        }
-        saved = save_user_preset(save_preset, result.preset(), provenance)
+    source = Source(dataset, data_dir, ratings_file, movies_file)
+    tuned = tune_model(source, model, trials, protocol, min_rating, seed, timeout, save_preset)
     if as_json:
-        emit_json({**result.to_json(), "saved_preset": str(saved) if saved else None})
+        emit_json(tuned.to_json())
         return
+    result = tuned.result
     line(
-        f"Best {model} of {len(result.trials)} trials on {ds.name} (protocol {chosen.name}, "
-        f"seed {seed}): validation NDCG@10 {result.best_value:.4f}"
+        f"Best {model} of {len(result.trials)} trials on {tuned.dataset} (protocol "
+        f"{tuned.protocol}, seed {seed}): validation NDCG@10 {result.best_value:.4f}"
     )
     winners = {**result.best_params, "weighting": result.best_weighting}
     table(
@@ -1136,8 +960,8 @@ def tune(
             for name, value in winners.items()
         ],
     )
-    if saved:
-        line(f"Saved as preset {save_preset!r} in {saved}; use --models {save_preset}")
+    if tuned.saved:
+        line(f"Saved as preset {save_preset!r} in {tuned.saved}; use --models {save_preset}")
 
 
 class Interrupted(BaseException):
