@@ -21,9 +21,6 @@ if TYPE_CHECKING:
     from .datasets import Dataset, DataSource
     from .recommender import Recommender
 
-NAME_LIMIT = 100
-"""How much of a model's dataset name an error quotes (a file name of the user's choosing)."""
-
 
 @dataclass(frozen=True)
 class Source:
@@ -78,9 +75,8 @@ class Source:
         name = read_meta(model)["dataset"]["name"]
         if name in REGISTRY:
             return replace(self, dataset=name)
-        shown = name if len(name) <= NAME_LIMIT else name[: NAME_LIMIT - 1] + "…"
-        raise MovieRecError(
-            f"--model {model} was trained on your own ratings ({shown}); name them with "
+        raise MovieRecError(  # the name: at most 100 characters (bundle's meta.json shape)
+            f"--model {model} was trained on your own ratings ({name}); name them with "
             "--ratings (and --movies, if it had titles)"
         )
 
