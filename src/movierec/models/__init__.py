@@ -12,7 +12,7 @@ and ``spark-als`` (Spark MLlib's ALS, trained in Spark, served in NumPy). A mode
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MovieRecError
@@ -54,20 +54,32 @@ def _model_class(module: str, cls: str) -> type[Model]:
     return getattr(importlib.import_module(module, __name__), cls)
 
 
-class _Models(Mapping[str, "type[Model]"]):
-    """Every model class by its name, each imported on first look-up."""
+class _Models(MutableMapping[str, "type[Model]"]):
+    """Every model class by its name, each shipped one imported on first look-up; a class
+    registered here (``MODELS["mine"] = Mine``) is used as it is."""
+
+    def __init__(self) -> None:
+        self._registered: dict[str, type[Model]] = {}
 
     def __getitem__(self, name: str) -> type[Model]:
+        if name in self._registered:
+            return self._registered[name]
         return _model_class(*_CLASSES[name])
 
+    def __setitem__(self, name: str, cls: type[Model]) -> None:
+        self._registered[name] = cls
+
+    def __delitem__(self, name: str) -> None:
+        del self._registered[name]  # the shipped models stay
+
     def __iter__(self) -> Iterator[str]:
-        return iter(_CLASSES)
+        return iter({**dict.fromkeys(_CLASSES), **dict.fromkeys(self._registered)})
 
     def __len__(self) -> int:
-        return len(_CLASSES)
+        return len(set(_CLASSES) | set(self._registered))
 
 
-MODELS: Mapping[str, type[Model]] = _Models()
+MODELS: MutableMapping[str, type[Model]] = _Models()
 
 
 def __getattr__(name: str) -> Any:
