@@ -2,6 +2,7 @@
 
     MOVIEREC_DATA_DIR=../shared/data python bench/bench_guard.py          # measure and check
     MOVIEREC_DATA_DIR=../shared/data python bench/bench_guard.py --runs 5 # steadiness at load
+    MOVIEREC_DATA_DIR=../shared/data python bench/bench_guard.py --attempts 2  # as CI runs it
 
 Measures, on ML-1M (ratings ≥ 3, the default model), with BLAS on one thread:
 
@@ -147,13 +148,24 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timings per figure (median)")
     parser.add_argument("--requests", type=int, default=2000, help="requests in the web burst")
     parser.add_argument("--runs", type=int, default=1, help="whole measurements, each checked")
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=1,
+        help="measure again, up to this many times, while a figure is over budget: a real "
+        "regression is over in every attempt, a moment of load on a shared machine is not",
+    )
     args = parser.parse_args()
     budgets = json.loads(BUDGETS.read_text())
     rows, failures = [], []
     for run in range(1, args.runs + 1):
-        load = os.getloadavg()[0]
-        figures = measure(args.repeats, args.requests)
-        problems = over_budget(figures, budgets)
+        for attempt in range(1, args.attempts + 1):
+            load = os.getloadavg()[0]
+            figures = measure(args.repeats, args.requests)
+            problems = over_budget(figures, budgets)
+            if not problems or attempt == args.attempts:
+                break
+            print(f"guard: attempt {attempt} over budget ({'; '.join(problems)}); again")
         failures += problems
         rows.append(
             {
