@@ -61,7 +61,8 @@ PRESETS: dict[str, dict[str, float | int | str]] = {
     # λ + p/(1−p)·diag(XᵀX) keeps it from the identity), users weighted by |I_u|^-0.454, plus the
     # rank-128 low-pass graph filter (movierec.models.ease); the input is the ratings. One
     # items × items matrix: it folds in a new user in well under a millisecond and explains
-    # exactly; a fit costs 3.4 CPU seconds (`bench/bench_fit_cpu.py`; the previous default 3.1).
+    # exactly; a fit costs 1.6 CPU seconds on one thread (`bench/bench_fit_cpu.py`; 2.6 before
+    # issue 21's exact speed-ups).
     # Found by `movierec tune ease --trials 60 --dataset ml-1m --protocol recbole` (seed 42;
     # space in evaluation/tuning.py: λ 10–1e4 log, dropout 0–0.8, zero diagonal or not, γ 0–1,
     # low-pass rank 0/32/64/128 and weight 0–0.8, binary or rating input), stopped after 42
