@@ -89,6 +89,23 @@ def cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def timed_fit(model: Any, matrix: Any) -> dict[str, float]:
+    """Fit ``model`` on ``matrix``: wall and CPU seconds, the memory the fit added (its peak
+    over the RSS before), this process's peak and RSS before, and the load average."""
+    _reset_peak()  # loading the data had its own peak; the fit's is what counts here
+    before, cpu = _status_mb("VmRSS"), cpu_seconds()
+    started = time.perf_counter()
+    model.fit(matrix)
+    return {
+        "fit_s": time.perf_counter() - started,
+        "fit_cpu_s": cpu_seconds() - cpu,
+        "fit_mb": _status_mb("VmHWM") - before,
+        "peak_mb": _status_mb("VmHWM"),
+        "rss_before_mb": before,
+        "load_average_1min": os.getloadavg()[0],
+    }
+
+
 def save_split(split: Split, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for part in PARTS:
@@ -110,17 +127,7 @@ def run_one(folder: str, spec_text: str, seed: int, measure: bool) -> dict[str, 
     else:
         train_input = weighted(sp.load_npz(Path(folder) / "train.npz").tocsr(), spec.weighting)
     model = spec.build(seed)
-    _reset_peak()  # loading the split had its own peak; the fit's is what counts here
-    before, cpu = _status_mb("VmRSS"), cpu_seconds()
-    started = time.perf_counter()
-    model.fit(train_input)
-    out: dict[str, Any] = {
-        "fit_s": time.perf_counter() - started,
-        "fit_cpu_s": cpu_seconds() - cpu,
-        "load_average_1min": os.getloadavg()[0],
-        "rss_before_mb": before,
-        "fit_mb": _status_mb("VmHWM") - before,
-    }
+    out: dict[str, Any] = timed_fit(model, train_input)
     if measure:
         for part in ("valid", "test"):
             metrics = score_and_measure(model, split, train_input, None, part, [K])

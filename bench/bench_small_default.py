@@ -40,14 +40,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from bench_large_default import (
-    _reset_peak,
-    _status_mb,
-    cpu_seconds,
-    load_split,
-    save_split,
-    scratch_folder,
-)
+from bench_large_default import load_split, save_split, scratch_folder, timed_fit
 from timing import print_rows, write_results
 
 from movierec import config, load_dataset
@@ -108,16 +101,7 @@ def measure_split(folder: str, spec_text: str, seed: int) -> dict[str, Any]:
     split = load_split(Path(folder))
     train_input, _ = model_input(split, spec.weighting)
     model = spec.build(seed)
-    _reset_peak()
-    before, cpu = _status_mb("VmRSS"), cpu_seconds()
-    started = time.perf_counter()
-    model.fit(train_input)
-    out: dict[str, Any] = {
-        "fit_s": time.perf_counter() - started,
-        "fit_cpu_s": cpu_seconds() - cpu,
-        "fit_mb": _status_mb("VmHWM") - before,
-        "load_average_1min": os.getloadavg()[0],
-    }
+    out: dict[str, Any] = timed_fit(model, train_input)
     for part in ("valid", "test"):
         metrics = score_and_measure(model, split, train_input, None, part, [K])
         out[f"{part}_ndcg"] = metrics[("ndcg", K)]
@@ -133,18 +117,7 @@ def measure_full(folder: str, spec_text: str) -> dict[str, Any]:
     matrix = weighted(sp.load_npz(Path(folder) / "ratings.npz").tocsr(), spec.weighting)
     movie_ids = np.load(Path(folder) / "movie_ids.npy")
     model = spec.build(config.SEED)
-    _reset_peak()
-    before, cpu = _status_mb("VmRSS"), cpu_seconds()
-    started = time.perf_counter()
-    model.fit(matrix)
-    out: dict[str, Any] = {
-        "fit_s": time.perf_counter() - started,
-        "fit_cpu_s": cpu_seconds() - cpu,
-        "fit_mb": _status_mb("VmHWM") - before,
-        "peak_mb": _status_mb("VmHWM"),
-        "load_average_1min": os.getloadavg()[0],
-        "similar": {},
-    }
+    out: dict[str, Any] = {**timed_fit(model, matrix), "similar": {}}
     index_of = {int(movie_id): index for index, movie_id in enumerate(movie_ids)}
     for movie_id in ANCHORS:
         indices, _ = model.similar_items(index_of[movie_id], 50)
