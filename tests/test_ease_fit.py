@@ -160,3 +160,22 @@ def test_the_default_fit_is_the_same_on_one_thread_or_two() -> None:
     with threadpool_limits(limits=2):
         two = EASE(**params).fit(matrix).weights
     np.testing.assert_allclose(one, two, atol=1e-6)
+
+
+def test_the_load_never_changes_a_fits_numbers(monkeypatch) -> None:
+    """fit_threads follows the load, so only a part whose result is the same on any number
+    of threads may follow it: a quiet and a busy machine give bit-identical weights."""
+    from threadpoolctl import threadpool_limits
+
+    from movierec.models import ease
+
+    matrix = ratings(2000, 1000, seed=3)
+    params = dict(regularization=50.0, dropout=0.4, zero_diagonal=False)
+    params.update(user_weight_exponent=0.45, lowpass_rank=32, lowpass_weight=0.1)
+    monkeypatch.setattr(ease.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    fits = []
+    with threadpool_limits(limits=2):
+        for load in (0.0, 9.0):  # two threads for the Gram, then one
+            monkeypatch.setattr(ease.os, "getloadavg", lambda load=load: (load, load, load))
+            fits.append(ease.EASE(**params).fit(matrix).weights)
+    np.testing.assert_array_equal(fits[0], fits[1])

@@ -53,11 +53,14 @@ MAX_ITEMS = 20_000
 
 
 def fit_threads() -> int:
-    """How many BLAS threads a fit's big products (``syrk``, the Cholesky inverse, the
-    low-pass filter's n × n products) get: as many as BLAS has now (its default, one per
-    core, or the caller's limit), but one while other work keeps the cores busy (a 1-minute
-    load average of at least cores − ½). OpenBLAS's threads wait for each other after every
-    block, so with a core taken a two-thread product goes at the pace of the thread that
+    """How many BLAS threads the Gram matrix's ``syrk`` gets: as many as BLAS has now (its
+    default, one per core, or the caller's limit), but one while other work keeps the cores
+    busy (a 1-minute load average of at least cores − ½). Only the Gram, whose every entry
+    one thread sums whatever their number: the Cholesky inverse and the low-pass filter's
+    n × n products sum in an order that depends on the threads (their results moved by up to
+    1e-6 between one and two), so they keep BLAS's own setting and the same fit gives the
+    same numbers on a busy machine as on a quiet one. OpenBLAS's threads wait for each other
+    after every block, so with a core taken a two-thread product goes at the pace of the thread that
     shares it and spins the other: on 2 cores at load 4, eight ``XᵀX``-sized products took
     0.74–0.81 s on two threads against 0.60–0.63 s on one."""
     current = blas_thread_count()
@@ -372,11 +375,12 @@ class EASE(DenseItemItemModel):
         check_dense_items("EASE", user_items.shape[1])  # the weights keep the whole shape
         head = self.head_items(user_items)
         n_items = user_items.shape[1] if head is None else len(head)
-        with self.fitting(user_items) as step, blas_threads(fit_threads()):
+        with self.fitting(user_items) as step:
             step.update(status="the item Gram matrix")
             self.count_flops(step, n_items)
             weighted = user_weighted(user_items, self.user_weight_exponent)
-            gram_matrix = gram_of(weighted if head is None else weighted[:, head])
+            with blas_threads(fit_threads()):  # the Gram is the same on any number of threads
+                gram_matrix = gram_of(weighted if head is None else weighted[:, head])
             step.update(status=f"solving for the {n_items:,} × {n_items:,} weights")
             weights = self.weights_from_gram(gram_matrix, step)
             del gram_matrix
@@ -417,17 +421,16 @@ class EASE(DenseItemItemModel):
         filtered = self.lowpass_rank > 0 and self.lowpass_weight != 0
         if step is not None:
             self.count_flops(step, len(gram_matrix))
-        with blas_threads(fit_threads()):
-            weights = ease_weights(
-                gram_matrix, self.regularization, self.dropout, self.zero_diagonal, step
-            )
-            if filtered:
-                if step is not None:
-                    step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
-                lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed, step=step)
-                lowpass_total = training_score(gram_matrix, lowpass)
-                if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
-                    scale = training_score(gram_matrix, weights) / lowpass_total
-                    lowpass *= np.float32(self.lowpass_weight * scale)
-                    weights += lowpass
+        weights = ease_weights(
+            gram_matrix, self.regularization, self.dropout, self.zero_diagonal, step
+        )
+        if filtered:
+            if step is not None:
+                step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
+            lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed, step=step)
+            lowpass_total = training_score(gram_matrix, lowpass)
+            if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
+                scale = training_score(gram_matrix, weights) / lowpass_total
+                lowpass *= np.float32(self.lowpass_weight * scale)
+                weights += lowpass
         return weights
