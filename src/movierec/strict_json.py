@@ -15,6 +15,8 @@ True
 'n: must be a whole number'
 >>> problem_of({"n": 1, "name": "abcd", "w": -1.0, "x": 0}, shape)
 'name: must be at most 3 characters'
+>>> problem_of({"n": 1, "name": "abc", "w": 0.5, "y" * 50: 0}, shape)
+'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…: is not a field of this object'
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ def problem_of(value: Any, shape: Shape) -> str | None:
 
 def _joined(outer: str, inner: str) -> str:
     return f"{outer}.{inner}" if inner else outer
+
+
+def _key(key: str, most: int = 40) -> str:
+    """An object's key as a place in a message: a tampered file's key may be any length."""
+    return key if len(key) <= most else key[:most] + "…"
 
 
 @dataclass(frozen=True)
@@ -173,7 +180,7 @@ class Mapping(Shape):
         for key, item in value.items():
             found = self.values.problem(item)
             if found is not None:
-                return _joined(str(key), found[0]), found[1]
+                return _joined(_key(key), found[0]), found[1]
         return None
 
 
@@ -197,5 +204,5 @@ class Fields(Shape):
                 return _joined(name, found[0]), found[1]
         extra = [key for key in value if key not in self.fields]
         if extra:
-            return str(extra[0]), "is not a field of this object"
+            return _key(extra[0]), "is not a field of this object"
         return None
