@@ -152,10 +152,20 @@ def stop() -> None:
     session = _state.pop("session", None)
     if session is not None:
         with contextlib.suppress(Exception):
+            _silence(session)
             session.stop()
     workspace = _state.pop("workspace", None)
     if workspace is not None:
         shutil.rmtree(workspace, ignore_errors=True)
+
+
+def _silence(session: Any) -> None:
+    """Turn the JVM's logging off: stopping comes after movierec's last line, and a job cut
+    short by Ctrl+C makes its tasks' shutdown log errors (a missing block manager, a failed
+    completion listener) that would print after it."""
+    jvm = session.sparkContext._jvm
+    levels = jvm.org.apache.logging.log4j
+    levels.core.config.Configurator.setAllLevels("", levels.Level.OFF)
 
 
 def parallelism(session: Any) -> int:
