@@ -164,7 +164,7 @@ def local_batch(model: Path, ratings: Path, out: Path) -> bytes:
 
     rec = Recommender.load(model)
     here = load_dataset(ratings=ratings)
-    recommend_all(Recommender(here, rec.model, rec.users, rec.items, rec.settings), 10, out)
+    recommend_all(Recommender(rec.trained, here), 10, out)
     return out.read_bytes()
 
 

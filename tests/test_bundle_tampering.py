@@ -73,3 +73,44 @@ def test_negative_catalogue_counts_are_refused(saved: Path, tmp_path: Path) -> N
     )
     with pytest.raises(ModelError, match="corrupt .*fewer than zero ratings"):
         Recommender.load(folder)
+
+
+def _settings(change: Callable[[dict[str, Any]], None]) -> Callable[[Any], None]:
+    def tamper(meta: Any) -> None:
+        change(meta["settings"])
+        meta["summary"] = None  # no summary to disagree with: the settings alone are checked
+
+    return tamper
+
+
+SETTINGS_TAMPERING = {
+    "min_rating NaN": (
+        _settings(lambda s: s.__setitem__("min_rating", float("nan"))),
+        r"malformed meta\.json \(settings\.min_rating: must be a finite number",
+    ),
+    "min_rating Infinity": (
+        _settings(lambda s: s.__setitem__("min_rating", float("inf"))),
+        r"malformed meta\.json \(settings\.min_rating: must be a finite number",
+    ),
+    "a negative hyperparameter": (
+        _settings(lambda s: s["params"].__setitem__("l2", -5.0)),
+        r"malformed settings \(.*l2",
+    ),
+    "an unknown hyperparameter": (
+        _settings(lambda s: s["params"].__setitem__("no_such_knob", 1)),
+        r"malformed settings \(.*no_such_knob",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SETTINGS_TAMPERING)
+def test_saved_settings_go_through_the_settings_check(
+    saved: Path, tmp_path: Path, case: str, small: Any
+) -> None:
+    """Settings read from a bundle are checked as settings made in code (Settings.check): a NaN
+    filter or an impossible hyperparameter is refused on load, in one line."""
+    change, named = SETTINGS_TAMPERING[case]
+    folder = _tampered(saved, tmp_path, "meta.json", change)
+    with pytest.raises(ModelError, match=rf"{named}.*retrain") as caught:
+        Recommender.load(folder, small)
+    assert "\n" not in str(caught.value)

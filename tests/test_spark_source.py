@@ -297,7 +297,7 @@ def test_recommend_all_from_a_uri_is_the_local_batch_of_the_same_model(
     assert json.loads(out)["users"] > 16 * 5
     rec = Recommender.load(model)
     here = load_dataset(ratings=files / "r.parquet")  # the same ratings, read here
-    recommend_all(Recommender(here, rec.model, rec.users, rec.items, rec.settings), 7, local)
+    recommend_all(Recommender(rec.trained, here), 7, local)
     assert remote.read_bytes() == local.read_bytes()
 
 

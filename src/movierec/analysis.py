@@ -11,6 +11,7 @@ import pandas as pd
 from . import config
 from .catalogue import popularity_of
 from .datasets import Dataset
+from .datasets.rules import is_kept
 from .datasets.summary import Stats, rating_counts, stats
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 
 
 def kept_mask(dataset: Dataset, min_rating: float = config.MIN_RATING) -> np.ndarray:
-    return dataset.ratings["rating"].to_numpy() >= min_rating
+    return is_kept(dataset.ratings["rating"].to_numpy(), min_rating)
 
 
 def popularity(dataset: Dataset, min_rating: float = config.MIN_RATING) -> pd.Series:

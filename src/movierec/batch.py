@@ -29,6 +29,7 @@ from .models.ranking import NO_ITEM, top_n
 
 if TYPE_CHECKING:
     from .recommender import Recommender
+    from .serving import Source
 
 BLOCK_USERS = 1024
 ROWS_PER_GROUP = 1 << 20  # Parquet row group: about a million rows
@@ -88,14 +89,12 @@ def rated_matrix(rec: Recommender) -> sp.csr_matrix:
     ratings = rec.dataset.ratings
     user_ids = ratings["user_id"].to_numpy()
     movie_ids = ratings["movie_id"].to_numpy()
-    users = np.searchsorted(rec.users.ids, user_ids)
-    items = np.searchsorted(rec.items.ids, movie_ids)
-    users_c = np.minimum(users, len(rec.users) - 1)
-    items_c = np.minimum(items, len(rec.items) - 1)
-    known = (rec.users.ids[users_c] == user_ids) & (rec.items.ids[items_c] == movie_ids)
+    users = rec.users.lookup(user_ids)
+    items = rec.items.lookup(movie_ids)
+    known = (users >= 0) & (items >= 0)
     ones = np.ones(int(known.sum()), dtype=np.int8)
     shape = (len(rec.users), len(rec.items))
-    matrix = sp.csr_matrix((ones, (users_c[known], items_c[known])), shape=shape)
+    matrix = sp.csr_matrix((ones, (users[known], items[known])), shape=shape)
     matrix.sum_duplicates()
     return matrix
 
@@ -170,33 +169,84 @@ def recommend_all(
     reads the model's ratings from (``hdfs://…``; with ``spark``), so that the driver never
     holds them: each block is built and ranked on an executor
     (:func:`movierec.spark.source.ranked_blocks`); without it, the ratings are the dataset's."""
-    from . import progress
-
     n = config.check_n(n)
     path = check_output(out)
+    if ratings is not None and not spark:
+        raise MovieRecError("--ratings URI needs --engine spark: only Spark reads a URI")
+    ranker = BlockRanker(rec.model, n, rec.users.ids, rec.items.ids)
+    tables = _ranked_tables(rec, ranker, spark, spark_master, ratings)
     pa = _pyarrow()
-    user_ids, item_ids = rec.users.ids, rec.items.ids
-    ranker = BlockRanker(rec.model, n, user_ids, item_ids)
-    n_blocks = -(-len(user_ids) // BLOCK_USERS)
-    tables: Iterator[Any]
-    if ratings is not None:
-        from .spark.source import RemoteSource, ranked_blocks
-
-        if not spark:
-            raise MovieRecError("--ratings URI needs --engine spark: only Spark reads a URI")
-        source = RemoteSource(ratings)
-        tables = ranked_blocks(
-            ranker, BLOCK_USERS, rec.settings, rec.dataset.fingerprint, source, spark_master
-        )
-    elif spark:
-        from .spark.tasks import map_in_order
-
-        tables = map_in_order(ranker, list(blocks(rec, BLOCK_USERS)), spark_master)
-    else:
-        tables = (ranker(block) for block in blocks(rec, BLOCK_USERS))
     schema = _schema(pa).with_metadata(
         {METADATA_KEY: json.dumps({"n": n, "settings": rec.settings.to_dict()})}
     )
+    users = len(rec.users)
+    rows = _write_tables(path, tables, schema, f"{n} movies for each of {users:,} users", users)
+    return Written(path, users, rows, n, "spark" if spark else "local", len(rec.items))
+
+
+def recommend_all_for(
+    source: Source,
+    n: int,
+    out: str | Path,
+    *,
+    model: Path | None = None,
+    min_rating: float = config.MIN_RATING,
+    spark: bool = False,
+    spark_master: str | None = None,
+) -> Written:
+    """:func:`recommend_all` for the model that serves ``source``
+    (:func:`movierec.serving.serving_recommender`), its ratings read here — or, when
+    ``source.ratings`` is a URI and ``spark``, read by Spark for the model trained on them."""
+    from .datasets.dataset import is_uri
+    from .serving import serving_recommender
+
+    check_output(out)  # before any slow work
+    if source.ratings is not None and is_uri(source.ratings) and spark:
+        if model is None or source.dataset is not None or source.movies is not None:
+            raise MovieRecError(
+                "with --ratings URI, recommend-all takes the model trained on it (--model DIR) "
+                "and no --dataset or --movies"
+            )
+        rec = serving_recommender(source, min_rating, model)  # its ratings are read by Spark
+        return recommend_all(rec, n, out, True, spark_master, ratings=source.ratings)
+    dataset = source.of_model(model).load(min_rating)
+    rec = serving_recommender(source, min_rating, model, loaded=dataset)  # exclusions: ratings
+    return recommend_all(rec, n, out, spark, spark_master)
+
+
+def _ranked_tables(
+    rec: Recommender,
+    ranker: BlockRanker,
+    spark: bool,
+    spark_master: str | None,
+    ratings: str | None,
+) -> Iterator[Any]:
+    """The Arrow tables of every block of users, in user order: ranked here, as Spark tasks,
+    or (``ratings`` a URI) built and ranked by Spark from the ratings it reads."""
+    if ratings is not None:
+        from .spark.source import RemoteSource, ranked_blocks
+
+        return ranked_blocks(
+            ranker,
+            BLOCK_USERS,
+            rec.settings,
+            rec.dataset.fingerprint,
+            RemoteSource(ratings),
+            spark_master,
+        )
+    if spark:
+        from .spark.tasks import map_in_order
+
+        return map_in_order(ranker, list(blocks(rec, BLOCK_USERS)), spark_master)
+    return (ranker(block) for block in blocks(rec, BLOCK_USERS))
+
+
+def _write_tables(path: Path, tables: Iterator[Any], schema: Any, what: str, users: int) -> int:
+    """Write ``tables`` to the Parquet file ``path`` whole (a temp file, then renamed), in row
+    groups of ``ROWS_PER_GROUP``, showing progress per block; returns the rows written."""
+    from . import progress
+
+    pa = _pyarrow()
     total = 0
 
     def write(handle: Any) -> None:
@@ -204,9 +254,9 @@ def recommend_all(
         with (
             pa.parquet.ParquetWriter(handle, schema) as writer,
             progress.step(
-                f"ranking {n} movies for each of {len(user_ids):,} users",
-                done=f"ranked {n} movies for each of {len(user_ids):,} users",
-                total=n_blocks,
+                f"ranking {what}",
+                done=f"ranked {what}",
+                total=-(-users // BLOCK_USERS),
                 unit="blocks",
             ) as step,
         ):
@@ -225,7 +275,7 @@ def recommend_all(
                 writer.write_table(pa.concat_tables(pending), row_group_size=ROWS_PER_GROUP)
 
     write_atomically(path, write)
-    return Written(path, len(user_ids), total, n, "spark" if spark else "local", len(item_ids))
+    return total
 
 
 def _schema(pa: Any) -> Any:

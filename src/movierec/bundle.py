@@ -18,7 +18,7 @@ import numpy as np
 from .atomic import only_names, replace_folder
 from .datasets import Dataset
 from .datasets.dataset import RatingsElsewhere
-from .errors import ModelError
+from .errors import ModelError, MovieRecError
 from .strict_json import (
     AnyOf,
     Fields,
@@ -36,7 +36,9 @@ from .strict_json import (
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
-    from .recommender import Recommender
+    from .models import Model
+    from .settings import Settings
+    from .trained import Trained
 
 FORMAT_VERSION = 1
 """The model folder format this movierec writes and the newest it reads."""
@@ -107,8 +109,8 @@ def is_model_folder(directory: Path) -> bool:
         return False
 
 
-def write(recommender: Recommender, directory: str | Path) -> Path:
-    """Save ``recommender`` to ``directory`` (missing, empty, or a movierec model, replaced
+def write(trained: Trained, directory: str | Path) -> Path:
+    """Save ``trained`` to ``directory`` (missing, empty, or a movierec model, replaced
     whole); anything else there is refused before a byte is written."""
     from ._version import __version__
 
@@ -116,27 +118,24 @@ def write(recommender: Recommender, directory: str | Path) -> Path:
         meta = {
             "format_version": FORMAT_VERSION,
             "written_by": f"movierec {__version__}",
-            "settings": recommender.settings.to_dict(),
-            "dataset": {
-                "name": recommender.dataset.name,
-                "fingerprint": recommender.dataset.fingerprint,
-            },
-            "n_users": len(recommender.users),
-            "n_items": len(recommender.items),
-            "favourite_weight": recommender.favourite_weight,
-            "summary": recommender.summary(),
+            "settings": trained.settings.to_dict(),
+            "dataset": {"name": trained.data_name, "fingerprint": trained.fingerprint},
+            "n_users": len(trained.users),
+            "n_items": len(trained.items),
+            "favourite_weight": trained.favourite_weight,
+            "summary": trained.summary,
         }
         small: dict[str, np.ndarray] = {
-            "user_ids": recommender.users.ids,
-            "item_ids": recommender.items.ids,
+            "user_ids": trained.users.ids,
+            "item_ids": trained.items.ids,
         }
-        for key, array in recommender.model.state().items():
+        for key, array in trained.model.state().items():
             if array.nbytes >= MMAP_BYTES:
                 np.save(staging / f"model.{key}.npy", np.ascontiguousarray(array))
             else:
                 small[f"model.{key}"] = array
         np.savez(staging / ARRAYS_FILE, **small)  # type: ignore[arg-type]  # numpy's stub
-        recommender.catalogue.save(staging / CATALOGUE_FILE)
+        trained.catalogue.save(staging / CATALOGUE_FILE)
         # meta.json last: a folder with it is complete.
         (staging / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
@@ -337,18 +336,60 @@ class SavedDataset(RatingsElsewhere):
         )
 
 
-def read(directory: Path, dataset: Dataset | None = None) -> Recommender:
-    """The recommender saved in ``directory`` after every check above (ModelError naming the
-    first problem otherwise). With ``dataset``, its identity must match the model's; without,
-    the model answers from the folder alone and never reads ratings (see
-    :func:`self_contained`)."""
+def read(directory: Path, dataset: Dataset | None = None) -> tuple[Trained, Dataset]:
+    """The trained model saved in ``directory`` after every check above (ModelError naming the
+    first problem otherwise), and its dataset: ``dataset`` itself, whose identity must match
+    the model's, or without it a :class:`SavedDataset`, so that the model answers from the
+    folder alone and never reads ratings (see :func:`self_contained`)."""
+    from threadpoolctl import threadpool_limits
+
     from .catalogue import Catalogue
     from .interactions import Vocabulary
-    from .models import MODELS, make_model
-    from .recommender import Recommender
-    from .settings import Settings
+    from .trained import Trained, favourite_weight_of, summary_of
 
     meta = read_meta(directory)
+    _check_identity(directory, meta, dataset)
+    settings = _settings(directory, meta)
+    arrays = read_arrays(directory)
+    check_ids(directory, arrays, meta)
+    users = Vocabulary(arrays.pop("user_ids").astype(np.int64, copy=False))
+    items = Vocabulary(arrays.pop("item_ids").astype(np.int64, copy=False))
+    check_finite(directory, arrays)
+    model, catalogue = _restored(directory, settings, arrays)
+    # One small solve: BLAS threads only add start-up and, on a busy machine, seconds of
+    # contention (a 58k-movie ALS probe: 3.6 s with two threads under load, 0.07 s with one).
+    with threadpool_limits(limits=1, user_api="blas"):
+        check_answers(directory, model, len(users), len(items))
+    if catalogue is None:  # saved before the catalogue was: rebuilt from the dataset
+        assert dataset is not None  # _check_identity refuses such a folder without one
+        catalogue = Catalogue.from_dataset(dataset, settings.min_rating)
+    elif not np.all(np.isin(items.ids, catalogue.movie_ids)):
+        raise ModelError(
+            f"the model at {directory} is corrupt (its catalogue lacks some of its movies); "
+            f"{RETRAIN}"
+        )
+    trained = Trained(
+        model,
+        users,
+        items,
+        settings,
+        catalogue,
+        meta["summary"] or summary_of(_given(dataset), settings.min_rating),
+        meta["favourite_weight"] or favourite_weight_of(_given(dataset), settings.weighting),
+        meta["dataset"]["name"],
+        meta["dataset"]["fingerprint"],
+    )
+    return trained, dataset or SavedDataset(meta, directory, catalogue)
+
+
+def _given(dataset: Dataset | None) -> Dataset:
+    assert dataset is not None  # a folder without a summary is read only with its dataset
+    return dataset
+
+
+def _check_identity(directory: Path, meta: dict[str, Any], dataset: Dataset | None) -> None:
+    """ModelError when ``dataset`` is not the model's, or is missing where the folder needs it
+    (a model saved before its catalogue and summary were)."""
     if dataset is None and not _answers_alone(meta, directory):
         raise ModelError(
             f"the model at {directory} was saved by an older movierec without its catalogue "
@@ -363,46 +404,40 @@ def read(directory: Path, dataset: Dataset | None = None) -> Recommender:
             f"(fingerprint {saved['fingerprint']}), not on this {dataset.name} "
             f"({dataset.fingerprint}); pass the matching --dataset/--data-dir or retrain"
         )
+
+
+def _settings(directory: Path, meta: dict[str, Any]) -> Settings:
+    """The saved settings, checked as settings made in code are (:meth:`Settings.check`)."""
+    from .models import MODELS
+    from .settings import Settings
+
     settings = Settings(**meta["settings"])
     if settings.model not in MODELS:
         raise ModelError(f"unknown model {settings.model!r} in {directory}; {RETRAIN}")
-    arrays = read_arrays(directory)
-    check_ids(directory, arrays, meta)
-    users = Vocabulary(arrays.pop("user_ids").astype(np.int64, copy=False))
-    items = Vocabulary(arrays.pop("item_ids").astype(np.int64, copy=False))
-    check_finite(directory, arrays)
+    try:
+        return settings.check()
+    except MovieRecError as exc:
+        raise ModelError(
+            f"the model at {directory} has malformed settings ({exc}); {RETRAIN}"
+        ) from None
+
+
+def _restored(
+    directory: Path, settings: Settings, arrays: dict[str, np.ndarray]
+) -> tuple[Model, Catalogue | None]:
+    """The model ``settings`` name with the saved arrays, and the saved catalogue (None in
+    folders saved before it was)."""
+    from .catalogue import Catalogue
+    from .models import make_model
+
     try:
         model = make_model(settings.model, **settings.params).set_state(
             {k.removeprefix("model."): v for k, v in arrays.items()}
         )
-        # Models saved before the catalogue was saved with them rebuild it from the dataset.
         catalogue_path = directory / CATALOGUE_FILE
         catalogue = Catalogue.load(catalogue_path) if catalogue_path.is_file() else None
     except Exception as exc:
         raise ModelError(
             f"the model at {directory} is corrupt ({reason_of(exc)}); {RETRAIN}"
         ) from None
-    from threadpoolctl import threadpool_limits
-
-    # One small solve: BLAS threads only add start-up and, on a busy machine, seconds of
-    # contention (a 58k-movie ALS probe: 3.6 s with two threads under load, 0.07 s with one).
-    with threadpool_limits(limits=1, user_api="blas"):
-        check_answers(directory, model, len(users), len(items))
-    if catalogue is not None and not np.all(np.isin(items.ids, catalogue.movie_ids)):
-        raise ModelError(
-            f"the model at {directory} is corrupt (its catalogue lacks some of its movies); "
-            f"{RETRAIN}"
-        )
-    if dataset is None:
-        assert catalogue is not None  # checked above
-        dataset = SavedDataset(meta, directory, catalogue)
-    return Recommender(
-        dataset,
-        model,
-        users,
-        items,
-        settings,
-        catalogue=catalogue,
-        favourite_weight=meta["favourite_weight"],
-        summary=meta["summary"],
-    )
+    return model, catalogue

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import config
 from .atomic import write_atomically
+from .datasets.rules import is_kept
 from .errors import TitleError
 from .titles import Resolution, TitleIndex
 
@@ -59,7 +60,7 @@ def popularity_of(
     """The popularity of each movie given one ``(movie_id, rating)`` pair per rating:
     ``(movie_ids, popularity)``, most popular first, ties by lower id; a movie with no rating
     ≥ ``min_rating`` is left out."""
-    return by_popularity(*np.unique(movie_ids[ratings >= min_rating], return_counts=True))
+    return by_popularity(*np.unique(movie_ids[is_kept(ratings, min_rating)], return_counts=True))
 
 
 @dataclass(frozen=True, eq=False)

@@ -588,27 +588,20 @@ def recommend_all(
       movierec recommend-all --out recs.parquet
       movierec recommend-all --model my-model -n 20 --out recs.parquet
     """
-    from .batch import check_output
-    from .batch import recommend_all as run_batch
-    from .datasets.dataset import is_uri
+    from .batch import recommend_all_for
     from .spark.engine import check_engine
 
     config.check_n(n, "-n")
     check_engine(engine, None, spark_master)
-    check_output(out)  # before any slow work
-    source = Source(dataset, data_dir, ratings_file, movies_file)
-    if ratings_file is not None and is_uri(ratings_file) and engine == "spark":
-        if model is None or dataset is not None or movies_file is not None:
-            raise MovieRecError(
-                "with --ratings URI, recommend-all takes the model trained on it (--model DIR) "
-                "and no --dataset or --movies"
-            )
-        rec = _recommender(source, min_rating, model)  # its ratings are read by Spark
-        written = run_batch(rec, n, out, True, spark_master, ratings=ratings_file)
-    else:
-        ds = source.of_model(model).load(min_rating)
-        rec = _recommender(source, min_rating, model, loaded=ds)  # exclusions: ratings
-        written = run_batch(rec, n, out, engine == "spark", spark_master)
+    written = recommend_all_for(
+        Source(dataset, data_dir, ratings_file, movies_file),
+        n,
+        out,
+        model=model,
+        min_rating=min_rating,
+        spark=engine == "spark",
+        spark_master=spark_master,
+    )
     if as_json:
         emit_json(written.to_dict())
     else:

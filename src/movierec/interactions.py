@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import DataError, MovieRecError
+from .datasets.rules import is_kept, nothing_kept, repeated_pairs
+from .errors import MovieRecError
 
 if TYPE_CHECKING:  # pandas and SciPy build interactions; a Vocabulary alone needs neither
     import pandas as pd
@@ -90,15 +91,27 @@ class Vocabulary:
             return position
         return None
 
-    def index_of(self, raw_ids: np.ndarray) -> np.ndarray:
-        """Indices of raw ids; every id must be known (KeyError names the first that is not)."""
+    def lookup(self, raw_ids: np.ndarray) -> np.ndarray:
+        """Indices of raw ids (int64), -1 for an id not in the vocabulary: the one bulk id →
+        index lookup (:meth:`index_of` refuses unknown ids instead).
+
+        >>> Vocabulary.from_ids(np.array([10, 20])).lookup(np.array([20, 15, 10])).tolist()
+        [1, -1, 0]
+        """
         raw_ids = np.asarray(raw_ids)
-        positions = np.searchsorted(self.ids, raw_ids)
-        positions = np.minimum(positions, max(len(self.ids) - 1, 0))
-        found = self.ids[positions] == raw_ids if len(self.ids) else np.zeros(raw_ids.shape, bool)
-        if not np.all(found):
-            raise KeyError(int(raw_ids[~found].flat[0]))
-        return positions.astype(np.int32)
+        if not len(self.ids):
+            return np.full(raw_ids.shape, -1, dtype=np.int64)
+        positions = np.minimum(np.searchsorted(self.ids, raw_ids), len(self.ids) - 1)
+        return np.where(self.ids[positions] == raw_ids, positions, -1).astype(np.int64)
+
+    def index_of(self, raw_ids: np.ndarray) -> np.ndarray:
+        """Indices of raw ids (int32); every id must be known (KeyError names the first that
+        is not)."""
+        indices = self.lookup(raw_ids)
+        unknown = indices < 0
+        if unknown.any():
+            raise KeyError(int(np.asarray(raw_ids)[unknown].flat[0]))
+        return indices.astype(np.int32)
 
     def id_of(self, indices: np.ndarray) -> np.ndarray:
         """Raw ids of indices."""
@@ -122,14 +135,20 @@ def bm25_weight(matrix: sp.csr_matrix, k1: float = 1.2, b: float = 0.75) -> sp.c
     return out
 
 
+PER_RATING: dict[str, float | None] = {"rating": None, "binary": 1.0}
+"""The weightings that read each rating alone: to a constant, or (None) to the rating itself.
+The others (BM25) need the whole matrix, and apply after :func:`confidence`."""
+
+
 def confidence(values: np.ndarray, weighting: str) -> np.ndarray:
     """Confidence per kept rating before BM25 (which needs the whole matrix)."""
     if weighting not in WEIGHTINGS:
         raise MovieRecError(
             f"unknown weighting {weighting!r}; choose one of {', '.join(WEIGHTINGS)}"
         )
-    if weighting == "binary":
-        return np.ones(len(values), dtype=np.float32)
+    constant = PER_RATING.get(weighting)
+    if constant is not None:
+        return np.full(len(values), constant, dtype=np.float32)
     return values.astype(np.float32)
 
 
@@ -144,16 +163,11 @@ def favourite_confidence(top_rating: float, weighting: str) -> float:
     return float(confidence(np.array([top_rating]), weighting)[0])
 
 
-def _repeated_pair(user_ids: np.ndarray, movie_ids: np.ndarray) -> DataError:
+def _repeated_pair(user_ids: np.ndarray, movie_ids: np.ndarray) -> MovieRecError:
     pairs = np.column_stack([user_ids, movie_ids])
     unique, counts = np.unique(pairs, axis=0, return_counts=True)
     user_id, movie_id = unique[np.argmax(counts > 1)].tolist()
-    repeated = int((counts > 1).sum())
-    pairs_are = "pair is" if repeated == 1 else "pairs are"
-    return DataError(
-        f"{repeated:,} (user, movie) {pairs_are} rated more than once (e.g. user {user_id}, "
-        f"movie {movie_id}); MovieLens rates each movie once per user: fix the ratings file"
-    )
+    return repeated_pairs(int((counts > 1).sum()), user_id, movie_id)
 
 
 @dataclass(frozen=True)
@@ -185,16 +199,16 @@ class Interactions:
         """
         import scipy.sparse as sp
 
-        kept = ratings[ratings["rating"].to_numpy() >= min_rating]
-        if kept.empty:
-            raise MovieRecError(f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating")
-        user_ids = kept["user_id"].to_numpy()
-        movie_ids = kept["movie_id"].to_numpy()
+        liked = ratings[is_kept(ratings["rating"].to_numpy(), min_rating)]
+        if liked.empty:
+            raise nothing_kept(min_rating)
+        user_ids = liked["user_id"].to_numpy()
+        movie_ids = liked["movie_id"].to_numpy()
         users = Vocabulary.from_ids(user_ids)
         items = Vocabulary.from_ids(movie_ids)
         rows = users.index_of(user_ids)
         cols = items.index_of(movie_ids)
-        values = confidence(kept["rating"].to_numpy(), weighting)
+        values = confidence(liked["rating"].to_numpy(), weighting)
         matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(users), len(items)))
         matrix.sum_duplicates()
         if matrix.nnz != len(values):  # a repeated rating would silently add up

@@ -19,11 +19,12 @@ from . import bundle, config
 from .catalogue import Catalogue, Movie
 from .datasets import Dataset
 from .errors import ModelError, MovieRecError, TitleError
-from .interactions import Interactions, Vocabulary, favourite_confidence
-from .models import Model, make_model, top_n
+from .interactions import Interactions, Vocabulary
+from .models import Model, top_n
 from .models.base import FactorModel
-from .settings import Settings, catalogue_preset, default_settings
+from .settings import Settings, default_settings
 from .titles import Resolution, TitleIndex
+from .trained import Summary, Trained, fit, fit_on_spark, spark_default_settings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -81,29 +82,25 @@ class Recommender:
 
     def __init__(
         self,
-        dataset: Dataset,
-        model: Model,
-        users: Vocabulary,
-        items: Vocabulary,
-        settings: Settings,
+        trained: Trained,
+        dataset: Dataset | None = None,
         interactions: Interactions | None = None,
-        catalogue: Catalogue | None = None,
-        favourite_weight: float | None = None,
-        summary: dict[str, Any] | None = None,
     ) -> None:
-        self.dataset = dataset
-        self.model = model
-        self.users = users
-        self.items = items
-        self.settings = settings
-        for name, value in (
-            ("interactions", interactions),
-            ("catalogue", catalogue),
-            ("favourite_weight", favourite_weight),
-        ):
-            if value is not None:  # otherwise built from the dataset on first use
-                self.__dict__[name] = value
-        self._saved_summary = summary  # as saved with a model (see summary())
+        """``trained`` answers; ``dataset`` (its ratings, or what stands for them) is needed
+        only for its users' recommendations and for retraining: without it, a dataset of the
+        model's own movies stands in. ``interactions`` are those it was fitted on, if at
+        hand (otherwise rebuilt from ``dataset`` on first use)."""
+        self.trained = trained
+        self.dataset = trained.without_ratings() if dataset is None else dataset
+        if interactions is not None:
+            self.__dict__["interactions"] = interactions
+        # The trained value's parts, by their names (read them; to change one, build anew).
+        self.model: Model = trained.model
+        self.users: Vocabulary = trained.users  # the users the model has rows for
+        self.items: Vocabulary = trained.items  # the movies it knows
+        self.settings: Settings = trained.settings
+        self.catalogue: Catalogue = trained.catalogue  # movies with their popularity
+        self.favourite_weight: float = trained.favourite_weight  # a liked movie's, in a fold-in
 
     def describe(self) -> str:
         """The loaded model in words, as the web page, the report and ``movierec train`` name
@@ -131,22 +128,15 @@ class Recommender:
         ``show_progress`` shows the fit's progress on stderr (see :mod:`movierec.progress`).
         ``spark`` fits with Apache Spark on ``spark_master`` (default ``local[2]``; see
         :mod:`movierec.spark`)."""
-        settings = (settings or default_settings(dataset)).check(use_gpu)
-        dataset.check_min_rating(settings.min_rating)
-        interactions = Interactions.from_ratings(
-            dataset.ratings, settings.min_rating, settings.weighting
+        trained, interactions = fit(
+            dataset,
+            settings or default_settings(dataset),
+            show_progress=show_progress,
+            use_gpu=use_gpu,
+            spark=spark,
+            spark_master=spark_master,
         )
-        params = dict(settings.params)
-        if use_gpu:
-            params["use_gpu"] = True
-        model = make_model(settings.model, **params)
-        if spark:
-            from .spark.engine import fit
-
-            model = fit(model, interactions.matrix, spark_master, show_progress)
-        else:
-            model.fit(interactions.matrix, show_progress)
-        return cls(dataset, model, interactions.users, interactions.items, settings, interactions)
+        return cls(trained, dataset, interactions)
 
     @classmethod
     def train_on_spark(
@@ -169,38 +159,16 @@ class Recommender:
 
         >>> rec = Recommender.train_on_spark("hdfs://nn:8020/ratings.parquet")  # doctest: +SKIP
         """
-        from .spark.engine import check_engine
-        from .spark.source import RemoteSource, train
+        from .spark.source import RemoteSource
 
         settings_for: Callable[[int], Settings]
         if settings is None:
-            settings_for = partial(_spark_default_settings, min_rating=min_rating)
+            settings_for = partial(spark_default_settings, min_rating=min_rating)
         elif isinstance(settings, Settings):
             settings_for = partial(_same_settings, settings)
         else:
             settings_for = settings
-        chosen: list[Settings] = []
-
-        def model_for(n_items: int) -> Model:
-            settings = settings_for(n_items)
-            check_engine("spark", settings.model, master)
-            chosen.append(settings)
-            return make_model(settings.model, **settings.params)
-
-        first = settings_for(0)  # the filter and the weighting do not depend on the catalogue
-        source = RemoteSource(ratings, movies)
-        trained = train(source, first.min_rating, first.weighting, model_for, master)
-        settings = chosen[-1]
-        return cls(
-            trained.dataset,
-            trained.model,
-            Vocabulary(trained.users),
-            Vocabulary(trained.items),
-            settings,
-            catalogue=trained.catalogue,
-            favourite_weight=favourite_confidence(trained.top_rating, settings.weighting),
-            summary=trained.summary,
-        )
+        return cls(*fit_on_spark(RemoteSource(ratings, movies), settings_for, master))
 
     @cached_property
     def interactions(self) -> Interactions:
@@ -214,11 +182,6 @@ class Recommender:
         ):
             raise ModelError("the dataset's ids differ from the model's; retrain the model")
         return built
-
-    @cached_property
-    def catalogue(self) -> Catalogue:
-        """The dataset's movies with their popularity (kept ratings; saved with the model)."""
-        return Catalogue.from_dataset(self.dataset, self.settings.min_rating)
 
     @cached_property
     def popularity(self) -> pd.Series:
@@ -272,13 +235,6 @@ class Recommender:
         movies = list({m.movie_id: m for m in (self.movie(ref) for ref in liked)}.values())
         indices = np.sort(np.array([self._item_index(m) for m in movies], dtype=np.int32))
         return movies, indices
-
-    @cached_property
-    def favourite_weight(self) -> float:
-        """The weight a liked movie gets in a fold-in: the best rating in the data (5 stars, as
-        in the notebook), read through the weighting like every kept rating."""
-        top_rating = float(self.dataset.column("rating").max())
-        return favourite_confidence(top_rating, self.settings.weighting)
 
     def search(self, query: str, n: int = 10) -> list[Movie]:
         """Movies whose titles match ``query`` (partial, accent- and typo-tolerant)."""
@@ -404,8 +360,8 @@ class Recommender:
         row = self.interactions.matrix[index]
         scores = self.model.scores(np.array([index]), row)[0]
         rated = self.dataset.column("movie_id")[self.dataset.column("user_id") == user_id]
-        known = [i for i in (self.items.find(m) for m in rated) if i is not None]
-        exclude = np.union1d(row.indices, np.array(known, dtype=np.int64))
+        known = self.items.lookup(rated)
+        exclude = np.union1d(row.indices, known[known >= 0])
         explainer: Explainer = (row.indices, lambda best: self.model.contributions(row, best))
         return self._ranked(
             scores, exclude, n, explainer if explain else None, f"user {user_id} rated"
@@ -476,22 +432,13 @@ class Recommender:
         """Write the model, vocabularies, settings and dataset identity to ``directory`` (see
         :mod:`movierec.bundle`; no pickle). The folder must be missing, empty or a movierec
         model, which is replaced whole: a failed save leaves it as it was."""
-        return bundle.write(self, directory)
+        return bundle.write(self.trained, directory)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """The data in numbers: ``{"stats": Stats as a dict, "ratings": [[rating, all, kept],
-        …]}`` (see :mod:`movierec.datasets.summary`), from the ratings, or as saved with the
-        model when it was loaded without them."""
-        saved = self._saved_summary
-        if saved is not None:
-            return {"stats": dict(saved["stats"]), "ratings": [list(r) for r in saved["ratings"]]}
-        from .datasets.summary import rating_counts, stats
-
-        min_rating = self.settings.min_rating
-        return {
-            "stats": stats(self.dataset, min_rating).to_dict(),
-            "ratings": [list(r) for r in rating_counts(self.dataset, min_rating)],
-        }
+        …]}`` (see :mod:`movierec.datasets.summary`), as kept with the model (a copy)."""
+        saved = self.trained.summary
+        return {"stats": dict(saved["stats"]), "ratings": [list(r) for r in saved["ratings"]]}
 
     @classmethod
     def load(cls, directory: str | Path, dataset: Dataset | None = None) -> Recommender:
@@ -499,11 +446,7 @@ class Recommender:
         answers from the folder alone, never reading ratings (``recommend_for_user`` and
         retraining then need the dataset); ModelError if it is corrupt, from a newer movierec,
         or was trained on other data."""
-        return bundle.read(Path(directory), dataset)
-
-
-def _spark_default_settings(n_items: int, min_rating: float) -> Settings:
-    return Settings.preset(catalogue_preset(n_items, spark=True), min_rating=min_rating)
+        return cls(*bundle.read(Path(directory), dataset))
 
 
 def _same_settings(settings: Settings, n_items: int) -> Settings:

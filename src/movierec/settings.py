@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import config
+from .datasets.rules import is_kept
 from .datasets.summary import distinct_count
 from .errors import MovieRecError
 from .models import SPARK_ALS, Model, make_model
@@ -116,11 +117,11 @@ def default_preset(
 ) -> str:
     """:func:`catalogue_preset` for the movies of ``dataset`` with ratings ≥ ``min_rating``
     (the head counted only where the rule needs it)."""
-    kept = dataset.column("movie_id")[dataset.column("rating") >= min_rating]
-    movies = distinct_count(kept)
+    liked = dataset.column("movie_id")[is_kept(dataset.column("rating"), min_rating)]
+    movies = distinct_count(liked)
     head = None
     if movies > config.DENSE_ITEMS_LIMIT and not spark:
-        head = count_at_least(kept, config.DENSE_HEAD_MIN_RATINGS)
+        head = count_at_least(liked, config.DENSE_HEAD_MIN_RATINGS)
     return catalogue_preset(movies, spark, head)
 
 

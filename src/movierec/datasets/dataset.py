@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import shutil
 import sys
@@ -99,13 +98,9 @@ class Dataset:
     def check_min_rating(self, min_rating: float) -> None:
         """Refuse a ``min_rating`` outside the rating scale (it would keep nothing, or keep
         everything while the number looks like it filters), naming the scale."""
-        low, high = self.rating_scale
-        if math.isfinite(min_rating) and low <= min_rating <= high:
-            return
-        raise DataError(
-            f"--min-rating {min_rating:g} is outside {self.name}'s rating scale ({low:g} to "
-            f"{high:g}); pick a value from {low:g} (keep every rating) to {high:g}"
-        )
+        from .rules import check_min_rating
+
+        check_min_rating(min_rating, *self.rating_scale, self.name)
 
     def __repr__(self) -> str:
         rated = len(np.unique(self.column("movie_id")))

@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import config
 from .dataset import Dataset
+from .rules import is_kept, threshold
 
 
 def _described(description: str) -> Any:
@@ -56,7 +57,7 @@ def stats(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Stats:
     ``kept_ratio`` is ``ratings_kept / ratings_total`` (0.8363 on ML-1M at min_rating 3).
     """
     users, movies = dataset.column("user_id"), dataset.column("movie_id")
-    keep = dataset.column("rating") >= min_rating
+    keep = is_kept(dataset.column("rating"), min_rating)
     total, kept = len(keep), int(keep.sum())
     return Stats(
         dataset=dataset.name,
@@ -99,8 +100,7 @@ def histogram(
     """
     values = np.asarray(values, dtype=np.float64)
     counts = np.asarray(counts, dtype=np.int64)
-    # Ratings are float32 and the filter compares them with min_rating as float32: so does this.
-    min_rating = float(np.float32(min_rating))
+    min_rating = threshold(min_rating)  # as the filter compares (datasets.rules)
     if len(values) > MAX_RATING_ROWS:
         edges = np.linspace(values[0], values[-1], MAX_RATING_ROWS - 1, endpoint=False)
         if values[0] < min_rating <= values[-1]:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..datasets import Dataset
+from ..datasets.rules import is_kept
 from ..errors import MovieRecError
 from ..interactions import Interactions, Vocabulary
 from .splits import Split, kfold_user_splits, leave_k_out, ratio_split, strong_generalization_split
@@ -88,14 +89,12 @@ def entry_timestamps(interactions: Interactions, dataset: Dataset) -> np.ndarray
     if not dataset.has_timestamps:
         return None
     ratings = dataset.ratings
-    kept = ratings[ratings["rating"].to_numpy() >= interactions.min_rating]
-    user_ids = kept["user_id"].to_numpy()
-    movie_ids = kept["movie_id"].to_numpy()
-    times = kept["timestamp"].to_numpy()
-    known = np.isin(user_ids, interactions.users.ids) & np.isin(movie_ids, interactions.items.ids)
-    rows = interactions.users.index_of(user_ids[known]).astype(np.int64)
-    cols = interactions.items.index_of(movie_ids[known]).astype(np.int64)
-    keys = rows * interactions.n_items + cols
+    liked = ratings[is_kept(ratings["rating"].to_numpy(), interactions.min_rating)]
+    rows = interactions.users.lookup(liked["user_id"].to_numpy())
+    cols = interactions.items.lookup(liked["movie_id"].to_numpy())
+    known = (rows >= 0) & (cols >= 0)
+    times = liked["timestamp"].to_numpy()[known]
+    keys = rows[known] * interactions.n_items + cols[known]
     order = np.argsort(keys, kind="stable")
     matrix = interactions.matrix
     entry_rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))

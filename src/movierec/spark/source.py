@@ -15,6 +15,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,9 @@ import numpy as np
 from .. import progress
 from ..datasets.dataset import RatingsElsewhere
 from ..datasets.parse import CSV_HEADER_RULE, ID_MAX, csv_header
+from ..datasets.rules import check_min_rating, nothing_kept, repeated_pairs, threshold
 from ..errors import DataError, MovieRecError
+from ..interactions import PER_RATING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,7 +121,6 @@ def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str,
     """The ratings as Spark reads them and, per column, ``(value, bad)``: the raw value and
     a condition true where it breaks the column's rule (:data:`_RULES`)."""
     from pyspark.sql import functions as F
-    from pyspark.sql import types as T
 
     uri, layout = source.ratings, source.layout
     try:
@@ -148,35 +150,43 @@ def _checked_columns(session: Any, source: RemoteSource) -> tuple[Any, dict[str,
         frame = frame.select(*(F.col(f"`{n}`").alias(k) for n, k in zip(names, keys)))
         checks = {}
         present = list(keys)
-    types = dict(frame.dtypes)
     for key in present:
         value = F.col(key)
-        kind = frame.schema[key].dataType
-        if isinstance(kind, T.StringType) and layout != "parquet":  # text: check its spelling
-            if key == "rating":
-                number = value.try_cast("double")
-                bad = ~value.rlike(_DECIMAL) | (number < 0) | (number > FLOAT32_MAX)
-            else:
-                bad = _not_whole(value, key == "timestamp")
-        elif key == "rating" and isinstance(kind, T.NumericType):
-            number = value.cast("double")
-            bad = F.isnan(number) | (number < 0) | (number > FLOAT32_MAX)
-        elif key == "timestamp" and isinstance(kind, (T.IntegralType, T.TimestampType)):
-            bad = F.lit(False)
-        elif isinstance(kind, T.IntegralType):
-            bad = value < 0
-        elif isinstance(kind, T.DecimalType) and kind.scale == 0:  # Parquet's uint64, say
-            bad = (value < 0) | (value > ID_MAX)
-        else:
+        bad = _breaks_rule(key, value, frame.schema[key].dataType, layout == "parquet")
+        if bad is None:
             wanted = "numbers" if key == "rating" else "whole numbers"
             raise DataError(
-                f"{source.name}: column {key!r} holds {types[key]}, not {wanted}; fix the file"
+                f"{source.name}: column {key!r} holds {dict(frame.dtypes)[key]}, not {wanted}; "
+                "fix the file"
             )
         checks[key] = (value, value.isNull() | bad)
     if layout == "dat":  # a 4th field is a timestamp
         stamp = F.col("timestamp")
         checks["timestamp"] = (stamp, stamp.isNotNull() & _not_whole(stamp, signed=True))
     return frame, checks
+
+
+def _breaks_rule(key: str, value: Any, kind: Any, parquet: bool) -> Any:
+    """A Spark condition true where ``value`` (column ``key`` of type ``kind``) breaks the
+    column's rule (:data:`_RULES`); None when the type can hold no valid value."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if isinstance(kind, T.StringType) and not parquet:  # text: check its spelling
+        if key == "rating":
+            number = value.try_cast("double")
+            return ~value.rlike(_DECIMAL) | (number < 0) | (number > FLOAT32_MAX)
+        return _not_whole(value, key == "timestamp")
+    if key == "rating" and isinstance(kind, T.NumericType):
+        number = value.cast("double")
+        return F.isnan(number) | (number < 0) | (number > FLOAT32_MAX)
+    if key == "timestamp" and isinstance(kind, (T.IntegralType, T.TimestampType)):
+        return F.lit(False)
+    if isinstance(kind, T.IntegralType):
+        return value < 0
+    if isinstance(kind, T.DecimalType) and kind.scale == 0:  # Parquet's uint64, say
+        return (value < 0) | (value > ID_MAX)
+    return None
 
 
 def _not_whole(text: Any, signed: bool) -> Any:
@@ -252,13 +262,31 @@ class Counted:
     def ratings_kept(self) -> int:
         return sum(kept for _, _, kept in self.histogram)
 
+    def summary(self, name: str, min_rating: float) -> dict[str, Any]:
+        """The data's summary, as :func:`movierec.trained.summary_of` makes it from ratings
+        read here."""
+        from ..datasets.summary import Stats
+
+        stats = Stats(
+            dataset=name,
+            ratings_total=self.ratings_total,
+            ratings_kept=self.ratings_kept,
+            kept_ratio=round(self.ratings_kept / self.ratings_total, 6),
+            users=len(self.user_ids),
+            movies=int(np.count_nonzero(self.movie_kept)),
+            users_total=self.users_total,
+            movies_total=len(self.movie_ids),
+            min_rating=float(min_rating),
+        )
+        return {"stats": stats.to_dict(), "ratings": [list(r) for r in self.histogram]}
+
 
 def is_kept(min_rating: float) -> Any:
-    """The filter as a Spark condition: ``rating ≥ min_rating`` compared as float32, as the
-    local filter compares them (compared as doubles, a rating of 3.3 would fall below 3.3)."""
+    """The min-rating rule (:func:`movierec.datasets.rules.is_kept`) as a Spark condition:
+    ``rating ≥ min_rating``, both float32."""
     from pyspark.sql import functions as F
 
-    return F.col("rating") >= F.lit(min_rating).cast("float")
+    return F.col("rating") >= F.lit(threshold(min_rating)).cast("float")
 
 
 def rating_bins(ratings: Any) -> tuple[list[Any], str]:
@@ -314,12 +342,8 @@ def check_pairs(kept: Any) -> None:
         F.count(F.lit(1)).alias("pairs"), F.min(F.struct("user_id", "movie_id")).alias("first")
     ).collect()[0]
     if found["pairs"]:
-        pairs_are = "pair is" if found["pairs"] == 1 else "pairs are"
-        raise DataError(
-            f"{found['pairs']:,} (user, movie) {pairs_are} rated more than once (e.g. user "
-            f"{found['first']['user_id']}, movie {found['first']['movie_id']}); MovieLens rates "
-            "each movie once per user: fix the ratings file"
-        )
+        first = found["first"]
+        raise repeated_pairs(found["pairs"], first["user_id"], first["movie_id"])
 
 
 def check_movies(source: RemoteSource) -> None:
@@ -377,7 +401,8 @@ def indexed(
         table = pa.table({key: ids, index: np.arange(len(ids), dtype=np.int32)})
         return session.createDataFrame(table)
 
-    weight = F.col("rating") if weighting == "rating" else F.lit(1.0)
+    constant = PER_RATING[weighting]  # the weighting's rule, as a column
+    weight = F.col("rating") if constant is None else F.lit(constant)
     if min_rating is not None:
         weight = F.when(is_kept(min_rating), weight)
     return (
@@ -402,7 +427,6 @@ def ranked_blocks(
     is broadcast once); the tables come back to the driver in user order, about two partitions
     at a time. The ratings must be the model's own: their fingerprint is checked first."""
     import pyarrow as pa
-    from pyspark.sql import functions as F
 
     from .session import parallelism, spark_session
 
@@ -413,50 +437,19 @@ def ranked_blocks(
             "model its --dataset or --ratings FILE"
         )
     session = spark_session(master)
-    ratings = read_ratings(session, source)
-    if rating_bins(ratings)[1] != fingerprint:
-        raise DataError(
-            f"{source.name} at {source.ratings[:200]} holds other ratings than the model was "
-            f"trained on (fingerprint {fingerprint}); give the model's own ratings"
-        )
+    ratings = _own_ratings(session, source, fingerprint)
     n_users = len(rank.user_ids)
     frame = indexed(
         session, ratings, rank.user_ids, rank.item_ids, settings.weighting, settings.min_rating
     )
-    frame = frame.withColumn("block", (F.col("user_index") / block_users).cast("int"))
     n_blocks = -(-n_users // block_users)
-    every = session.range(n_blocks).select(  # one empty row per block: none is ever missing
-        F.lit(-1).alias("user_index"),
-        F.lit(-1).alias("item_index"),
-        F.lit(None).cast("float").alias("confidence"),
-        F.col("id").cast("int").alias("block"),
-    )
     shared = session.sparkContext.broadcast(rank)
-
-    def one_block(table: pa.Table) -> pa.Table:
-        import pyarrow.compute as pc
-
-        ranker = shared.value
-        block = table.column("block")[0].as_py()
-        rows = table.filter(pc.greater_equal(table.column("user_index"), 0))
-        ranked = ranker.block(
-            block * block_users,
-            min((block + 1) * block_users, n_users),
-            rows.column("user_index").to_numpy(),
-            rows.column("item_index").to_numpy(),
-            rows.column("confidence").to_numpy(zero_copy_only=False),
-        )
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, ranked.schema) as writer:
-            writer.write_table(ranked)
-        data = pa.array([sink.getvalue().to_pybytes()], pa.binary())
-        return pa.table({"block": pa.array([block], pa.int32()), "data": data})
 
     parts = max(1, min(n_blocks, 4 * parallelism(session)))
     answers = (
-        frame.unionByName(every)
+        _blocked(session, frame, n_users, block_users)
         .groupBy("block")
-        .applyInArrow(one_block, "block int, data binary")
+        .applyInArrow(partial(_rank_block, shared, block_users, n_users), "block int, data binary")
         .repartitionByRange(parts, "block")
         .sortWithinPartitions("block")
     )
@@ -467,16 +460,65 @@ def ranked_blocks(
         shared.unpersist()
 
 
+def _rank_block(shared: Any, block_users: int, n_users: int, table: Any) -> Any:
+    """On an executor: one block's rows (:func:`_blocked`) ranked by the broadcast ``rank``, as
+    one row of the block's number and its Arrow table, serialised."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    block = table.column("block")[0].as_py()
+    rows = table.filter(pc.greater_equal(table.column("user_index"), 0))
+    ranked = shared.value.block(
+        block * block_users,
+        min((block + 1) * block_users, n_users),
+        rows.column("user_index").to_numpy(),
+        rows.column("item_index").to_numpy(),
+        rows.column("confidence").to_numpy(zero_copy_only=False),
+    )
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, ranked.schema) as writer:
+        writer.write_table(ranked)
+    data = pa.array([sink.getvalue().to_pybytes()], pa.binary())
+    return pa.table({"block": pa.array([block], pa.int32()), "data": data})
+
+
+def _own_ratings(session: Any, source: RemoteSource, fingerprint: str) -> Any:
+    """The ratings at ``source``, once their fingerprint is the model's (DataError otherwise)."""
+    ratings = read_ratings(session, source)
+    if rating_bins(ratings)[1] != fingerprint:
+        raise DataError(
+            f"{source.name} at {source.ratings[:200]} holds other ratings than the model was "
+            f"trained on (fingerprint {fingerprint}); give the model's own ratings"
+        )
+    return ratings
+
+
+def _blocked(session: Any, frame: Any, n_users: int, block_users: int) -> Any:
+    """``frame`` (:func:`indexed`) with each row's ``block`` of ``block_users`` users, and one
+    empty row (indices −1) per block, so that no block is ever missing."""
+    from pyspark.sql import functions as F
+
+    frame = frame.withColumn("block", (F.col("user_index") / block_users).cast("int"))
+    every = session.range(-(-n_users // block_users)).select(
+        F.lit(-1).alias("user_index"),
+        F.lit(-1).alias("item_index"),
+        F.lit(None).cast("float").alias("confidence"),
+        F.col("id").cast("int").alias("block"),
+    )
+    return frame.unionByName(every)
+
+
 @dataclass(frozen=True)
-class Trained:
-    """A model Spark fitted, with what a saved model keeps about its data."""
+class Fitted:
+    """A model Spark fitted, with what a saved model keeps about its data (from which
+    :func:`movierec.trained.fit_on_spark` makes a :class:`~movierec.trained.Trained`)."""
 
     dataset: RemoteDataset
     model: Model
     users: np.ndarray  # user ids of the model's rows, sorted
     items: np.ndarray  # movie ids of its items, sorted
     catalogue: Catalogue
-    summary: dict[str, Any]  # as Recommender.summary() gives it
+    summary: dict[str, Any]  # as movierec.trained.Summary
     top_rating: float  # the highest rating in the data
 
 
@@ -486,90 +528,81 @@ def train(
     weighting: str,
     model_for: Callable[[int], Model],
     master: str | None = None,
-) -> Trained:
+) -> Fitted:
     """Read, check and count the ratings with Spark and fit there the model ``model_for``
     gives for the number of movies with kept ratings; nothing per rating comes to the driver.
-    ``weighting``: ``rating`` or ``binary`` (BM25 needs the whole matrix in one place)."""
+    ``weighting``: one of :data:`~movierec.interactions.PER_RATING` (BM25 needs the whole
+    matrix in one place)."""
     from pyspark import StorageLevel
-    from pyspark.sql import functions as F
 
     from ..catalogue import Catalogue
-    from ..datasets.summary import Stats
-    from ..models.ease import EASE, check_dense_items
-    from ..models.spark_als import SparkALS
     from .session import spark_session
 
     layout_of(source.ratings, "--ratings")
     check_movies(source)
-    if weighting not in ("rating", "binary"):
+    if weighting not in PER_RATING:
         raise DataError(
             f"--weighting {weighting} needs the whole matrix in one place; with ratings Spark "
-            "reads, pick --weighting rating or binary"
+            f"reads, pick --weighting {' or '.join(PER_RATING)}"
         )
     session = spark_session(master)
     with progress.step(f"reading {source.name} with Spark", done=f"read {source.name}") as step:
         ratings = read_ratings(session, source).persist(StorageLevel.MEMORY_AND_DISK)
         step.update(status="counting")
         counted = count(ratings, min_rating)
-        top = counted.top_rating
-        if not 0 <= min_rating <= top:
-            raise DataError(
-                f"--min-rating {min_rating:g} is outside {source.name}'s rating scale (0 to "
-                f"{top:g}); pick a value from 0 (keep every rating) to {top:g}"
-            )
+        check_min_rating(min_rating, 0.0, counted.top_rating, source.name)
         if not counted.ratings_kept:
-            raise MovieRecError(f"no ratings are ≥ min_rating {min_rating:g}; lower --min-rating")
+            raise nothing_kept(min_rating)
         kept = ratings.where(is_kept(min_rating))
         check_pairs(kept)
         movies = read_movies(session, source, counted.movie_ids)  # before the fit: it may fail
     items = counted.movie_ids[counted.movie_kept > 0]
-    users = counted.user_ids
     model = model_for(len(items))
-    frame = indexed(session, kept, users, items, weighting)
+    frame = indexed(session, kept, counted.user_ids, items, weighting)
+    fit_frame_with(model, frame, len(counted.user_ids), len(items))
+    ratings.unpersist()
+    return Fitted(
+        dataset=RemoteDataset(source, movies, counted.fingerprint),
+        model=model,
+        users=counted.user_ids,
+        items=items,
+        catalogue=Catalogue.from_counts(movies, items, counted.movie_kept[counted.movie_kept > 0]),
+        summary=counted.summary(source.name, min_rating),
+        top_rating=counted.top_rating,
+    )
+
+
+def fit_frame_with(model: Model, frame: Any, n_users: int, n_items: int) -> None:
+    """Fit ``model`` (spark-als, or the EASE family on every movie) on Spark from ``frame``:
+    the kept ratings as (user_index, item_index, confidence) of ``n_users`` × ``n_items``."""
+    from pyspark.sql import functions as F
+
+    from ..models.ease import EASE, check_dense_items
+    from ..models.spark_als import SparkALS
+
     with progress.step(
-        f"fitting {model.name} with Spark on {len(users):,} users × {len(items):,} items",
-        done=f"fitted {model.name} on {len(users):,} users × {len(items):,} items",
+        f"fitting {model.name} with Spark on {n_users:,} users × {n_items:,} items",
+        done=f"fitted {model.name} on {n_users:,} users × {n_items:,} items",
     ):
         if isinstance(model, SparkALS):
             from .als import fit_frame
 
             frame = frame.where(F.col("confidence") != 0)  # as the local fit drops zeros
-            model.set_factors(*fit_frame(frame, len(users), len(items), **model.get_params()))
+            model.set_factors(*fit_frame(frame, n_users, n_items, **model.get_params()))
         elif isinstance(model, EASE):
             from .gram import frame_gram
 
-            check_dense_items("EASE", len(items))
+            check_dense_items("EASE", n_items)
             if model.min_item_ratings > 1:  # the Gram matrix below is of every movie
                 raise MovieRecError(
                     "--engine spark with ratings Spark reads fits the EASE family on every "
                     "movie, not on a dense head; name a preset without min_item_ratings "
                     "(e.g. --preset default)"
                 )
-            gram_matrix = frame_gram(frame, len(items), model.user_weight_exponent)
+            gram_matrix = frame_gram(frame, n_items, model.user_weight_exponent)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 model.set_state({"weights": model.weights_from_gram(gram_matrix)}).check_state()
         else:
             raise MovieRecError(
                 f"--engine spark trains spark-als and the EASE family, not {model.name}"
             )
-    ratings.unpersist()
-    stats = Stats(
-        dataset=source.name,
-        ratings_total=counted.ratings_total,
-        ratings_kept=counted.ratings_kept,
-        kept_ratio=round(counted.ratings_kept / counted.ratings_total, 6),
-        users=len(users),
-        movies=len(items),
-        users_total=counted.users_total,
-        movies_total=len(counted.movie_ids),
-        min_rating=float(min_rating),
-    )
-    return Trained(
-        dataset=RemoteDataset(source, movies, counted.fingerprint),
-        model=model,
-        users=users,
-        items=items,
-        catalogue=Catalogue.from_counts(movies, items, counted.movie_kept[counted.movie_kept > 0]),
-        summary={"stats": stats.to_dict(), "ratings": [list(r) for r in counted.histogram]},
-        top_rating=top,
-    )
