@@ -15,7 +15,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -449,7 +448,7 @@ def ranked_blocks(
     answers = (
         _blocked(session, frame, n_users, block_users)
         .groupBy("block")
-        .applyInArrow(partial(_rank_block, shared, block_users, n_users), "block int, data binary")
+        .applyInArrow(_block_task(shared, block_users, n_users), "block int, data binary")
         .repartitionByRange(parts, "block")
         .sortWithinPartitions("block")
     )
@@ -458,6 +457,16 @@ def ranked_blocks(
             yield pa.ipc.open_stream(row["data"]).read_all()
     finally:
         shared.unpersist()
+
+
+def _block_task(shared: Any, block_users: int, n_users: int) -> Callable[[Any], Any]:
+    """:func:`_rank_block` as the one-argument function Spark's ``applyInArrow`` takes (it
+    reads the function's own signature, so no ``functools.partial``)."""
+
+    def one_block(table: Any) -> Any:
+        return _rank_block(shared, block_users, n_users, table)
+
+    return one_block
 
 
 def _rank_block(shared: Any, block_users: int, n_users: int, table: Any) -> Any:
