@@ -23,7 +23,7 @@ from movierec import config
 from movierec.errors import ModelError, MovieRecError
 from movierec.evaluation import parse_model_spec, tuning
 from movierec.models import MODELS, Model, make_model
-from movierec.models.base import non_finite
+from movierec.models.base import hyperparameter, hyperparameters, non_finite
 from movierec.models.params import SEED, ParameterError, Whole
 from movierec.presets import get_preset, save_user_preset
 
@@ -454,6 +454,51 @@ def test_a_default_the_constraints_refuse_is_a_definition_error() -> None:
 
             def __init__(self, depth: int = 0, seed: int = 0) -> None:
                 self.depth, self.seed = depth, seed
+
+
+def test_a_declared_model_takes_its_fields_in_order_and_checks_them() -> None:
+    """``@hyperparameters``: each field is one hyperparameter with its default and constraint;
+    the generated ``__init__`` takes them by position or name, checks them, and leaves what
+    the model learns unset."""
+
+    @hyperparameters
+    class Declared(Trusting):
+        name = "declared"
+        learned = ("weights",)
+
+        depth: int = hyperparameter(3, Whole(1, 10))
+        seed: int = hyperparameter(0, SEED)
+
+    assert Declared.parameters == {"depth": 3, "seed": 0}
+    assert dict(Declared.constraints) == {"depth": Whole(1, 10), "seed": SEED}
+    built = Declared(4, seed=np.int64(7))
+    assert built.get_params() == {"depth": 4, "seed": 7} and type(built.seed) is int
+    assert repr(built) == "Declared(depth=4, seed=7)" and built.weights is None
+    assert built != Declared(4, 7)  # models compare by identity, as without the decorator
+    with pytest.raises(ParameterError, match="^depth must be a whole number from 1 to 10"):
+        Declared(depth=0)
+
+
+def test_a_field_without_a_constraint_is_a_definition_error() -> None:
+    with pytest.raises(TypeError, match="missing \\['depth'\\]"):
+
+        @hyperparameters
+        class Unchecked(Trusting):
+            name = "unchecked"
+
+            depth: int = 3
+            seed: int = hyperparameter(0, SEED)
+
+
+def test_a_field_default_its_constraint_refuses_is_a_definition_error() -> None:
+    with pytest.raises(TypeError, match="default"):
+
+        @hyperparameters
+        class BadDefault(Trusting):
+            name = "bad-default"
+
+            depth: int = hyperparameter(0, Whole(1, 10))
+            seed: int = hyperparameter(0, SEED)
 
 
 def test_catch_all_keyword_arguments_are_a_definition_error() -> None:

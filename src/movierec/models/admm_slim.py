@@ -22,11 +22,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .base import checked_fit, gram
+from .base import checked_fit, gram, hyperparameter, hyperparameters
 from .ease import DenseItemItemModel, check_dense_items, regularized_inverse, user_weighted
 from .params import ITERATIONS, REGULARIZATION, SEED, Number
 
 
+@hyperparameters
 class ADMMSLIM(DenseItemItemModel):
     """SLIM by ADMM: ``l1`` and ``l2`` are λ1 and λ2, ``rho`` ADMM's penalty ρ (larger: steadier
     but slower progress), ``iterations`` the ADMM sweeps. ``user_weight_exponent`` γ weighs users
@@ -41,37 +42,18 @@ class ADMMSLIM(DenseItemItemModel):
 
     name = "admm-slim"
     weighting = "binary"
-    constraints = {
-        "l1": REGULARIZATION,
-        "l2": REGULARIZATION,
-        "rho": Number(low=0.0, above=True),
-        "iterations": ITERATIONS,
-        "user_weight_exponent": Number(0.0, 2.0),
-        "seed": SEED,
-    }
     divergence_hint = "raise l2 (now {l2:g}) or rho (now {rho:g})"
+
+    l1: float = hyperparameter(1.0, REGULARIZATION)
+    l2: float = hyperparameter(500.0, REGULARIZATION)
+    rho: float = hyperparameter(1000.0, Number(low=0.0, above=True))
+    iterations: int = hyperparameter(20, ITERATIONS)
+    user_weight_exponent: float = hyperparameter(0.0, Number(0.0, 2.0))
+    seed: int = hyperparameter(42, SEED)  # deterministic; kept so every model takes a seed
 
     def describe(self) -> str:
         weighted = ", users weighted" if self.user_weight_exponent else ""
         return f"ADMM-SLIM (λ1 = {self.l1:g}, λ2 = {self.l2:g}{weighted})"
-
-    def __init__(
-        self,
-        l1: float = 1.0,
-        l2: float = 500.0,
-        rho: float = 1000.0,
-        iterations: int = 20,
-        user_weight_exponent: float = 0.0,
-        seed: int = 42,
-    ) -> None:
-        self.l1 = l1
-        self.l2 = l2
-        self.rho = rho
-        self.iterations = iterations
-        self.user_weight_exponent = user_weight_exponent
-        self.seed = seed  # deterministic; kept so every model takes a seed
-        self.check_params()
-        self.weights = None
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> ADMMSLIM:

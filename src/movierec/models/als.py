@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import MovieRecError
-from .base import FactorModel, checked_fit
+from .base import FactorModel, checked_fit, hyperparameter, hyperparameters
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch
 
 if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
@@ -23,12 +23,23 @@ if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
 
 class LeastSquaresFactorModel(FactorModel):
     """A factor model whose user factors, for fixed item factors ``y``, solve one linear
-    system ``A x = Σ_j w_j y_j`` over the liked items ``j``: fold-in is exact, and a score
-    ``y_iᵀ x`` splits exactly into one part per liked item (:meth:`contributions`)."""
+    system ``A x = Σ_j w_j y_j`` over the liked items ``j``, with the normal equations'
+    ``A = YᵀY + λ_u I + Σ_j e_j y_j y_jᵀ``: fold-in is exact, and a score ``y_iᵀ x`` splits
+    exactly into one part per liked item (:meth:`contributions`). Subclasses give the terms
+    of their objective (:meth:`_terms`)."""
 
     @abstractmethod
+    def _terms(self, liked: np.ndarray, values: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """One user's ridge penalty ``λ_u``, and for each liked item its extra weight ``e_j``
+        in ``A`` and its weight ``w_j`` on the right-hand side."""
+
     def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One user's ``A`` (factors × factors) and weights ``w`` (one per liked item)."""
+        penalty, extra, weights = self._terms(liked, values)
+        chosen = self._items64[liked]
+        a = self._gram + penalty * np.eye(self.factors)
+        a += (chosen.T * extra) @ chosen
+        return a, weights
 
     @functools.cached_property
     def _gram(self) -> np.ndarray:
@@ -58,6 +69,7 @@ class LeastSquaresFactorModel(FactorModel):
         return (items[np.asarray(item_indices)] @ solved * weights).T
 
 
+@hyperparameters
 class ALS(LeastSquaresFactorModel):
     """Weighted matrix factorization: confidence ``c = alpha · value``, preference 1 for liked.
 
@@ -70,41 +82,20 @@ class ALS(LeastSquaresFactorModel):
     """
 
     name = "als"
-
-    constraints = {
-        "factors": FACTORS,
-        "regularization": REGULARIZATION,
-        "alpha": Number(low=0.0, above=True),
-        "iterations": ITERATIONS,
-        "seed": SEED,
-        "use_gpu": Switch(),
-    }
     divergence_hint = "raise regularization (now {regularization:g}) or lower alpha (now {alpha:g})"
+
+    factors: int = hyperparameter(64, FACTORS)
+    regularization: float = hyperparameter(50.0, REGULARIZATION)
+    alpha: float = hyperparameter(1.0, Number(low=0.0, above=True))
+    iterations: int = hyperparameter(10, ITERATIONS)
+    seed: int = hyperparameter(42, SEED)
+    use_gpu: bool = hyperparameter(False, Switch())
 
     def describe(self) -> str:
         return (
             f"implicit's ALS ({self.factors} factors, λ = {self.regularization:g}, "
             f"α = {self.alpha:g}, {self.iterations} iterations)"
         )
-
-    def __init__(
-        self,
-        factors: int = 64,
-        regularization: float = 50.0,
-        alpha: float = 1.0,
-        iterations: int = 10,
-        seed: int = 42,
-        use_gpu: bool = False,
-    ) -> None:
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.iterations = iterations
-        self.seed = seed
-        self.use_gpu = use_gpu
-        self.check_params()
-        self.user_factors: np.ndarray | None = None
-        self.item_factors: np.ndarray | None = None
 
     def _implicit_model(self) -> Any:
         kwargs = dict(
@@ -156,10 +147,7 @@ class ALS(LeastSquaresFactorModel):
         self.item_factors = np.ascontiguousarray(model.item_factors, dtype=np.float32)
         return self
 
-    def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _terms(self, liked: np.ndarray, values: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Hu et al.'s normal equations: ``A = YᵀY + λI + Σ_j (c_j − 1) y_j y_jᵀ``, ``w = c``."""
-        chosen = self._items64[liked]
         confidences = self.alpha * values.astype(np.float64)
-        a = self._gram + self.regularization * np.eye(self.factors)
-        a += (chosen.T * (confidences - 1.0)) @ chosen
-        return a, confidences
+        return self.regularization, confidences - 1.0, confidences

@@ -10,8 +10,10 @@ and ``set_state`` (:meth:`Model.forget_derived`), the one cache models have.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
@@ -25,12 +27,18 @@ from ..errors import ModelError, MovieRecError
 from .params import SEED, Constraint, validate
 from .ranking import top_n
 
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # Python 3.10: from typing_extensions, which FastAPI and pydantic require
+    from typing_extensions import dataclass_transform
+
 if TYPE_CHECKING:  # SciPy is imported where a fit or a batch needs it: answers need none
     import scipy.sparse as sp
 
 ModelT = TypeVar("ModelT", bound="Model")
 FitMethod = TypeVar("FitMethod", bound=Callable[..., Any])
 Learned = TypeVar("Learned")
+Value = TypeVar("Value")
 Weights = TypeVar("Weights", "np.ndarray", "sp.csr_matrix")
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -48,6 +56,11 @@ class Model(ABC):
     declares what every parameter accepts in ``constraints``, and :meth:`valid_params` is the
     one check: ``__init__`` (through :meth:`check_params`), ``make_model``, :meth:`set_params`
     and every ``fit`` (through :func:`checked_fit`) run it.
+
+    The shipped models declare each hyperparameter once, as a field of a :func:`hyperparameters`
+    class (``factors: int = hyperparameter(64, FACTORS)``): the generated ``__init__`` takes
+    them in that order and ends in :meth:`__post_init__`. A model may instead write its own
+    ``__init__`` and ``constraints``; the ``__init__`` then calls :meth:`check_params`.
     """
 
     name: ClassVar[str]
@@ -73,19 +86,15 @@ class Model(ABC):
         if "set_state" in cls.__dict__:  # restored arrays make what was derived stale
             # setattr: assigning to a method is refused by mypy
             setattr(cls, "set_state", _forgetting_derived(cls.__dict__["set_state"]))  # noqa: B010
-        cls.parameters = MappingProxyType(_init_defaults(cls))
-        missing = [name for name in cls.parameters if name not in cls.constraints]
-        stray = [name for name in cls.__dict__.get("constraints", {}) if name not in cls.parameters]
-        if missing or stray:
-            raise TypeError(
-                f"{cls.__name__}.constraints must name exactly the parameters of __init__: "
-                f"missing {missing}, not parameters {stray}"
-            )
-        given = {k: v for k, v in cls.parameters.items() if v is not inspect.Parameter.empty}
-        try:
-            validate(cls.__name__, cls.constraints, given, given)
-        except MovieRecError as exc:
-            raise TypeError(f"{cls.__name__} has a default its constraints refuse: {exc}") from None
+        if not any(isinstance(value, dataclasses.Field) for value in vars(cls).values()):
+            _declare_parameters(cls)  # a class of fields: @hyperparameters, once __init__ is made
+
+    def __post_init__(self) -> None:
+        """The end of a :func:`hyperparameters` model's ``__init__``: the hyperparameters
+        checked and normalized, nothing learned yet."""
+        self.check_params()
+        for attribute in self.learned:
+            setattr(self, attribute, None)
 
     @classmethod
     def valid_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -222,6 +231,49 @@ def _forgetting_derived(set_state: Callable[..., Model]) -> Callable[..., Model]
         return set_state(self, arrays)
 
     return restoring
+
+
+CONSTRAINT = "constraint"
+"""The key of a :func:`hyperparameter` field's metadata that holds what it accepts."""
+
+
+def hyperparameter(default: Value, constraint: Constraint) -> Value:
+    """A field of a :func:`hyperparameters` model: one hyperparameter, its default and what it
+    accepts, in one declaration (``factors: int = hyperparameter(64, FACTORS)``)."""
+    return dataclasses.field(default=default, metadata={CONSTRAINT: constraint})
+
+
+@dataclass_transform(eq_default=False, field_specifiers=(dataclasses.field,))
+def hyperparameters(cls: type[ModelT]) -> type[ModelT]:
+    """Class decorator: a model whose fields, each a :func:`hyperparameter`, are its
+    hyperparameters. It becomes a dataclass without ``__eq__`` (models compare by identity) and
+    without ``__repr__`` (:meth:`Model.__repr__`): ``__init__`` takes the fields in order and
+    ends in :meth:`Model.__post_init__`; ``constraints`` are the fields' and
+    :attr:`Model.parameters` is read from that ``__init__``, checked as any model's are."""
+    fields = dataclasses.fields(cast(Any, dataclasses.dataclass(eq=False, repr=False)(cls)))
+    cls.constraints = MappingProxyType(
+        {field.name: field.metadata[CONSTRAINT] for field in fields if CONSTRAINT in field.metadata}
+    )
+    _declare_parameters(cls)
+    return cls
+
+
+def _declare_parameters(cls: type[Model]) -> None:
+    """Set ``cls.parameters`` from ``__init__``'s signature; TypeError unless ``constraints``
+    names exactly those parameters and accepts every default."""
+    cls.parameters = MappingProxyType(_init_defaults(cls))
+    missing = [name for name in cls.parameters if name not in cls.constraints]
+    stray = [name for name in cls.__dict__.get("constraints", {}) if name not in cls.parameters]
+    if missing or stray:
+        raise TypeError(
+            f"{cls.__name__}.constraints must name exactly the parameters of __init__: "
+            f"missing {missing}, not parameters {stray}"
+        )
+    given = {k: v for k, v in cls.parameters.items() if v is not inspect.Parameter.empty}
+    try:
+        validate(cls.__name__, cls.constraints, given, given)
+    except MovieRecError as exc:
+        raise TypeError(f"{cls.__name__} has a default its constraints refuse: {exc}") from None
 
 
 def _init_defaults(cls: type) -> dict[str, Any]:

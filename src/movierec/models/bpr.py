@@ -13,10 +13,11 @@ import contextlib
 import numpy as np
 import scipy.sparse as sp
 
-from .base import FactorModel, checked_fit
+from .base import FactorModel, checked_fit, hyperparameter, hyperparameters
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Whole
 
 
+@hyperparameters
 class BPR(FactorModel):
     """Matrix factorization trained on sampled (user, liked, not-liked) triples.
 
@@ -32,44 +33,24 @@ class BPR(FactorModel):
 
     name = "bpr"
     weighting = "binary"
-    constraints = {
-        "factors": FACTORS,
-        "learning_rate": Number(low=0.0, above=True),
-        "regularization": REGULARIZATION,
-        "iterations": ITERATIONS,
-        "seed": SEED,
-        "num_threads": Whole(0, 1024),
-    }
     item_bias = True
     divergence_hint = (
         "lower learning_rate (now {learning_rate:g}) "
         "or raise regularization (now {regularization:g})"
     )
 
+    factors: int = hyperparameter(64, FACTORS)
+    learning_rate: float = hyperparameter(0.01, Number(low=0.0, above=True))
+    regularization: float = hyperparameter(0.01, REGULARIZATION)
+    iterations: int = hyperparameter(100, ITERATIONS)
+    seed: int = hyperparameter(42, SEED)
+    num_threads: int = hyperparameter(1, Whole(0, 1024))  # 0: all cores
+
     def describe(self) -> str:
         return (
             f"implicit's BPR ({self.factors} factors, learning rate {self.learning_rate:g}, "
             f"{self.iterations} iterations)"
         )
-
-    def __init__(
-        self,
-        factors: int = 64,
-        learning_rate: float = 0.01,
-        regularization: float = 0.01,
-        iterations: int = 100,
-        seed: int = 42,
-        num_threads: int = 1,
-    ) -> None:
-        self.factors = factors
-        self.learning_rate = learning_rate
-        self.regularization = regularization
-        self.iterations = iterations
-        self.seed = seed
-        self.num_threads = num_threads  # 0: all cores
-        self.check_params()
-        self.user_factors: np.ndarray | None = None
-        self.item_factors: np.ndarray | None = None
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> BPR:

@@ -41,7 +41,14 @@ import numpy as np
 
 from .. import progress
 from ..errors import MovieRecError
-from .base import ItemItemModel, checked_fit, gram, symmetrize_lower
+from .base import (
+    ItemItemModel,
+    checked_fit,
+    gram,
+    hyperparameter,
+    hyperparameters,
+    symmetrize_lower,
+)
 from .params import REGULARIZATION, SEED, Number, Switch, Whole
 from .ranking import top_n
 
@@ -294,6 +301,7 @@ def check_dense_items(model: str, n_items: int) -> None:
         )
 
 
+@hyperparameters
 class EASE(DenseItemItemModel):
     """Embarrassingly shallow autoencoder; ``regularization`` is λ on ``‖B‖²``.
 
@@ -314,17 +322,16 @@ class EASE(DenseItemItemModel):
 
     name = "ease"
     weighting = "binary"
-    constraints = {
-        "regularization": REGULARIZATION,
-        "dropout": Number(0.0, 1.0, below=True),
-        "zero_diagonal": Switch(),
-        "user_weight_exponent": Number(0.0, 2.0),
-        "lowpass_rank": Whole(0, 4096),
-        "lowpass_weight": Number(low=0.0),
-        "min_item_ratings": Whole(0, 1_000_000),
-        "seed": SEED,
-    }
     divergence_hint = "raise regularization (now {regularization:g})"
+
+    regularization: float = hyperparameter(500.0, REGULARIZATION)
+    dropout: float = hyperparameter(0.0, Number(0.0, 1.0, below=True))  # 0: plain EASE
+    zero_diagonal: bool = hyperparameter(True, Switch())
+    user_weight_exponent: float = hyperparameter(0.0, Number(0.0, 2.0))
+    lowpass_rank: int = hyperparameter(0, Whole(0, 4096))  # 0: no low-pass filter
+    lowpass_weight: float = hyperparameter(0.0, Number(low=0.0))
+    min_item_ratings: int = hyperparameter(0, Whole(0, 1_000_000))  # 0 or 1: every item
+    seed: int = hyperparameter(42, SEED)  # seeds the low-pass filter's subspace iteration
 
     def describe(self) -> str:
         details = [f"λ = {self.regularization:g}"]
@@ -332,34 +339,12 @@ class EASE(DenseItemItemModel):
             details.append(f"dropout {self.dropout:g}")
         if self.user_weight_exponent:
             details.append("users weighted")
-        if self.lowpass_rank and self.lowpass_weight:
+        if self.filtered:
             details.append("low-pass filtered")
         if self.min_item_ratings > 1:
             details.append(f"movies with ≥ {self.min_item_ratings} ratings")
         family = "EASE" if not self.dropout else "EDLAE" if self.zero_diagonal else "DLAE"
         return f"{family} ({', '.join(details)})"
-
-    def __init__(
-        self,
-        regularization: float = 500.0,
-        dropout: float = 0.0,
-        zero_diagonal: bool = True,
-        user_weight_exponent: float = 0.0,
-        lowpass_rank: int = 0,
-        lowpass_weight: float = 0.0,
-        min_item_ratings: int = 0,
-        seed: int = 42,
-    ) -> None:
-        self.regularization = regularization
-        self.dropout = dropout  # 0: plain EASE
-        self.zero_diagonal = zero_diagonal
-        self.user_weight_exponent = user_weight_exponent
-        self.lowpass_rank = lowpass_rank  # 0: no low-pass filter
-        self.lowpass_weight = lowpass_weight
-        self.min_item_ratings = min_item_ratings  # 0 or 1: every item
-        self.seed = seed  # seeds the low-pass filter's subspace iteration
-        self.check_params()
-        self.weights = None
 
     @checked_fit
     def fit(
@@ -391,6 +376,11 @@ class EASE(DenseItemItemModel):
                 self.weights = weights
         return self
 
+    @property
+    def filtered(self) -> bool:
+        """Whether the low-pass filter is added: a rank and a weight both above 0."""
+        return self.lowpass_rank > 0 and self.lowpass_weight != 0
+
     def head_items(self, user_items: sp.csr_matrix) -> np.ndarray | None:
         """The items with at least ``min_item_ratings`` ratings (ascending indices), or None
         when that is every item."""
@@ -407,8 +397,7 @@ class EASE(DenseItemItemModel):
         """Count ``step`` in the flops of the solve and the low-pass filter, from zero now (what
         came before is set-up): a total known from the start lets a log's start line wait for
         the first part and say how long the rest may take."""
-        filtered = self.lowpass_rank > 0 and self.lowpass_weight != 0
-        filtering = lowpass_flops(n_items, self.lowpass_rank)[1] if filtered else 0.0
+        filtering = lowpass_flops(n_items, self.lowpass_rank)[1] if self.filtered else 0.0
         step.unit = "flops"
         step.update(completed=0, total=float(n_items) ** 3 + filtering)
 
@@ -418,13 +407,12 @@ class EASE(DenseItemItemModel):
         """The items × items weights from ``XᵀX``: EASE's (or DLAE's) solve, plus the low-pass
         filter when asked for. ``step`` counts their flops (the Gram matrix before them was
         set-up), so the time left comes from the solve's measured rate."""
-        filtered = self.lowpass_rank > 0 and self.lowpass_weight != 0
         if step is not None:
             self.count_flops(step, len(gram_matrix))
         weights = ease_weights(
             gram_matrix, self.regularization, self.dropout, self.zero_diagonal, step
         )
-        if filtered:
+        if self.filtered:
             if step is not None:
                 step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
             lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed, step=step)

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import MovieRecError
 from .als import LeastSquaresFactorModel
-from .base import checked_fit
+from .base import checked_fit, hyperparameter, hyperparameters
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Whole
 
 if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
@@ -59,6 +59,7 @@ def _with_identity_rows(factors: np.ndarray) -> np.ndarray:
     return np.vstack([factors, np.eye(factors.shape[1], dtype=factors.dtype)])
 
 
+@hyperparameters
 class IALS(LeastSquaresFactorModel):
     """iALS (binary or weighted) with frequency-scaled regularization and an unobserved weight.
 
@@ -71,17 +72,16 @@ class IALS(LeastSquaresFactorModel):
 
     name = "ials"
     weighting = "binary"
-    constraints = {
-        "factors": FACTORS,
-        "regularization": REGULARIZATION,
-        "unobserved_weight": Number(low=0.0, above=True),
-        "regularization_exponent": Number(0.0, 2.0),
-        "iterations": ITERATIONS,
-        "cg_steps": Whole(1, 1000),
-        "init_scale": Number(low=0.0, above=True),
-        "seed": SEED,
-    }
     divergence_hint = "raise regularization (now {regularization:g})"
+
+    factors: int = hyperparameter(64, FACTORS)
+    regularization: float = hyperparameter(0.01, REGULARIZATION)
+    unobserved_weight: float = hyperparameter(0.1, Number(low=0.0, above=True))
+    regularization_exponent: float = hyperparameter(1.0, Number(0.0, 2.0))
+    iterations: int = hyperparameter(10, ITERATIONS)
+    cg_steps: int = hyperparameter(3, Whole(1, 1000))
+    init_scale: float = hyperparameter(0.1, Number(low=0.0, above=True))
+    seed: int = hyperparameter(42, SEED)
 
     def describe(self) -> str:
         scaled = " frequency-scaled" if self.regularization_exponent else ""
@@ -89,29 +89,6 @@ class IALS(LeastSquaresFactorModel):
             f"iALS ({self.factors} factors, λ = {self.regularization:g}{scaled}, "
             f"{self.iterations} iterations)"
         )
-
-    def __init__(
-        self,
-        factors: int = 64,
-        regularization: float = 0.01,
-        unobserved_weight: float = 0.1,
-        regularization_exponent: float = 1.0,
-        iterations: int = 10,
-        cg_steps: int = 3,
-        init_scale: float = 0.1,
-        seed: int = 42,
-    ) -> None:
-        self.factors = factors
-        self.regularization = regularization
-        self.unobserved_weight = unobserved_weight
-        self.regularization_exponent = regularization_exponent
-        self.iterations = iterations
-        self.cg_steps = cg_steps
-        self.init_scale = init_scale
-        self.seed = seed
-        self.check_params()
-        self.user_factors: np.ndarray | None = None
-        self.item_factors: np.ndarray | None = None
 
     def _penalty(self, counts: np.ndarray, n_other: int) -> np.ndarray:
         """λ_u in ``implicit``'s units (the loss divided by α0)."""
@@ -168,15 +145,12 @@ class IALS(LeastSquaresFactorModel):
                 self.forget_derived()
                 yield sweep
 
-    def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _terms(self, liked: np.ndarray, values: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """One user's normal equations in implicit's units, as in training:
         ``A = YᵀY + λ_u I + Σ_j (w_j/α0) y_j y_jᵀ`` and weights ``1 + w_j/α0``."""
-        chosen = self._items64[liked]
         weights = np.abs(values.astype(np.float64)) / self.unobserved_weight
         penalty = float(self._penalty(np.array([len(liked)]), len(self._items64))[0])
-        a = self._gram + penalty * np.eye(self.factors)
-        a += (chosen.T * weights) @ chosen
-        return a, 1.0 + weights
+        return penalty, weights, 1.0 + weights
 
 
 def _conjugate_gradient_solver(cg_steps: int) -> Any:

@@ -11,7 +11,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..interactions import bm25_weight
-from .base import ItemItemModel, checked_fit, cosine_similarity_from_gram, gram
+from .base import (
+    ItemItemModel,
+    checked_fit,
+    cosine_similarity_from_gram,
+    gram,
+    hyperparameter,
+    hyperparameters,
+)
 from .params import SEED, Number, OneOf, Whole
 from .ranking import top_n
 
@@ -35,6 +42,7 @@ def prune_columns(similarity: np.ndarray, neighbours: int) -> sp.csr_matrix:
     return pruned.astype(np.float32)
 
 
+@hyperparameters
 class ItemKNN(ItemItemModel[sp.csr_matrix]):
     """Item-kNN with ``"cosine"`` (shrunk: ``x_i·x_j / (‖x_i‖‖x_j‖ + shrink)``) or ``"bm25"``
     (dot products of BM25-weighted item vectors, as ``implicit``'s BM25Recommender) similarity.
@@ -47,36 +55,17 @@ class ItemKNN(ItemItemModel[sp.csr_matrix]):
 
     name = "itemknn"
     weighting = "binary"
-    constraints = {
-        "neighbours": Whole(1, 1_000_000),
-        "shrink": Number(low=0.0),
-        "similarity": OneOf(SIMILARITIES),
-        "bm25_k1": Number(low=0.0),
-        "bm25_b": Number(0.0, 1.0),
-        "seed": SEED,
-    }
+
+    neighbours: int = hyperparameter(100, Whole(1, 1_000_000))
+    shrink: float = hyperparameter(10.0, Number(low=0.0))
+    similarity: str = hyperparameter("cosine", OneOf(SIMILARITIES))
+    bm25_k1: float = hyperparameter(1.2, Number(low=0.0))
+    bm25_b: float = hyperparameter(0.75, Number(0.0, 1.0))
+    seed: int = hyperparameter(42, SEED)  # deterministic; kept so every model takes a seed
 
     def describe(self) -> str:
         similarity = "BM25" if self.similarity == "bm25" else self.similarity
         return f"item kNN ({similarity}, {self.neighbours} neighbours)"
-
-    def __init__(
-        self,
-        neighbours: int = 100,
-        shrink: float = 10.0,
-        similarity: str = "cosine",
-        bm25_k1: float = 1.2,
-        bm25_b: float = 0.75,
-        seed: int = 42,
-    ) -> None:
-        self.neighbours = neighbours
-        self.shrink = shrink
-        self.similarity = similarity
-        self.bm25_k1 = bm25_k1
-        self.bm25_b = bm25_b
-        self.seed = seed  # deterministic; kept so every model takes a seed
-        self.check_params()
-        self.weights = None
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> ItemKNN:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import MovieRecError
-from .base import Model, checked_fit, require_fitted
+from .base import Model, checked_fit, hyperparameter, hyperparameters, require_fitted
+from .params import SEED
 from .ranking import top_n
 
 if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
     import scipy.sparse as sp
 
 
+@hyperparameters
 class MostPopular(Model):
     """Scores each item by how many training users have it; the same for every user.
 
@@ -31,14 +34,12 @@ class MostPopular(Model):
     weighting = "binary"
     learned = ("counts",)
 
+    seed: int = hyperparameter(42, SEED)  # deterministic; kept so every model takes a seed
+    counts: np.ndarray | None = field(default=None, init=False)
+    n_users: int = field(default=0, init=False)
+
     def describe(self) -> str:
         return "most popular (the same list for everyone)"
-
-    def __init__(self, seed: int = 42) -> None:
-        self.seed = seed  # deterministic; kept so every model takes a seed
-        self.check_params()
-        self.counts: np.ndarray | None = None
-        self.n_users = 0
 
     @checked_fit
     def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> MostPopular:

@@ -19,13 +19,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .als import LeastSquaresFactorModel
-from .base import Model, checked_fit
+from .base import Model, checked_fit, hyperparameter, hyperparameters
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch, Whole
 
 if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
     import scipy.sparse as sp
 
 
+@hyperparameters
 class SparkALS(LeastSquaresFactorModel):
     """MLlib ALS with ``implicitPrefs=True``; the parameters are Spark's under movierec's names:
     ``factors`` (rank), ``regularization`` (regParam, scaled by each row's rating count),
@@ -38,40 +39,16 @@ class SparkALS(LeastSquaresFactorModel):
 
     name = "spark-als"
     weighting = "rating"
-    constraints = {
-        "factors": FACTORS,
-        "regularization": REGULARIZATION,
-        "alpha": Number(low=0.0),
-        "iterations": ITERATIONS,
-        "seed": SEED,
-        "blocks": Whole(0, 100_000),
-        "nonnegative": Switch(),
-        "checkpoint_interval": Whole(1, 100_000),
-    }
     divergence_hint = "raise regularization (now {regularization:g}) or lower alpha (now {alpha:g})"
 
-    def __init__(
-        self,
-        factors: int = 64,
-        regularization: float = 0.1,
-        alpha: float = 1.0,
-        iterations: int = 10,
-        seed: int = 42,
-        blocks: int = 0,
-        nonnegative: bool = False,
-        checkpoint_interval: int = 10,
-    ) -> None:
-        self.factors = factors
-        self.regularization = regularization
-        self.alpha = alpha
-        self.iterations = iterations
-        self.seed = seed
-        self.blocks = blocks
-        self.nonnegative = nonnegative
-        self.checkpoint_interval = checkpoint_interval
-        self.check_params()
-        self.user_factors: np.ndarray | None = None
-        self.item_factors: np.ndarray | None = None
+    factors: int = hyperparameter(64, FACTORS)
+    regularization: float = hyperparameter(0.1, REGULARIZATION)
+    alpha: float = hyperparameter(1.0, Number(low=0.0))
+    iterations: int = hyperparameter(10, ITERATIONS)
+    seed: int = hyperparameter(42, SEED)
+    blocks: int = hyperparameter(0, Whole(0, 100_000))
+    nonnegative: bool = hyperparameter(False, Switch())
+    checkpoint_interval: int = hyperparameter(10, Whole(1, 100_000))
 
     def describe(self) -> str:
         return (
@@ -97,14 +74,11 @@ class SparkALS(LeastSquaresFactorModel):
         self.set_state({"user_factors": user_factors, "item_factors": item_factors})
         return self.check_state()
 
-    def _system(self, liked: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _terms(self, liked: np.ndarray, values: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Spark's normal equations for one user (module docstring)."""
-        chosen = self._items64[liked]
         extra = self.alpha * np.abs(values.astype(np.float64))
         counted = int(np.count_nonzero(values > 0))
-        a = self._gram + self.regularization * counted * np.eye(self.factors)
-        a += (chosen.T * extra) @ chosen
-        return a, np.where(values > 0, 1.0 + extra, 0.0)
+        return self.regularization * counted, extra, np.where(values > 0, 1.0 + extra, 0.0)
 
     def _fold_in_row(self, liked: np.ndarray, values: np.ndarray) -> np.ndarray:
         if not self.nonnegative:

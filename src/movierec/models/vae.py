@@ -31,7 +31,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import MovieRecError
-from .base import Model, checked_fit, normalized_rows, require_fitted
+from .base import (
+    Model,
+    checked_fit,
+    hyperparameter,
+    hyperparameters,
+    normalized_rows,
+    require_fitted,
+)
 from .params import SEED, Number, Whole
 from .ranking import top_n
 
@@ -244,6 +251,7 @@ def gaussian_kl(torch: Any, mu: Any, logvar: Any) -> Any:
     return -0.5 * (1.0 + logvar - mu.pow(2) - logvar.exp()).sum(dim=1)
 
 
+@hyperparameters
 class MultVAE(VAEModel):
     """Mult-VAE: a ``hidden``-unit tanh layer each side of a ``latent``-dimensional Gaussian,
     a multinomial likelihood, and the KL term's weight β raised linearly from 0 to ``beta``
@@ -258,44 +266,19 @@ class MultVAE(VAEModel):
     """
 
     name = "mult-vae"
-    constraints = {
-        "hidden": HIDDEN,
-        "latent": LATENT,
-        "dropout": DROPOUT,
-        "beta": Number(low=0.0),
-        "anneal_epochs": EPOCHS,
-        "epochs": EPOCHS,
-        "learning_rate": LEARNING_RATE,
-        "batch_size": BATCH_SIZE,
-        "seed": SEED,
-    }
+
+    hidden: int = hyperparameter(600, HIDDEN)
+    latent: int = hyperparameter(200, LATENT)
+    dropout: float = hyperparameter(0.5, DROPOUT)
+    beta: float = hyperparameter(0.2, Number(low=0.0))
+    anneal_epochs: int = hyperparameter(50, EPOCHS)
+    epochs: int = hyperparameter(50, EPOCHS)
+    learning_rate: float = hyperparameter(1e-3, LEARNING_RATE)
+    batch_size: int = hyperparameter(100, BATCH_SIZE)
+    seed: int = hyperparameter(42, SEED)
 
     def describe(self) -> str:
         return f"Mult-VAE ({self.hidden}-{self.latent}-{self.hidden}, β ≤ {self.beta:g})"
-
-    def __init__(
-        self,
-        hidden: int = 600,
-        latent: int = 200,
-        dropout: float = 0.5,
-        beta: float = 0.2,
-        anneal_epochs: int = 50,
-        epochs: int = 50,
-        learning_rate: float = 1e-3,
-        batch_size: int = 100,
-        seed: int = 42,
-    ) -> None:
-        self.hidden = hidden
-        self.latent = latent
-        self.dropout = dropout
-        self.beta = beta
-        self.anneal_epochs = anneal_epochs
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.seed = seed
-        self.check_params()
-        self.network = None
 
     def shapes(self, n_items: int) -> dict[str, tuple[int, ...]]:
         hidden, latent = self.hidden, self.latent
@@ -367,6 +350,7 @@ PRIOR_WEIGHTS = (3 / 20, 15 / 20, 2 / 20)
 WIDE_LOGVAR = 10.0
 
 
+@hyperparameters
 class RecVAE(VAEModel):
     """RecVAE: a deeper encoder (``5`` densely connected swish layers of ``hidden`` units with
     layer normalization), a linear decoder, a composite prior that holds each user near the
@@ -381,44 +365,19 @@ class RecVAE(VAEModel):
     """
 
     name = "recvae"
-    constraints = {
-        "hidden": HIDDEN,
-        "latent": LATENT,
-        "dropout": DROPOUT,
-        "gamma": Number(low=0.0),
-        "epochs": EPOCHS,
-        "encoder_epochs": Whole(1, 100),
-        "learning_rate": LEARNING_RATE,
-        "batch_size": BATCH_SIZE,
-        "seed": SEED,
-    }
+
+    hidden: int = hyperparameter(600, HIDDEN)
+    latent: int = hyperparameter(200, LATENT)
+    dropout: float = hyperparameter(0.5, DROPOUT)
+    gamma: float = hyperparameter(0.005, Number(low=0.0))
+    epochs: int = hyperparameter(30, EPOCHS)
+    encoder_epochs: int = hyperparameter(3, Whole(1, 100))
+    learning_rate: float = hyperparameter(5e-4, LEARNING_RATE)
+    batch_size: int = hyperparameter(100, BATCH_SIZE)
+    seed: int = hyperparameter(42, SEED)
 
     def describe(self) -> str:
         return f"RecVAE ({self.hidden} hidden, {self.latent} latent, γ = {self.gamma:g})"
-
-    def __init__(
-        self,
-        hidden: int = 600,
-        latent: int = 200,
-        dropout: float = 0.5,
-        gamma: float = 0.005,
-        epochs: int = 30,
-        encoder_epochs: int = 3,
-        learning_rate: float = 5e-4,
-        batch_size: int = 100,
-        seed: int = 42,
-    ) -> None:
-        self.hidden = hidden
-        self.latent = latent
-        self.dropout = dropout
-        self.gamma = gamma
-        self.epochs = epochs
-        self.encoder_epochs = encoder_epochs
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.seed = seed
-        self.check_params()
-        self.network = None
 
     def shapes(self, n_items: int) -> dict[str, tuple[int, ...]]:
         hidden, latent, deeper = self.hidden, self.latent, RECVAE_LAYERS - 1
