@@ -185,6 +185,13 @@ class VAEModel(Model):
         return torch.optim.Adam(tensors, lr=learning_rate, fused=True)
 
     @staticmethod
+    def descend(optimizer: Any, loss: Any) -> None:
+        """One step of ``optimizer`` down the gradient of ``loss``."""
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    @staticmethod
     def gaussian_sample(torch: Any, mu: Any, logvar: Any, generator: Any) -> Any:
         """``mu + ε·exp(logvar / 2)``, ε standard normal (the reparameterization)."""
         noise = torch.randn(mu.shape, generator=generator)
@@ -327,9 +334,7 @@ class MultVAE(VAEModel):
                     beta * gaussian_kl(torch, mu, logvar)
                     - self.multinomial_log_likelihood(torch, logits, matrix[users])
                 ).mean()
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+                self.descend(optimizer, loss)
                 done += 1
             yield {
                 "in_w": in_w,
@@ -407,92 +412,134 @@ class RecVAE(VAEModel):
     def _train(
         self, torch: Any, matrix: sp.csr_matrix, generator: Any, rng: np.random.Generator
     ) -> Iterator[dict[str, Any]]:
-        functional = torch.nn.functional
-        n_users, n_items = matrix.shape
-        hidden, latent = self.hidden, self.latent
-        in_w, in_b = self.linear(torch, n_items, hidden, generator)
-        deeper = [self.linear(torch, hidden, hidden, generator) for _ in range(RECVAE_LAYERS - 1)]
-        gains = [torch.ones(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
-        biases = [torch.zeros(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
-        stats_w, stats_b = self.linear(torch, hidden, 2 * latent, generator)
-        out_w, out_b = self.linear(torch, latent, n_items, generator)
-        encoder = [in_w, in_b, *[t for pair in deeper for t in pair], *gains, *biases]
-        encoder += [stats_w, stats_b]
-        unit = unit_rows(matrix)
-        counts = torch.from_numpy(np.diff(matrix.indptr).astype(np.float32))
-
-        def encode(rows: sp.csr_matrix, dropout: float) -> tuple[Any, Any]:
-            norm = functools.partial(functional.layer_norm, eps=RECVAE_NORM_EPS)
-            first = self.first_layer(torch, rows, in_w, in_b, dropout, generator)
-            outputs = [norm(functional.silu(first), (hidden,), gains[0], biases[0])]
-            for depth, (w, b) in enumerate(deeper, start=1):
-                layer = functional.silu(outputs[-1] @ w + b + sum(outputs))
-                outputs.append(norm(layer, (hidden,), gains[depth], biases[depth]))
-            stats = outputs[-1] @ stats_w + stats_b
-            return stats[:, :latent], stats[:, latent:]
-
-        def posterior() -> tuple[Any, Any]:
-            """Every user's posterior under the encoder as it is, without dropout."""
-            with torch.no_grad():
-                blocks = [
-                    encode(unit[start : start + SCORING_BATCH], 0.0)
-                    for start in range(0, n_users, SCORING_BATCH)
-                ]
-            return torch.cat([mu for mu, _ in blocks]), torch.cat([lv for _, lv in blocks])
-
-        def log_normal(z: Any, mu: Any, logvar: Any) -> Any:
-            return -0.5 * (logvar + math.log(2 * math.pi) + (z - mu).pow(2) / logvar.exp())
-
-        encoder_optimizer = self.adam(torch, encoder, self.learning_rate)
-        decoder_optimizer = self.adam(torch, [out_w, out_b], self.learning_rate)
-        log_weights = [math.log(w) for w in PRIOR_WEIGHTS]
-        # the previous epoch's posterior: the prior's middle part, and the decoder pass's input
-        old_mu, old_logvar = posterior()
+        fit = _RecVAEFit(self, torch, matrix, generator, rng)
         for _ in range(self.epochs):
             for _ in range(self.encoder_epochs):
-                for users in self.batches(rng, n_users):
-                    mu, logvar = encode(unit[users], self.dropout)
-                    z = self.gaussian_sample(torch, mu, logvar, generator)
-                    index = torch.from_numpy(users)
-                    zeros = torch.zeros_like(z)
-                    prior = torch.logsumexp(
-                        torch.stack(
-                            [
-                                log_normal(z, zeros, zeros) + log_weights[0],
-                                log_normal(z, old_mu[index], old_logvar[index]) + log_weights[1],
-                                log_normal(z, zeros, torch.full_like(z, WIDE_LOGVAR))
-                                + log_weights[2],
-                            ]
-                        ),
-                        dim=0,
-                    )
-                    kl = (log_normal(z, mu, logvar) - prior).sum(dim=1)
-                    rows = matrix[users]
-                    likelihood = self.multinomial_log_likelihood(torch, z @ out_w + out_b, rows)
-                    loss = (self.gamma * counts[index] * kl - likelihood).mean()
-                    encoder_optimizer.zero_grad()
-                    loss.backward()
-                    encoder_optimizer.step()
-            old_mu, old_logvar = posterior()
-            for users in self.batches(rng, n_users):
-                index = torch.from_numpy(users)
-                z = self.gaussian_sample(torch, old_mu[index], old_logvar[index], generator)
-                likelihood = self.multinomial_log_likelihood(
-                    torch, z @ out_w + out_b, matrix[users]
-                )
-                loss = -likelihood.mean()
-                decoder_optimizer.zero_grad()
-                loss.backward()
-                decoder_optimizer.step()
-            yield {
-                "in_w": in_w,
-                "in_b": in_b,
-                "hidden_w": torch.stack([w for w, _ in deeper]),
-                "hidden_b": torch.stack([b for _, b in deeper]),
-                "norm_gain": torch.stack(gains),
-                "norm_bias": torch.stack(biases),
-                "mu_w": stats_w[:, :latent],
-                "mu_b": stats_b[:latent],
-                "out_w": out_w,
-                "out_b": out_b,
-            }
+                fit.encoder_epoch()
+            fit.decoder_epoch()
+            yield fit.learned()
+
+
+class _RecVAEFit:
+    """One RecVAE fit in PyTorch: the trainable tensors, their optimizers (the encoder's and
+    the decoder's) and every user's posterior of the previous epoch (the composite prior's
+    middle part, and the decoder pass's input); :meth:`RecVAE._train` alternates its
+    passes."""
+
+    def __init__(
+        self,
+        model: RecVAE,
+        torch: Any,
+        matrix: sp.csr_matrix,
+        generator: Any,
+        rng: np.random.Generator,
+    ) -> None:
+        self.model, self.torch, self.matrix = model, torch, matrix
+        self.generator, self.rng = generator, rng
+        n_items, hidden, latent = matrix.shape[1], model.hidden, model.latent
+        self.in_w, self.in_b = model.linear(torch, n_items, hidden, generator)
+        self.deeper = [
+            model.linear(torch, hidden, hidden, generator) for _ in range(RECVAE_LAYERS - 1)
+        ]
+        self.gains = [torch.ones(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
+        self.biases = [torch.zeros(hidden, requires_grad=True) for _ in range(RECVAE_LAYERS)]
+        self.stats_w, self.stats_b = model.linear(torch, hidden, 2 * latent, generator)
+        self.out_w, self.out_b = model.linear(torch, latent, n_items, generator)
+        encoder = [self.in_w, self.in_b, *[t for pair in self.deeper for t in pair]]
+        encoder += [*self.gains, *self.biases, self.stats_w, self.stats_b]
+        self.unit = unit_rows(matrix)
+        self.counts = torch.from_numpy(np.diff(matrix.indptr).astype(np.float32))
+        self.encoder_optimizer = model.adam(torch, encoder, model.learning_rate)
+        self.decoder_optimizer = model.adam(torch, [self.out_w, self.out_b], model.learning_rate)
+        self.old_mu, self.old_logvar = self.posterior()
+
+    def encode(self, rows: sp.csr_matrix, dropout: float) -> tuple[Any, Any]:
+        """The encoder's mean and log-variance for unit-length ``rows``."""
+        functional, hidden = self.torch.nn.functional, (self.model.hidden,)
+        norm = functools.partial(functional.layer_norm, eps=RECVAE_NORM_EPS)
+        first = self.model.first_layer(
+            self.torch, rows, self.in_w, self.in_b, dropout, self.generator
+        )
+        outputs = [norm(functional.silu(first), hidden, self.gains[0], self.biases[0])]
+        for depth, (w, b) in enumerate(self.deeper, start=1):
+            layer = functional.silu(outputs[-1] @ w + b + sum(outputs))
+            outputs.append(norm(layer, hidden, self.gains[depth], self.biases[depth]))
+        stats = outputs[-1] @ self.stats_w + self.stats_b
+        latent = self.model.latent
+        return stats[:, :latent], stats[:, latent:]
+
+    def posterior(self) -> tuple[Any, Any]:
+        """Every user's posterior under the encoder as it is, without dropout."""
+        torch, n_users = self.torch, self.matrix.shape[0]
+        with torch.no_grad():
+            blocks = [
+                self.encode(self.unit[start : start + SCORING_BATCH], 0.0)
+                for start in range(0, n_users, SCORING_BATCH)
+            ]
+        return torch.cat([mu for mu, _ in blocks]), torch.cat([lv for _, lv in blocks])
+
+    def log_prior(self, z: Any, index: Any) -> Any:
+        """The composite prior's log density at ``z`` for the users at ``index``: the mixture
+        of :data:`PRIOR_WEIGHTS` of a standard normal, their previous posterior and a wide
+        normal. (Each part is weighted as it is made: autograd sums the gradients in the order
+        the operations were made, and a fit repeats bit for bit only in the same order.)"""
+        torch = self.torch
+        zeros = torch.zeros_like(z)
+        log_weights = [math.log(weight) for weight in PRIOR_WEIGHTS]
+        parts = [
+            _log_normal(z, zeros, zeros) + log_weights[0],
+            _log_normal(z, self.old_mu[index], self.old_logvar[index]) + log_weights[1],
+            _log_normal(z, zeros, torch.full_like(z, WIDE_LOGVAR)) + log_weights[2],
+        ]
+        return torch.logsumexp(torch.stack(parts), dim=0)
+
+    def encoder_epoch(self) -> None:
+        """One pass of encoder updates over every user, in shuffled batches, with dropout."""
+        model, torch = self.model, self.torch
+        for users in model.batches(self.rng, self.matrix.shape[0]):
+            mu, logvar = self.encode(self.unit[users], model.dropout)
+            z = model.gaussian_sample(torch, mu, logvar, self.generator)
+            index = torch.from_numpy(users)
+            prior = self.log_prior(z, index)  # made first: the order of the sums (log_prior)
+            kl = (_log_normal(z, mu, logvar) - prior).sum(dim=1)
+            likelihood = model.multinomial_log_likelihood(
+                torch, z @ self.out_w + self.out_b, self.matrix[users]
+            )
+            loss = (model.gamma * self.counts[index] * kl - likelihood).mean()
+            model.descend(self.encoder_optimizer, loss)
+
+    def decoder_epoch(self) -> None:
+        """The posterior refreshed, then one pass of decoder updates, each batch's input drawn
+        from it (no dropout)."""
+        model, torch = self.model, self.torch
+        self.old_mu, self.old_logvar = self.posterior()
+        for users in model.batches(self.rng, self.matrix.shape[0]):
+            index = torch.from_numpy(users)
+            z = model.gaussian_sample(
+                torch, self.old_mu[index], self.old_logvar[index], self.generator
+            )
+            likelihood = model.multinomial_log_likelihood(
+                torch, z @ self.out_w + self.out_b, self.matrix[users]
+            )
+            model.descend(self.decoder_optimizer, -likelihood.mean())
+
+    def learned(self) -> dict[str, Any]:
+        """The learned tensors by their names in :meth:`RecVAE.shapes`."""
+        stack, latent = self.torch.stack, self.model.latent
+        return {
+            "in_w": self.in_w,
+            "in_b": self.in_b,
+            "hidden_w": stack([w for w, _ in self.deeper]),
+            "hidden_b": stack([b for _, b in self.deeper]),
+            "norm_gain": stack(self.gains),
+            "norm_bias": stack(self.biases),
+            "mu_w": self.stats_w[:, :latent],
+            "mu_b": self.stats_b[:latent],
+            "out_w": self.out_w,
+            "out_b": self.out_b,
+        }
+
+
+def _log_normal(z: Any, mu: Any, logvar: Any) -> Any:
+    """The log density of N(mu, exp(logvar)) at ``z``, for each coordinate."""
+    return -0.5 * (logvar + math.log(2 * math.pi) + (z - mu).pow(2) / logvar.exp())
