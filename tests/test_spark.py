@@ -137,6 +137,37 @@ def test_the_default_model_built_on_spark_is_the_local_fit(spark) -> None:
     assert np.abs(local.weights).max() > 0.01  # a model, not zeros on both sides
 
 
+def test_evaluation_fits_spark_als_with_spark(spark, small) -> None:
+    """`movierec evaluate --models spark-als` fits it through the Spark engine (the model
+    alone cannot), on the session already running."""
+    from movierec.evaluation import evaluate, get_protocol, parse_model_spec
+
+    spec = parse_model_spec("spark-als:factors=4:iterations=2")
+    result = evaluate(small, get_protocol("recbole"), [spec])
+    assert 0 < result.summary(spec.label, "ndcg", 10).mean < 1
+
+
+def test_the_spark_als_model_imports_no_spark() -> None:
+    """models/ never imports spark/: SparkALS holds and serves factors and, fitted without the
+    Spark engine, says how to train it, in a process that never loads movierec.spark."""
+    code = (
+        "import sys, numpy as np, scipy.sparse as sp; "
+        "from movierec.errors import MovieRecError; from movierec.models import make_model; "
+        "model = make_model('spark-als', factors=2); "
+        "model.set_factors(np.ones((3, 2), np.float32), np.eye(4, 2, dtype=np.float32)); "
+        "assert model.fold_in_scores(sp.csr_matrix(np.eye(1, 4))).shape == (1, 4)\n"
+        "try: model.fit(sp.csr_matrix(np.eye(3, 4)))\n"
+        "except MovieRecError as error: print(error)\n"
+        "assert not [m for m in sys.modules if m.startswith(('movierec.spark', 'pyspark'))]"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "spark-als is trained by Spark: train it with --engine spark "
+        "(in Python, movierec.spark.engine.fit)\n"
+    )
+
+
 def test_recommend_all_never_overwrites_a_file_it_did_not_write(
     spark_model: Path, tmp_path: Path, capsys
 ) -> None:
@@ -155,6 +186,7 @@ def test_recommend_all_never_overwrites_a_file_it_did_not_write(
     [
         (["--engine", "spark", "--preset", "als-tuned"], "--engine spark trains spark-als"),
         (["--spark-master", "local[1]", "--preset", "spark-als"], "needs --engine spark"),
+        (["--preset", "spark-als"], "spark-als is trained by Spark: add --engine spark"),
         (["--engine", "flink"], "unknown engine"),
     ],
 )

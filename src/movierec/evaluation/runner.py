@@ -32,7 +32,7 @@ from .. import config, progress
 from ..datasets import Dataset
 from ..errors import MovieRecError
 from ..interactions import WEIGHTINGS, bm25_weight, confidence
-from ..models import MODELS, Model, make_model
+from ..models import MODELS, SPARK_ALS, Model, make_model
 from ..models.params import ParameterError, unknown_parameter
 from ..presets import all_presets, get_preset
 from .metrics import METRICS, MetricAccumulator
@@ -395,6 +395,16 @@ def evaluate(
     return Evaluation(description, list(specs), runs, report_ks)
 
 
+def fit(model: Model, user_items: sp.csr_matrix) -> Model:
+    """``model`` fitted on ``user_items``: here, or by Spark for ``spark-als``, which only Spark
+    trains (in the process's Spark session, else ``local[2]``)."""
+    if model.name == SPARK_ALS:
+        from ..spark.engine import fit as fit_with_spark
+
+        return fit_with_spark(model, user_items, None)
+    return model.fit(user_items)
+
+
 def _fit_and_measure(
     spec: ModelSpec,
     split: Split,
@@ -409,7 +419,7 @@ def _fit_and_measure(
     train_input, fold_in_input = model_input(split, spec.weighting)
     model = spec.build(seed)
     started = time.perf_counter()
-    model.fit(train_input)
+    fit(model, train_input)
     fitted = time.perf_counter()
     metrics = score_and_measure(model, split, train_input, fold_in_input, "test", ks, batch_size)
     done = time.perf_counter()

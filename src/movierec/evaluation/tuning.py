@@ -23,7 +23,7 @@ from ..errors import MovieRecError
 from ..interactions import WEIGHTINGS
 from ..models import MODELS
 from .protocols import PreparedData, Protocol
-from .runner import ModelSpec, model_input, score_and_measure
+from .runner import ModelSpec, fit, model_input, score_and_measure
 from .splits import Split
 
 # (kind, low, high) for numbers, ("categorical", choices) otherwise; "log" means log-uniform.
@@ -283,7 +283,7 @@ def _objective(
             inputs[weighting] = model_input(split, weighting)
         train_input, fold_in_input = inputs[weighting]
         spec = ModelSpec(model, model, params, weighting)
-        fitted = spec.build(seed).fit(train_input)
+        fitted = fit(spec.build(seed), train_input)
         metrics = score_and_measure(fitted, split, train_input, fold_in_input, "valid", [k])
         value = metrics[("ndcg", k)]
         if not best or value > best[0]:

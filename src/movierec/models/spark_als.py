@@ -14,16 +14,22 @@ this gives back Spark's own factors (tested).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import MovieRecError
 from .als import LeastSquaresFactorModel
 from .base import Model, checked_fit, hyperparameter, hyperparameters
 from .params import FACTORS, ITERATIONS, REGULARIZATION, SEED, Number, Switch, Whole
 
 if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
     import scipy.sparse as sp
+
+FactorsOf = Callable[..., tuple[np.ndarray, np.ndarray]]
+"""A Spark job that learns the user and item factors from a users × items matrix and a
+:class:`SparkALS`'s parameters (``get_params()``): :func:`movierec.spark.als.fit_matrix`."""
 
 
 @hyperparameters
@@ -33,8 +39,9 @@ class SparkALS(LeastSquaresFactorModel):
     ``alpha``, ``iterations`` (maxIter), ``seed``, ``blocks`` (numUserBlocks = numItemBlocks;
     0: the cluster's default parallelism), ``nonnegative`` and ``checkpoint_interval``.
 
-    Fitting needs pyspark and Java (``pip install 'movierec[spark]'``); it joins the process's
-    Spark session (``movierec train --engine spark --spark-master URL``) or starts ``local[2]``.
+    Spark learns the factors (:func:`movierec.spark.engine.fit`, ``movierec train --engine
+    spark``, which needs pyspark and Java: ``pip install 'movierec[spark]'``); this class holds
+    them and answers from them, and imports no Spark.
     """
 
     name = "spark-als"
@@ -57,16 +64,27 @@ class SparkALS(LeastSquaresFactorModel):
         )
 
     @checked_fit
-    def fit(self, user_items: sp.csr_matrix, show_progress: bool = False) -> SparkALS:
+    def fit(
+        self,
+        user_items: sp.csr_matrix,
+        show_progress: bool = False,
+        factors_of: FactorsOf | None = None,
+    ) -> SparkALS:
+        """The factors the Spark job ``factors_of`` learns from ``user_items`` without its
+        zeros (Spark counts only positive ratings towards λ's scale); MovieRecError without
+        one: :func:`movierec.spark.engine.fit` passes it."""
+        if factors_of is None:
+            raise MovieRecError(
+                "spark-als is trained by Spark: train it with --engine spark "
+                "(in Python, movierec.spark.engine.fit)"
+            )
         import scipy.sparse as sp
 
-        from ..spark.als import fit_matrix
-
         matrix = sp.csr_matrix(user_items, dtype=np.float32)
-        matrix.eliminate_zeros()  # Spark counts only positive ratings towards λ's scale
+        matrix.eliminate_zeros()
         with self.fitting(matrix) as step:
             step.update(status="Spark jobs running")
-            self.user_factors, self.item_factors = fit_matrix(matrix, **self.get_params())
+            self.user_factors, self.item_factors = factors_of(matrix, **self.get_params())
         return self
 
     def set_factors(self, user_factors: np.ndarray, item_factors: np.ndarray) -> SparkALS:

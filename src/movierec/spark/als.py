@@ -1,9 +1,9 @@
 """MLlib's implicit-feedback ALS (``pyspark.ml.recommendation.ALS``, ``implicitPrefs=True``).
 
 Spark's objective differs from ``implicit``'s in two ways the fold-in of a saved model must
-follow (:class:`movierec.models.spark_als.SparkALS`): confidence is ``1 + α·r`` and each user's
-(item's) λ is multiplied by their number of ratings (ALS-WR), so Spark's λ ≈ 0.1 does what
-``implicit``'s λ ≈ 10–50 does.
+follow (:class:`movierec.models.spark_als.SparkALS`, the model that holds what Spark learns
+here): confidence is ``1 + α·r`` and each user's (item's) λ is multiplied by their number of
+ratings (ALS-WR), so Spark's λ ≈ 0.1 does what ``implicit``'s λ ≈ 10–50 does.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..models.spark_als import SparkALS
 from .session import parallelism, spark_session
 
 USER, ITEM, RATING = "user_index", "item_index", "confidence"
@@ -45,49 +46,45 @@ def factors_of(frame: Any, rows: int, rank: int) -> np.ndarray:
     return out
 
 
+MLLIB_NAMES = {
+    # a SparkALS parameter → MLlib ALS's (``blocks`` sets numUserBlocks and numItemBlocks)
+    "factors": "rank",
+    "regularization": "regParam",
+    "alpha": "alpha",
+    "iterations": "maxIter",
+    "seed": "seed",
+    "nonnegative": "nonnegative",
+    "checkpoint_interval": "checkpointInterval",
+}
+
+
 def fit_frame(
-    frame: Any,
-    n_users: int,
-    n_items: int,
-    factors: int,
-    regularization: float,
-    alpha: float,
-    iterations: int,
-    seed: int,
-    blocks: int,
-    nonnegative: bool,
-    checkpoint_interval: int,
+    frame: Any, n_users: int, n_items: int, **params: Any
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Fit on a DataFrame of (user_index, item_index, confidence); returns the user and item
+    """Fit on a DataFrame of (user_index, item_index, confidence) with a :class:`SparkALS`'s
+    parameters (checked; a parameter not given keeps its default); returns the user and item
     factors as float32 arrays. ``blocks`` 0: the session's default parallelism."""
     from pyspark.ml.recommendation import ALS
 
-    session = frame.sparkSession
-    blocks = blocks or parallelism(session)
+    params = {**SparkALS.parameters, **SparkALS.valid_params(params)}
+    blocks = params["blocks"] or parallelism(frame.sparkSession)
     estimator = ALS(
-        rank=factors,
-        maxIter=iterations,
-        regParam=regularization,
-        alpha=alpha,
         implicitPrefs=True,
-        nonnegative=nonnegative,
         numUserBlocks=blocks,
         numItemBlocks=blocks,
-        checkpointInterval=checkpoint_interval,
-        seed=seed,
         userCol=USER,
         itemCol=ITEM,
         ratingCol=RATING,
+        **{MLLIB_NAMES[name]: value for name, value in params.items() if name in MLLIB_NAMES},
     )
     model = estimator.fit(frame)
-    return (
-        factors_of(model.userFactors, n_users, factors),
-        factors_of(model.itemFactors, n_items, factors),
-    )
+    users = factors_of(model.userFactors, n_users, params["factors"])
+    return users, factors_of(model.itemFactors, n_items, params["factors"])
 
 
 def fit_matrix(matrix: sp.csr_matrix, **params: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Fit on a users × items confidence matrix held here (sent to Spark)."""
+    """Fit on a users × items confidence matrix held here (sent to Spark): the job
+    :meth:`SparkALS.fit` runs (its ``factors_of``)."""
     session = spark_session()
     n_users, n_items = matrix.shape
     return fit_frame(frame_of(matrix, session), n_users, n_items, **params)
