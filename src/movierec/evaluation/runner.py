@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -208,13 +208,8 @@ class MetricSummary:
     runs: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "metric": self.metric,
-            "k": self.k,
-            "mean": self.mean,
-            "std": self.std,
-        }
+        """Every field but ``runs`` (the protocol's ``runs`` says it once for all rows)."""
+        return {name: value for name, value in asdict(self).items() if name != "runs"}
 
 
 @dataclass(frozen=True)
@@ -234,16 +229,7 @@ class PairedDifference:
     wins: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "baseline": self.baseline,
-            "metric": self.metric,
-            "k": self.k,
-            "mean": self.mean,
-            "stderr": self.stderr,
-            "runs": self.runs,
-            "wins": self.wins,
-        }
+        return asdict(self)
 
 
 def _mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -349,37 +335,13 @@ def evaluate(
     presets see), to set beside the test figures.
     Progress (one unit per split, each run's NDCG as a note) goes to :mod:`movierec.progress`.
     """
-    report_ks = sorted({int(k)} if isinstance(k, (int, np.integer)) else {int(v) for v in k})
-    if not report_ks or report_ks[0] < 1:
-        raise MovieRecError(f"-k must be at least 1, got {k}")
+    report_ks = _report_ks(k)
     if not seeds:
         raise MovieRecError("give at least one seed")
     all_ks = sorted(set(report_ks) | {int(v) for v in extra_ks})
     data = prepared or protocol.prepare(dataset)
     protocol.check(data)
-    runs: list[RunResult] = []
-    models = f"{len(specs)} model{'s' if len(specs) != 1 else ''}"
-    seeded = f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}"
-    what = f"{models} on {data.dataset}, protocol {protocol.name}, {seeded}"
-    # One unit per split (seed × fold), every model fitted on it: models differ too much in
-    # time for one model's run to tell how long the next one's takes.
-    with progress.step(f"evaluating {what}", done=f"evaluated {what}", unit="splits") as step:
-        for seed in seeds:
-            splits = protocol.splits(data, int(seed))
-            step.update(total=len(seeds) * len(splits))
-            for fold, split in enumerate(splits):
-                for number, spec in enumerate(specs, start=1):
-                    step.update(status=f"model {number}/{len(specs)}: {spec.label}")
-                    run = _fit_and_measure(
-                        spec, split, int(seed), fold, all_ks, batch_size, validation
-                    )
-                    runs.append(run)
-                    step.note(
-                        f"{spec.label} seed {seed} split {fold + 1}: "
-                        f"ndcg@{report_ks[0]} {run.metrics[('ndcg', report_ks[0])]:.4f}, "
-                        f"fit {run.fit_seconds:.1f} s"
-                    )
-                step.advance()
+    runs = _run_splits(data, protocol, specs, seeds, all_ks, report_ks[0], batch_size, validation)
     interactions = data.interactions
     description = {
         **protocol.to_dict(),
@@ -393,6 +355,50 @@ def evaluate(
         "models": {spec.label: spec.to_dict() for spec in specs},
     }
     return Evaluation(description, list(specs), runs, report_ks)
+
+
+def _report_ks(k: int | Sequence[int]) -> list[int]:
+    """The reported cut-offs, ascending; MovieRecError for none, or one below 1."""
+    report_ks = sorted({int(k)} if isinstance(k, (int, np.integer)) else {int(v) for v in k})
+    if not report_ks or report_ks[0] < 1:
+        raise MovieRecError(f"-k must be at least 1, got {k}")
+    return report_ks
+
+
+def _run_splits(
+    data: PreparedData,
+    protocol: Protocol,
+    specs: Sequence[ModelSpec],
+    seeds: Sequence[int],
+    ks: Sequence[int],
+    noted_k: int,
+    batch_size: int,
+    validation: bool,
+) -> list[RunResult]:
+    """Every spec fitted and measured at ``ks`` on every split of every seed, in that order;
+    each run's NDCG@``noted_k`` and fit time are progress notes."""
+    runs: list[RunResult] = []
+    models = f"{len(specs)} model{'s' if len(specs) != 1 else ''}"
+    seeded = f"{len(seeds)} seed{'s' if len(seeds) != 1 else ''}"
+    what = f"{models} on {data.dataset}, protocol {protocol.name}, {seeded}"
+    # One unit per split (seed × fold), every model fitted on it: models differ too much in
+    # time for one model's run to tell how long the next one's takes.
+    with progress.step(f"evaluating {what}", done=f"evaluated {what}", unit="splits") as step:
+        for seed in seeds:
+            splits = protocol.splits(data, int(seed))
+            step.update(total=len(seeds) * len(splits))
+            for fold, split in enumerate(splits):
+                for number, spec in enumerate(specs, start=1):
+                    step.update(status=f"model {number}/{len(specs)}: {spec.label}")
+                    run = _fit_and_measure(spec, split, int(seed), fold, ks, batch_size, validation)
+                    runs.append(run)
+                    step.note(
+                        f"{spec.label} seed {seed} split {fold + 1}: "
+                        f"ndcg@{noted_k} {run.metrics[('ndcg', noted_k)]:.4f}, "
+                        f"fit {run.fit_seconds:.1f} s"
+                    )
+                step.advance()
+    return runs
 
 
 def fit(model: Model, user_items: sp.csr_matrix) -> Model:
