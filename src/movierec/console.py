@@ -126,38 +126,16 @@ def evaluation_table(result: Any, k: int) -> None:
     """One row per model, each metric as mean over std (two lines; the mean alone for one
     run, which has no spread), then fit seconds and, with several models, each one's paired
     difference in NDCG from the first model named, over its standard error."""
-    from rich.text import Text
-
     from .evaluation.metrics import METRICS, SHORT_METRIC_LABELS
 
     described = result.protocol
-    runs = len(result.runs_of(result.specs[0].label))
-
-    def shown(mean: float, std: float, digits: int) -> Text:
-        return Text(f"{mean:.{digits}f}\n±{std:.{digits}f}" if runs > 1 else f"{mean:.{digits}f}")
-
     first = result.specs[0].label
+    runs = len(result.runs_of(first))
     paired = len(result.specs) > 1
-    rows = []
-    for spec in result.specs:
-        cells: list[Any] = [spec.label]
-        for metric in METRICS:
-            summary = result.summary(spec.label, metric, k)
-            cells.append(shown(summary.mean, summary.std, 4))
-        fit = result.summary(spec.label, "fit_seconds", None)
-        cells.append(shown(fit.mean, fit.std, 2))
-        if paired and spec.label == first:
-            cells.append("")
-        elif paired:
-            difference = result.paired(spec.label, first, "ndcg", k)
-            cells.append(
-                Text(
-                    f"{difference.mean:+.4f}\n±{difference.stderr:.4f}"
-                    if runs > 1
-                    else f"{difference.mean:+.4f}"
-                )
-            )
-        rows.append(cells)
+    rows = [
+        _evaluation_row(result, spec.label, k, runs, first if paired else None)
+        for spec in result.specs
+    ]
     seeds = described.get("seeds") or []
     spread = (
         f"test mean ± std over {runs} runs"
@@ -184,3 +162,27 @@ def evaluation_table(result: Any, k: int) -> None:
         + paired_caption,
         numeric={*metric_columns, "fit s", *paired_columns},
     )
+
+
+def _evaluation_row(result: Any, label: str, k: int, runs: int, first: str | None) -> list[Any]:
+    """``label``'s row of :func:`evaluation_table`: each metric@``k`` and the fit seconds as
+    mean over std (the mean alone for one run), then, given the ``first`` model, the paired
+    difference in NDCG@``k`` from it over its standard error (blank for ``first`` itself)."""
+    from rich.text import Text
+
+    from .evaluation.metrics import METRICS
+
+    def shown(mean: float, spread: float, digits: int, sign: str = "") -> Text:
+        alone = f"{mean:{sign}.{digits}f}"
+        return Text(f"{alone}\n±{spread:.{digits}f}" if runs > 1 else alone)
+
+    summaries = [result.summary(label, metric, k) for metric in METRICS]
+    cells: list[Any] = [label, *(shown(summary.mean, summary.std, 4) for summary in summaries)]
+    fit = result.summary(label, "fit_seconds", None)
+    cells.append(shown(fit.mean, fit.std, 2))
+    if first is not None and label == first:
+        cells.append("")
+    elif first is not None:
+        difference = result.paired(label, first, "ndcg", k)
+        cells.append(shown(difference.mean, difference.stderr, 4, sign="+"))
+    return cells

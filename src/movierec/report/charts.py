@@ -460,7 +460,6 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
     if not keys:
         raise MovieRecError("the evaluation results hold no ranking metric at any k to plot")
     models = results.models()
-    colours = TAB10
     spread = results.runs() != 1  # one run: no error bars
     with _style():
         columns = len(keys) if len(keys) <= 2 else 2  # a 2 × 2 grid stays readable on a page
@@ -471,40 +470,7 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
             unused.remove()
         for axes, (metric, k) in zip(panels, keys, strict=False):
             rows = results.rows(metric, k)
-            positions = np.arange(len(models))
-            errors = rows["std"].fillna(0).to_numpy() if spread else np.zeros(len(models))
-            axes.bar(
-                positions,
-                rows["mean"].fillna(0),
-                yerr=errors if spread else None,
-                capsize=4,
-                color=[colours[i % len(colours)] for i in positions],
-                width=0.65,
-                error_kw={"elinewidth": 1.2, "ecolor": "#333333"},
-            )
-            for position, mean in zip(positions, rows["mean"], strict=True):
-                if pd.notna(mean):
-                    axes.text(
-                        position,
-                        mean / 2,
-                        f"{mean:.3f}",
-                        ha="center",
-                        va="center",
-                        color="white",
-                        fontsize=9,
-                        fontweight="bold",
-                    )
-            crowded = len(models) > 3 or max(len(m) for m in models) * len(models) > 30
-            axes.set_xticks(
-                positions,
-                models,
-                rotation=25 if crowded else 0,
-                ha="right" if crowded else "center",
-                rotation_mode="anchor",
-            )
-            axes.grid(axis="x", visible=False)
-            axes.set_title(EvaluationResults.label(metric, k))
-            axes.set_ylim(0, max(float((rows["mean"] + errors).max()) * 1.15, 1e-3))
+            _evaluation_panel(axes, rows, models, spread, EvaluationResults.label(metric, k))
         runs = results.runs()
         label = "users' mean, one run" if runs == 1 else f"mean ± std over {runs or 'the'} runs"
         for axes in panels[: len(keys) : columns]:
@@ -518,3 +484,45 @@ def evaluation(results: EvaluationResults, max_panels: int = 4) -> Figure:
             fontsize=13,
         )
     return figure
+
+
+def _evaluation_panel(
+    axes: Axes, rows: pd.DataFrame, models: list[str], spread: bool, title: str
+) -> None:
+    """The panel ``title`` (one metric@k) of :func:`evaluation`: a bar per model (a colour
+    each) with its mean written on it, and its std as an error bar when the runs have a
+    ``spread``."""
+    positions = np.arange(len(models))
+    errors = rows["std"].fillna(0).to_numpy() if spread else np.zeros(len(models))
+    axes.bar(
+        positions,
+        rows["mean"].fillna(0),
+        yerr=errors if spread else None,
+        capsize=4,
+        color=[TAB10[i % len(TAB10)] for i in positions],
+        width=0.65,
+        error_kw={"elinewidth": 1.2, "ecolor": "#333333"},
+    )
+    for position, mean in enumerate(rows["mean"]):
+        if pd.notna(mean):
+            axes.text(
+                position,
+                mean / 2,
+                f"{mean:.3f}",
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=9,
+                fontweight="bold",
+            )
+    crowded = len(models) > 3 or max(len(m) for m in models) * len(models) > 30
+    axes.set_xticks(
+        positions,
+        models,
+        rotation=25 if crowded else 0,
+        ha="right" if crowded else "center",
+        rotation_mode="anchor",
+    )
+    axes.grid(axis="x", visible=False)
+    axes.set_title(title)
+    axes.set_ylim(0, max(float((rows["mean"] + errors).max()) * 1.15, 1e-3))
