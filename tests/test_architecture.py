@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "report": 6,
     "demo": 6,
     "console": 6,
+    "progress_display": 6,  # how steps show: a live bar, or plain timed lines
     "__init__": 6,  # the package's lazy exports name every layer
 }
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from movierec import progress
+from movierec import progress, progress_display
 from movierec.cli import main
 
 SMALL = ["--dataset", "ml-latest-small"]
@@ -36,9 +36,9 @@ class FakeClock:
         self.now += seconds
 
 
-def plain(clock: FakeClock, **options) -> tuple[io.StringIO, progress.PlainReporter]:
+def plain(clock: FakeClock, **options) -> tuple[io.StringIO, progress_display.PlainReporter]:
     out = io.StringIO()
-    return out, progress.PlainReporter(stream=out, clock=clock, ticking=False, **options)
+    return out, progress_display.PlainReporter(stream=out, clock=clock, ticking=False, **options)
 
 
 class Recording(progress.Reporter):
@@ -206,7 +206,7 @@ def test_no_time_left_is_told_for_units_too_unlike_to_tell() -> None:
 
 
 def test_durations_read_naturally() -> None:
-    assert [progress.duration(s) for s in (0.04, 12.34, 59.96, 125, 3720)] == [
+    assert [progress_display.duration(s) for s in (0.04, 12.34, 59.96, 125, 3720)] == [
         "0.0 s",
         "12.3 s",
         "1 min 00 s",
@@ -218,12 +218,14 @@ def test_durations_read_naturally() -> None:
 # ---- the terminal (a live rich bar) ----------------------------------------------------------
 
 
-def terminal(clock: FakeClock) -> tuple[io.StringIO, progress.RichReporter]:
+def terminal(clock: FakeClock) -> tuple[io.StringIO, progress_display.RichReporter]:
     from rich.console import Console
 
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=120, color_system=None)
-    return out, progress.RichReporter(console=console, clock=clock, ticking=False, show_after=0)
+    return out, progress_display.RichReporter(
+        console=console, clock=clock, ticking=False, show_after=0
+    )
 
 
 def test_on_a_terminal_a_bar_is_drawn_then_taken_away_for_the_end_line() -> None:
@@ -273,10 +275,10 @@ class FakeTerminal(io.StringIO):
 
 def test_a_bar_on_a_terminal_plain_lines_elsewhere(monkeypatch) -> None:
     monkeypatch.setenv("TERM", "xterm-256color")
-    assert isinstance(progress.for_stream(FakeTerminal()), progress.RichReporter)
-    assert isinstance(progress.for_stream(io.StringIO()), progress.PlainReporter)
+    assert isinstance(progress_display.for_stream(FakeTerminal()), progress_display.RichReporter)
+    assert isinstance(progress_display.for_stream(io.StringIO()), progress_display.PlainReporter)
     monkeypatch.setenv("TERM", "dumb")
-    assert isinstance(progress.for_stream(FakeTerminal()), progress.PlainReporter)
+    assert isinstance(progress_display.for_stream(FakeTerminal()), progress_display.PlainReporter)
 
 
 # ---- what reports what ---------------------------------------------------------------------
@@ -374,7 +376,7 @@ def test_the_library_alone_prints_nothing(capsys, tmp_path, monkeypatch, matrix)
     from movierec import Recommender, Settings, load_dataset
     from movierec.models import make_model
 
-    monkeypatch.setattr(progress, "SHOW_AFTER", 0.0)  # anything shown at all would show
+    monkeypatch.setattr(progress_display, "SHOW_AFTER", 0.0)  # anything shown at all would show
     monkeypatch.setenv("MOVIEREC_CACHE_DIR", str(tmp_path / "cache"))
     ratings = [f"{u}::{m}::{(u * m) % 5 + 1}" for u in range(1, 40) for m in range(1, 5)]
     write_dat_dataset(tmp_path / "data", ratings)
@@ -391,7 +393,7 @@ def test_the_library_alone_prints_nothing(capsys, tmp_path, monkeypatch, matrix)
 
 
 def run(capsys, monkeypatch, show_after: float, *args: str) -> tuple[str, str]:
-    monkeypatch.setattr(progress, "SHOW_AFTER", show_after)
+    monkeypatch.setattr(progress_display, "SHOW_AFTER", show_after)
     assert main(list(args)) == 0
     return capsys.readouterr()
 
@@ -438,9 +440,9 @@ def test_a_piped_train_says_what_it_fits_and_how_long_it_took(tmp_path) -> None:
     child = textwrap.dedent(
         """
         import sys
-        from movierec import progress
+        from movierec import progress_display
         from movierec.cli import main
-        progress.SHOW_AFTER = 0.0
+        progress_display.SHOW_AFTER = 0.0
         sys.exit(main(sys.argv[1:]))
         """
     )
@@ -455,14 +457,14 @@ def test_a_piped_train_says_what_it_fits_and_how_long_it_took(tmp_path) -> None:
     lines = result.stderr.splitlines()
     assert any(line.startswith("movierec: fitting implicit's ALS (3 iterations)") for line in lines)
     assert re.fullmatch(r"movierec: fitted implicit's ALS \(3 iterations\) in \d+\.\d s", lines[-1])
-    assert all(len(line) <= progress.PLAIN_WIDTH for line in lines)  # the sizes did not fit
+    assert all(len(line) <= progress_display.PLAIN_WIDTH for line in lines)  # the sizes did not fit
     assert not ANSI.search(result.stderr)
     assert result.stdout.startswith("Trained ") and "movierec:" not in result.stdout
 
 
 def test_reporting_uses_the_stream_at_write_time(capsys) -> None:
     clock = FakeClock()
-    reporter = progress.PlainReporter(clock=clock, ticking=False, show_after=0)
+    reporter = progress_display.PlainReporter(clock=clock, ticking=False, show_after=0)
     with progress.reporting(reporter), progress.step("x", done="did x"):
         clock.advance(1.0)
     assert capsys.readouterr() == ("", "movierec: x…\nmovierec: did x in 1.0 s\n")
@@ -539,7 +541,9 @@ def test_a_live_bar_fits_its_terminal_by_dropping_whole_parts_in_order(width: in
     clock = FakeClock()
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=width, color_system=None)
-    reporter = progress.RichReporter(console=console, clock=clock, ticking=False, show_after=0)
+    reporter = progress_display.RichReporter(
+        console=console, clock=clock, ticking=False, show_after=0
+    )
     frames: list[str] = []
 
     def draw() -> None:
@@ -573,7 +577,9 @@ def test_plain_lines_fit_their_width_by_dropping_whole_parts_in_order(width: int
     assert len(end) <= width and ("…" not in end or "on 609" not in end)
     if width >= 80:
         assert "…" not in status and "5/15 iterations" in status
-    assert progress.PlainReporter().width == progress.PLAIN_WIDTH == 80  # logs: 80 columns
+    assert (
+        progress_display.PlainReporter().width == progress_display.PLAIN_WIDTH == 80
+    )  # logs: 80 columns
 
 
 @pytest.mark.parametrize(

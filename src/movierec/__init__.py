@@ -13,7 +13,18 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import progress as _progress
 from ._version import __version__ as __version__
+
+
+def _display() -> _progress.Reporter:
+    """How ``show_progress=True`` shows steps: the interfaces' display, imported when used."""
+    from .progress_display import for_stream
+
+    return for_stream()
+
+
+_progress.use_display(_display)
 
 _EXPORTS = {
     "REGISTRY": ".datasets",

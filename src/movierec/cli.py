@@ -978,11 +978,11 @@ _COMMAND = contextlib.ExitStack()
 
 
 def _run(argv: list[str] | None) -> int:
-    from . import progress
+    from . import progress, progress_display
 
     try:
         # Long steps show on stderr: a live bar on a terminal, timed lines otherwise.
-        with progress.reporting(progress.for_stream(sys.stderr)), _COMMAND:
+        with progress.reporting(progress_display.for_stream(sys.stderr)), _COMMAND:
             code = app(args=argv, prog_name="movierec", standalone_mode=False)
     except MovieRecError as exc:
         error(exc)
