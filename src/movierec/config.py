@@ -262,6 +262,7 @@ PRESET_WARNINGS: dict[str, str] = {
 #   als-tuned                     0.1953, −0.0592 ± 0.0013, 0.386;   3.8 CPU s,   198 MB
 # The head at 3 ratings ties the whole catalogue on recommend and nearly on similar for a third
 # of the memory and a quarter of the CPU; every EASE-family fit puts Toy Story 2 second among
-# Toy Story's similar movies (ials-large: 14th, als-tuned: not in the top 50). Its one cost: the
-# weights keep the catalogue's square shape, so the cached model is 276 MB (ials-large: 6 MB).
+# Toy Story's similar movies (ials-large: 14th, als-tuned: not in the top 50). The model keeps
+# the head's weights alone (the saved model: 67 MB, 274 MB when it kept the catalogue's square;
+# ials-large: 6 MB).
 PRESETS["default-head"] = {**PRESETS["default"], "min_item_ratings": DENSE_HEAD_MIN_RATINGS}

@@ -35,7 +35,7 @@ import functools
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -258,37 +258,124 @@ def training_score(gram_matrix: np.ndarray, weights: np.ndarray) -> float:
 
 class DenseItemItemModel(ItemItemModel[np.ndarray]):
     """An item–item model whose whole state is one dense square ``weights`` matrix (EASE and its
-    dropout variants, ADMM-SLIM): row ``W[item, :]`` says what liking ``item`` predicts."""
+    dropout variants, ADMM-SLIM): row ``W[item, :]`` says what liking ``item`` predicts.
+
+    With ``head`` (ascending item indices), ``weights`` covers those items only (head × head)
+    and every other item's row and column are zero: the model is the same as the whole square
+    matrix with those zeros, at the head's size in memory and on disk."""
+
+    learned: ClassVar[tuple[str, ...]] = ("weights", "head", "catalogue_items")
+    head: np.ndarray | None
+    catalogue_items: int | None  # with a head: how many items there are in all
+
+    @property
+    def n_items(self) -> int:
+        """How many items the model scores: the catalogue's, with a head."""
+        if self.head is not None and self.catalogue_items is not None:
+            return self.catalogue_items
+        return len(self._weights())
+
+    def _places(self, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``items`` (indices) are in the head, and their rows of ``weights``."""
+        items = np.asarray(items, dtype=np.int64)
+        if self.head is None:
+            return np.ones(len(items), dtype=bool), items
+        rows = np.minimum(np.searchsorted(self.head, items), max(len(self.head) - 1, 0))
+        inside = self.head[rows] == items if len(self.head) else np.zeros(len(items), bool)
+        return inside, rows[inside]
+
+    def _full(self, head_columns: np.ndarray, n_items: int) -> np.ndarray:
+        """Scores over the head's columns spread over all ``n_items`` items (0 elsewhere)."""
+        if self.head is None:
+            return head_columns
+        out = np.zeros((*head_columns.shape[:-1], n_items), dtype=head_columns.dtype)
+        out[..., self.head] = head_columns
+        return out
 
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Items whose liking is best predicted by liking ``item_index``: row ``W[item, :]``;
         none for an item whose row is zero (one the model learned nothing about)."""
-        row = self._weights()[item_index]
-        if not row.any():
+        inside, rows = self._places(np.array([item_index]))
+        if not inside[0] or not self._weights()[rows[0]].any():
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        row = self._full(self._weights()[rows[0]], self.n_items)
         best = top_n(row, n, exclude=np.array([item_index]))
         return best, row[best]
 
     def liked_scores(self, liked: np.ndarray, weight: float, n_items: int) -> np.ndarray:
         """``x·W`` for the row ``x`` of ``weight`` at ``liked``: the liked rows of ``W`` summed
         in index order, as the sparse product adds them (the same float32 sums)."""
-        return (self._weights()[np.asarray(liked)] * np.float32(weight)).sum(axis=0)
+        _, rows = self._places(liked)
+        summed = (self._weights()[rows] * np.float32(weight)).sum(axis=0)
+        return self._full(summed, n_items)
 
     def liked_contributions(
         self, liked: np.ndarray, weight: float, n_items: int, item_indices: np.ndarray
     ) -> np.ndarray:
-        rows = self._weights()[np.asarray(liked)][:, np.asarray(item_indices)]
-        return rows * np.float32(weight)
+        return self._between(np.asarray(liked), np.asarray(item_indices)) * np.float32(weight)
+
+    def _between(self, liked: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """``W[liked][:, items]`` (liked × items, float32), zero outside the head."""
+        liked_in, liked_rows = self._places(liked)
+        items_in, item_rows = self._places(items)
+        out = np.zeros((len(liked), len(items)), dtype=np.float32)
+        out[np.ix_(liked_in, items_in)] = self._weights()[np.ix_(liked_rows, item_rows)]
+        return out
+
+    def fold_in_scores(self, user_items: sp.csr_matrix) -> np.ndarray:
+        if self.head is None:
+            return super().fold_in_scores(user_items)
+        import scipy.sparse as sp
+
+        rows = sp.csr_matrix(user_items, dtype=np.float32)
+        return self._full(np.asarray(rows[:, self.head] @ self._weights()), rows.shape[1])
+
+    def item_similarity(self, item_a: int, item_b: int) -> float:
+        return float(self._between(np.array([item_a]), np.array([item_b]))[0, 0])
+
+    def contributions(self, user_items: sp.csr_matrix, item_indices: np.ndarray) -> np.ndarray:
+        """Exact: entry ``[j, k]`` is ``x_j·W[j, item_k]``; columns sum to the fold-in scores."""
+        import scipy.sparse as sp
+
+        row = sp.csr_matrix(user_items)
+        weights = self._between(row.indices, np.asarray(item_indices))
+        return weights * row.data[:, np.newaxis].astype(np.float32)
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"weights": self._weights()}
+        weights = {"weights": self._weights()}
+        if self.head is None:
+            return weights
+        return {**weights, "head": self.head, "catalogue_items": np.array(self.n_items)}
 
     def set_state(self, arrays: dict[str, np.ndarray]) -> DenseItemItemModel:
         weights = np.asarray(arrays["weights"], dtype=np.float32)
         if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
             raise MovieRecError(f"the saved {self.name} weights are not square; retrain")
-        self.weights = weights
+        self.weights, self.head, self.catalogue_items = weights, None, None
+        if "head" in arrays:
+            self.head, self.catalogue_items = self._checked_head(
+                np.asarray(arrays["head"]), np.asarray(arrays.get("catalogue_items", -1))
+            )
         return self
+
+    def _checked_head(self, head: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, int]:
+        """A saved head (ascending indices, one per row of ``weights``) and the catalogue's
+        size (beyond its last index); MovieRecError otherwise."""
+        if (
+            head.ndim != 1
+            or head.dtype.kind not in "iu"
+            or len(head) != len(self._weights())
+            or (len(head) and int(head[0]) < 0)
+            or not bool(np.all(head[1:] > head[:-1]))
+            or total.shape != ()
+            or total.dtype.kind not in "iu"
+            or (len(head) and int(total) <= int(head[-1]))
+        ):
+            raise MovieRecError(
+                f"the saved {self.name} head is not {len(self._weights()):,} ascending item "
+                "indices within its catalogue; retrain"
+            )
+        return head.astype(np.int64), int(total)
 
 
 def check_dense_items(model: str, n_items: int) -> None:
@@ -357,9 +444,9 @@ class EASE(DenseItemItemModel):
         over a Spark cluster's partitions: :mod:`movierec.spark.gram`), then
         :meth:`weights_from_gram`, the same for both; on the head items only with
         ``min_item_ratings`` (users keep the weights of all their ratings)."""
-        check_dense_items("EASE", user_items.shape[1])  # the weights keep the whole shape
         head = self.head_items(user_items)
         n_items = user_items.shape[1] if head is None else len(head)
+        check_dense_items("EASE", n_items)  # the weights are of the head alone
         with self.fitting(user_items) as step:
             step.update(status="the item Gram matrix")
             self.count_flops(step, n_items)
@@ -369,11 +456,8 @@ class EASE(DenseItemItemModel):
             step.update(status=f"solving for the {n_items:,} × {n_items:,} weights")
             weights = self.weights_from_gram(gram_matrix, step)
             del gram_matrix
-            if head is not None:
-                self.weights = np.zeros((user_items.shape[1],) * 2, dtype=np.float32)
-                self.weights[np.ix_(head, head)] = weights
-            else:
-                self.weights = weights
+            self.weights, self.head = weights, head
+            self.catalogue_items = None if head is None else user_items.shape[1]
         return self
 
     @property
