@@ -7,12 +7,16 @@ and rank. Users are scored in blocks, here or, with ``spark=True``, as Spark tas
 the blocks come back in order and go through the same writer, so the file is the same.
 
 The file appears whole or not at all (:func:`movierec.atomic.write_atomically`) and replaces only
-a file movierec wrote: Parquet whose metadata says so.
+a file movierec wrote: Parquet whose metadata says so, and only if it is still the file checked
+at the start (a file that appears meanwhile is left as it is: the run is refused in one line).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import config
-from .atomic import write_atomically
+from .atomic import FileState, file_state, kind_of, write_atomically
 from .errors import MovieRecError
 from .models import Model
 from .models.ranking import NO_ITEM, top_n
@@ -60,13 +64,39 @@ def _pyarrow() -> Any:
 
 def check_output(path: str | Path) -> Path:
     """``path`` if movierec may write its Parquet file there: missing, or a file movierec wrote
-    (replaced whole). Anything else is refused before any slow work."""
+    (replaced whole). Anything else is refused before any slow work, a FIFO, a device or a
+    socket without being opened (it could make movierec wait for ever)."""
     path = Path(path).expanduser().absolute()
-    if path.is_dir():
+    try:
+        mode: int | None = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError as exc:
+        raise MovieRecError(
+            f"--out {path} cannot be checked ({exc.strerror or exc}); pick another --out"
+        ) from None
+    if mode is not None and stat.S_ISDIR(mode):
         raise MovieRecError(f"--out {path} is a folder; give a file name, e.g. recs.parquet")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise MovieRecError(
+            f"--out {path} is {kind_of(mode)}, not a file; movierec writes a Parquet file only "
+            "to a new name or over one it wrote: pick another --out, e.g. recs.parquet"
+        )
     if not path.parent.is_dir():
+        if path.parent.exists():
+            kind = kind_of(os.stat(path.parent).st_mode)
+            raise MovieRecError(f"--out {path} is inside {kind}, not a folder; pick another --out")
         raise MovieRecError(f"--out {path}: folder {path.parent} does not exist; create it first")
-    if path.exists() and not written_by_movierec(path):
+    try:  # a real try, removed at once: a read-only place is refused before the slow work
+        probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(probe[0])
+        os.unlink(probe[1])
+    except OSError as exc:
+        raise MovieRecError(
+            f"cannot write --out {path}: folder {path.parent} is not writable "
+            f"({exc.strerror or exc}); pick another --out"
+        ) from None
+    if mode is not None and not written_by_movierec(path):
         raise MovieRecError(
             f"--out {path} exists and was not written by movierec recommend-all; movierec never "
             "overwrites it: pick another --out"
@@ -75,9 +105,12 @@ def check_output(path: str | Path) -> Path:
 
 
 def written_by_movierec(path: Path) -> bool:
-    """Whether ``path`` is a Parquet file of movierec's recommendations."""
+    """Whether ``path`` is a Parquet file of movierec's recommendations (never opened unless
+    it is a regular file)."""
     pa = _pyarrow()
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         metadata = pa.parquet.read_schema(path).metadata or {}
     except (OSError, pa.ArrowException):
         return False
@@ -171,6 +204,7 @@ def recommend_all(
     (:func:`movierec.spark.source.ranked_blocks`); without it, the ratings are the dataset's."""
     n = config.check_n(n)
     path = check_output(out)
+    seen = file_state(path)  # replaced at the end only if it is still this (or still absent)
     if ratings is not None and not spark:
         raise MovieRecError("--ratings URI needs --engine spark: only Spark reads a URI")
     ranker = BlockRanker(rec.model, n, rec.users.ids, rec.items.ids)
@@ -180,7 +214,8 @@ def recommend_all(
         {METADATA_KEY: json.dumps({"n": n, "settings": rec.settings.to_dict()})}
     )
     users = len(rec.users)
-    rows = _write_tables(path, tables, schema, f"{n} movies for each of {users:,} users", users)
+    what = f"{n} movies for each of {users:,} users"
+    rows = _write_tables(path, tables, schema, what, users, seen)
     return Written(path, users, rows, n, "spark" if spark else "local", len(rec.items))
 
 
@@ -241,9 +276,19 @@ def _ranked_tables(
     return (ranker(block) for block in blocks(rec, BLOCK_USERS))
 
 
-def _write_tables(path: Path, tables: Iterator[Any], schema: Any, what: str, users: int) -> int:
+def _write_tables(
+    path: Path,
+    tables: Iterator[Any],
+    schema: Any,
+    what: str,
+    users: int,
+    seen: FileState | None = None,
+) -> int:
     """Write ``tables`` to the Parquet file ``path`` whole (a temp file, then renamed), in row
-    groups of ``ROWS_PER_GROUP``, showing progress per block; returns the rows written."""
+    groups of ``ROWS_PER_GROUP``, showing progress per block; returns the rows written. The
+    rename happens only where nothing is, or over the file ``seen`` (its
+    :func:`movierec.atomic.file_state` when it was checked): a file that appeared or changed
+    meanwhile is left as it is, and the run refused in one line."""
     from . import progress
 
     pa = _pyarrow()
@@ -274,7 +319,7 @@ def _write_tables(path: Path, tables: Iterator[Any], schema: Any, what: str, use
             if pending:
                 writer.write_table(pa.concat_tables(pending), row_group_size=ROWS_PER_GROUP)
 
-    write_atomically(path, write)
+    write_atomically(path, write, expect=seen)
     return total
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .. import progress
+from ..atomic import filling
 from .metrics import METRIC_LABELS
 from .protocols import PreparedData, Protocol
 from .runner import (
@@ -196,17 +197,22 @@ def write_plots(
     factor_grid: Sequence[int] = FACTOR_GRID,
     iteration_grid: Sequence[int] = ITERATION_GRID,
 ) -> list[Path]:
-    """All plots into ``out_dir`` (created); returns the files written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = [plot_precision_recall(evaluation, out_dir / "precision_recall_at_k.png")]
-    base = next((spec for spec in evaluation.specs if spec.model == "als"), None)
-    base = _with_defaults(base or parse_model_spec("als"))
-    where = f"{data.dataset}, protocol {protocol.name}, seed {seed}"
-    for setting, grid, name in (
-        ("factors", factor_grid, "als_ndcg_vs_factors.png"),
-        ("iterations", iteration_grid, "als_ndcg_vs_iterations.png"),
-    ):
-        ndcg, part = als_sweep(data, protocol, base, setting, grid, seed)
-        title = f"ALS: NDCG@10 against {setting} ({where})"
-        written.append(plot_sweep(grid, ndcg, setting, part, base, title, out_dir / name))
-    return written
+    """All plots into ``out_dir`` (created, or claimed by :func:`movierec.atomic.claim_folder`);
+    returns the files written. They are drawn into a new folder and moved in together at the
+    end (:func:`movierec.atomic.filling`): a failure (a full disk, an interruption) leaves
+    ``out_dir`` as it was, and a file someone else put there meanwhile is never replaced."""
+    names = ["precision_recall_at_k.png"]
+    with filling(out_dir, "--plot") as staging:
+        plot_precision_recall(evaluation, staging / names[0])
+        base = next((spec for spec in evaluation.specs if spec.model == "als"), None)
+        base = _with_defaults(base or parse_model_spec("als"))
+        where = f"{data.dataset}, protocol {protocol.name}, seed {seed}"
+        for setting, grid, name in (
+            ("factors", factor_grid, "als_ndcg_vs_factors.png"),
+            ("iterations", iteration_grid, "als_ndcg_vs_iterations.png"),
+        ):
+            ndcg, part = als_sweep(data, protocol, base, setting, grid, seed)
+            title = f"ALS: NDCG@10 against {setting} ({where})"
+            plot_sweep(grid, ndcg, setting, part, base, title, staging / name)
+            names.append(name)
+    return [out_dir / name for name in names]

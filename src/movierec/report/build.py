@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from .. import analysis, config, progress
 from .._version import __version__
-from ..atomic import claim_folder
+from ..atomic import claim_folder, filling
 from ..datasets import Dataset
 from ..recommender import Recommender
 from . import charts, html
@@ -44,8 +44,9 @@ class Report:
 
 
 def prepare_output(out: str | Path) -> Path:
-    """The report folder, checked before any slow work: missing, empty, or a movierec report
-    (see :func:`movierec.atomic.claim_folder`); anything else is refused."""
+    """The report folder, claimed before any slow work: missing (created), empty, or a
+    movierec report (see :func:`movierec.atomic.claim_folder`); anything else is refused. Only
+    the files it holds now may be replaced when the report is written."""
     return claim_folder(out, "report")
 
 
@@ -252,10 +253,25 @@ def build_report(
 ) -> Report:
     """Write every chart and ``index.html`` to ``out``; ``evaluation`` adds its section.
 
-    Each file is written atomically, the page last, so an interrupted run never leaves a page
-    pointing at missing charts. Progress: one unit per chart (:mod:`movierec.progress`).
+    Every file is drawn into a new folder and moved into ``out`` at the end, the page last
+    (:func:`movierec.atomic.filling`): a failure (a full disk, an interruption) leaves ``out``
+    as it was, and a file someone else put there meanwhile is never replaced. Progress: one
+    unit per chart (:mod:`movierec.progress`).
     """
     directory = prepare_output(out)
+    with filling(directory, last=INDEX) as staging:  # moved in together, the page last
+        images = _write_report(staging, dataset, recommender, min_rating, evaluation)
+    return Report(directory, directory / INDEX, tuple(directory / p.name for p in images))
+
+
+def _write_report(
+    directory: Path,
+    dataset: Dataset,
+    recommender: Recommender,
+    min_rating: float,
+    evaluation: EvaluationResults | None,
+) -> list[Path]:
+    """Every chart and the page into ``directory``; returns the charts written."""
     map_model = factor_model(recommender)
     plot_evaluation = evaluation is not None and bool(evaluation.chart_keys())
     steps = _chart_steps(dataset, map_model, min_rating, evaluation if plot_evaluation else None)
@@ -285,5 +301,5 @@ def build_report(
         footer=f"Data: {dataset.name} by GroupLens (grouplens.org), cited as its README asks. "
         "Charts by movierec with matplotlib.",
     )
-    index = html.write_text_atomic(directory / INDEX, page)
-    return Report(directory, index, tuple(images))
+    html.write_text_atomic(directory / INDEX, page)
+    return images
