@@ -114,3 +114,52 @@ def test_saved_settings_go_through_the_settings_check(
     with pytest.raises(ModelError, match=rf"{named}.*retrain") as caught:
         Recommender.load(folder, small)
     assert "\n" not in str(caught.value)
+
+
+def _favourite(value: float, *, summary: bool = True) -> Callable[[Any], None]:
+    def change(meta: Any) -> None:
+        meta["favourite_weight"] = value
+        if not summary:
+            meta["summary"] = None  # checked against the dataset's own best rating instead
+
+    return change
+
+
+FAVOURITE_TAMPERING = {
+    "absurdly large": _favourite(1e300),
+    "absurdly small": _favourite(1e-300),
+    "above the best rating": _favourite(5.5),
+    "below the best rating": _favourite(4.0),
+    "a tenth": _favourite(0.1),
+    "absurd, checked against the dataset": _favourite(1e300, summary=False),
+    "small, checked against the dataset": _favourite(1e-9, summary=False),
+}
+
+
+@pytest.mark.parametrize("case", FAVOURITE_TAMPERING)
+def test_a_tampered_favourite_weight_is_refused(
+    saved: Path, tmp_path: Path, case: str, small: Any
+) -> None:
+    """The favourite weight is what the settings' weighting makes of the data's best rating
+    (interactions.favourite_confidence): anything else is refused on load, in one line, instead
+    of answering with every score Inf or 0 (0 results)."""
+    folder = _tampered(saved, tmp_path, "meta.json", FAVOURITE_TAMPERING[case])
+    with pytest.raises(
+        ModelError, match=r"malformed meta\.json \(favourite_weight: .*retrain"
+    ) as caught:
+        Recommender.load(folder, small)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_binary_models_favourite_weight_must_be_one(tmp_path: Path, small: Any) -> None:
+    from movierec.settings import Settings
+
+    folder = tmp_path / "binary"
+    Recommender.train(small, Settings(model="pop", weighting="binary")).save(folder)
+    assert Recommender.load(folder).favourite_weight == 1.0
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    for weight in (5.0, 1e300, 1e-300):
+        meta["favourite_weight"] = weight
+        (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        with pytest.raises(ModelError, match=r"favourite_weight: .* 'binary' weighting.*\(1\)"):
+            Recommender.load(folder)

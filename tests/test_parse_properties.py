@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from movierec.datasets import parse
-from movierec.datasets.parse import GENRES_100K, read_movies, read_ratings
+from movierec.datasets.parse import _UTF8_SEQUENCE, GENRES_100K, read_movies, read_ratings
 from movierec.errors import DataError
 
 INT64_MAX = 2**63 - 1
@@ -130,13 +130,13 @@ def reference_movies(data: bytes, layout: str) -> list[tuple[int, str, str]]:
     """``(movie_id, title, genres)`` of a ``::`` or ``|`` movies file, or Invalid(line)."""
     if data.startswith(BOM):
         data = data[len(BOM) :]
-    if layout == "100k":
+    try:  # UTF-8 when all of it is, else Latin-1; never a mix (refused, naming a UTF-8 line)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        found = _UTF8_SEQUENCE.search(data)
+        if found is not None:
+            raise Invalid(len(re.findall(rb"\r\n|\r|\n", data[: found.start()])) + 1) from None
         text = data.decode("latin-1")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
     rows, first_seen = [], {}
     for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
         if line.strip() == "":
@@ -454,12 +454,13 @@ def movies_file(draw, layout: str) -> tuple[bytes, list[tuple[int, str, str]]]:
         encoding = "latin-1" if layout == "100k" else draw(st.sampled_from(["utf-8", "latin-1"]))
         raw = text.encode(encoding, "replace")
         read_as = encoding
-        if layout == "dat":  # movies.dat reads as UTF-8 whenever its bytes are valid UTF-8
-            try:
-                raw.decode("utf-8")
-                read_as = "utf-8"
-            except UnicodeDecodeError:
-                pass
+        try:  # movies.dat and u.item read as UTF-8 whenever their bytes are valid UTF-8
+            raw.decode("utf-8")
+            read_as = "utf-8"
+        except UnicodeDecodeError:
+            if _UTF8_SEQUENCE.search(raw):  # Latin-1 that spells UTF-8 too ('Ã©'): a mixed
+                encoding = read_as = "utf-8"  # file, refused (test_hostile_inputs); UTF-8 here
+                raw = text.encode(encoding, "replace")
         rows = [(m, t.encode(encoding, "replace").decode(read_as), g, x) for m, t, g, x in rows]
     return raw, [(m, t, g) for m, t, g, _ in rows]
 

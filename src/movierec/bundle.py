@@ -10,6 +10,7 @@ vocabularies, or which holds NaN/Inf: a corrupt model never serves.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from .atomic import only_names, replace_folder
 from .datasets import Dataset
 from .datasets.dataset import RatingsElsewhere
+from .datasets.fetch import NotAFile, not_a_file, open_regular
 from .errors import ModelError, MovieRecError
 from .strict_json import (
     AnyOf,
@@ -91,7 +93,8 @@ def _meta_shape() -> Shape:
 def _raw_meta(directory: Path) -> Any:
     """``meta.json`` as JSON, unchecked; None when it is missing or not JSON at all."""
     try:
-        return json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        with open_regular(directory / META_FILE) as source:
+            return json.loads(source.read().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
 
@@ -145,10 +148,12 @@ def write(trained: Trained, directory: str | Path) -> Path:
 def read_meta(directory: Path) -> dict[str, Any]:
     """``meta.json`` parsed and validated (ModelError naming the first problem)."""
     path = directory / META_FILE
+    _check_kinds(directory)
     if not path.is_file():
         raise ModelError(f"no saved model at {directory} ({META_FILE} missing); {RETRAIN}")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with open_regular(path) as source:
+            raw = json.loads(source.read().decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ModelError(
             f"the model at {directory} has an unreadable {META_FILE} ({reason_of(exc)}); {RETRAIN}"
@@ -175,6 +180,22 @@ def read_meta(directory: Path) -> dict[str, Any]:
             f"the model at {directory} has a malformed {META_FILE} (summary: {problem}); {RETRAIN}"
         )
     return checked
+
+
+def _check_kinds(directory: Path) -> None:
+    """ModelError naming the first of the folder's model files that is there but is not a
+    regular file (a FIFO would make reading it wait forever; a device, read without end)."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return  # reading meta.json says what is wrong with the folder
+    for name in names:
+        if name in MODEL_FILES or (name.startswith("model.") and name.endswith(".npy")):
+            kind = not_a_file(directory / name)
+            if kind is not None:
+                raise ModelError(
+                    f"the model at {directory} is corrupt ({name} is {kind}, not a file); {RETRAIN}"
+                )
 
 
 def _summary_problem(meta: dict[str, Any]) -> str | None:
@@ -205,6 +226,51 @@ def _summary_problem(meta: dict[str, Any]) -> str | None:
     return None
 
 
+def _favourite_weight_problem(
+    meta: dict[str, Any], weighting: str, dataset: Dataset | None
+) -> str | None:
+    """What makes the saved favourite weight one that training could not have made, or None.
+    Training sets it to :func:`movierec.interactions.favourite_confidence` of the data's best
+    rating; a tampered one (1e300, 1e-300) scores every movie Inf or 0 and answers nothing."""
+    from .interactions import PER_RATING, favourite_confidence
+
+    weight = meta["favourite_weight"]
+    if weight is None:
+        return None
+    constant = PER_RATING.get(weighting)
+    if constant is not None:  # 'binary': every kept rating, the favourite too, weighs the same
+        wanted: tuple[float, float] = (constant, constant)
+    elif meta["summary"] is not None and meta["summary"]["ratings"]:
+        rows = meta["summary"]["ratings"]
+        top, low = float(rows[-1][0]), float(rows[0][0])
+        # Rows are the distinct ratings, lowest first; for data of more than MAX_RATING_ROWS
+        # values (not a MovieLens release), bins labelled by their lower edge, the best rating
+        # then within one bin's width above the last label: at most the span over the rows.
+        from .datasets.registry import REGISTRY
+
+        width = 0.0
+        if meta["dataset"]["name"] not in REGISTRY and len(rows) > 1:
+            width = (top - low) / max(len(rows) - 2, 1)
+        wanted = (
+            favourite_confidence(top, weighting),
+            favourite_confidence(top + width, weighting),
+        )
+    elif dataset is not None:
+        from .trained import favourite_weight_of
+
+        best = favourite_weight_of(dataset, weighting)
+        wanted = (best, best)
+    else:
+        return None  # read() refuses such a folder: no summary and no dataset
+    low_end, high_end = wanted
+    if not low_end * (1 - 1e-6) <= weight <= high_end * (1 + 1e-6):
+        span = f"{low_end:g}" if low_end == high_end else f"{low_end:g} to {high_end:g}"
+        return (
+            f"{weight:g} is not what {weighting!r} weighting gives this data's best rating ({span})"
+        )
+    return None
+
+
 def reason_of(exc: BaseException) -> str:
     text = str(exc).splitlines()[0][:80] if str(exc) else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -213,9 +279,15 @@ def reason_of(exc: BaseException) -> str:
 def read_arrays(directory: Path) -> dict[str, np.ndarray]:
     """The id vocabularies and model arrays (large ones memory-mapped), without pickle."""
     try:
-        with np.load(directory / ARRAYS_FILE, allow_pickle=False) as archive:
+        with (
+            open_regular(directory / ARRAYS_FILE) as source,
+            np.load(source, allow_pickle=False) as archive,
+        ):
             arrays = {k: archive[k] for k in archive.files}
         for path in sorted(directory.glob("model.*.npy")):
+            kind = not_a_file(path)
+            if kind is not None:
+                raise NotAFile(path, kind)
             # Memory-mapped: a fold-in reads only the rows it needs, so loading is instant.
             arrays[path.stem] = np.load(path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:
@@ -336,11 +408,61 @@ class SavedDataset(RatingsElsewhere):
         )
 
 
+READ_TRIES = 4
+"""How often :func:`read` starts again when the folder was replaced while it was read."""
+
+
+def _folder_identity(directory: Path) -> tuple[int, ...] | None:
+    """The folder now at ``directory`` and its ``meta.json`` (device, inode; the meta's inode,
+    size and time); None while there is none (between the two renames of a replacement). A
+    replaced model is a new folder (:func:`write`), or one filled in place, meta.json last."""
+    try:
+        found = os.stat(directory)
+        meta = os.stat(directory / META_FILE)
+    except (OSError, ValueError):
+        return None
+    return (found.st_dev, found.st_ino, meta.st_ino, meta.st_size, meta.st_mtime_ns)
+
+
 def read(directory: Path, dataset: Dataset | None = None) -> tuple[Trained, Dataset]:
     """The trained model saved in ``directory`` after every check above (ModelError naming the
     first problem otherwise), and its dataset: ``dataset`` itself, whose identity must match
     the model's, or without it a :class:`SavedDataset`, so that the model answers from the
-    folder alone and never reads ratings (see :func:`self_contained`)."""
+    folder alone and never reads ratings (see :func:`self_contained`).
+
+    Another process may replace the model while it is read (:func:`write` swaps in a new
+    folder): a read that saw the folder change under it starts again, so the answer is the old
+    model or the new one, whole, never a mix of both; a ModelError if it keeps changing. An
+    OSError (a file gone with the old folder) is a ModelError, never raised as it is."""
+    import time
+
+    for attempt in range(READ_TRIES):
+        before = _folder_identity(directory)
+        try:
+            result = _read_once(directory, dataset)
+        except Exception as exc:
+            changed = before is None or _folder_identity(directory) != before
+            if changed and attempt + 1 < READ_TRIES:
+                time.sleep(0.01 * (attempt + 1))  # the other process's rename, meanwhile
+                continue
+            if changed and not isinstance(exc, MovieRecError):
+                break
+            if isinstance(exc, OSError):
+                raise ModelError(
+                    f"the model at {directory} cannot be read ({reason_of(exc)}); check the "
+                    f"folder, or {RETRAIN}"
+                ) from None
+            raise
+        if before is not None and _folder_identity(directory) == before:
+            return result
+    raise ModelError(
+        f"the model at {directory} was replaced again and again while it was read "
+        f"({READ_TRIES} tries); load it again once it is no longer being saved"
+    )
+
+
+def _read_once(directory: Path, dataset: Dataset | None) -> tuple[Trained, Dataset]:
+    """One :func:`read`, the folder assumed to stay put."""
     from threadpoolctl import threadpool_limits
 
     from .catalogue import Catalogue
@@ -350,6 +472,12 @@ def read(directory: Path, dataset: Dataset | None = None) -> tuple[Trained, Data
     meta = read_meta(directory)
     _check_identity(directory, meta, dataset)
     settings = _settings(directory, meta)
+    problem = _favourite_weight_problem(meta, settings.weighting, dataset)
+    if problem:
+        raise ModelError(
+            f"the model at {directory} has a malformed {META_FILE} (favourite_weight: {problem}); "
+            f"{RETRAIN}"
+        )
     arrays = read_arrays(directory)
     check_ids(directory, arrays, meta)
     users = Vocabulary(arrays.pop("user_ids").astype(np.int64, copy=False))
@@ -360,8 +488,10 @@ def read(directory: Path, dataset: Dataset | None = None) -> tuple[Trained, Data
     # contention (a 58k-movie ALS probe: 3.6 s with two threads under load, 0.07 s with one).
     with threadpool_limits(limits=1, user_api="blas"):
         check_answers(directory, model, len(users), len(items))
+    if catalogue is None and dataset is None:  # gone since the folder was looked at
+        raise ModelError(f"the model at {directory} has no {CATALOGUE_FILE}; {RETRAIN}")
     if catalogue is None:  # saved before the catalogue was: rebuilt from the dataset
-        assert dataset is not None  # _check_identity refuses such a folder without one
+        assert dataset is not None  # (mypy)
         catalogue = Catalogue.from_dataset(dataset, settings.min_rating)
     elif not np.all(np.isin(items.ids, catalogue.movie_ids)):
         raise ModelError(

@@ -187,7 +187,10 @@ class Catalogue:
         JSON integers are exact, so int64 ids round-trip; a column of the wrong type (a float or
         a string id, a number as a title), ids outside int64 or listed twice, or columns of
         different lengths are refused rather than rounded, wrapped or silently dropped."""
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        from .datasets.fetch import open_regular
+
+        with open_regular(Path(path)) as source:  # a FIFO is refused, never waited on
+            data = json.loads(source.read().decode("utf-8"))
         if not isinstance(data, dict):
             raise TypeError("a catalogue is a JSON object of columns")
         catalogue = cls(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import re
@@ -18,7 +19,15 @@ import numpy as np
 from .. import config, progress
 from ..atomic import replace_folder
 from ..errors import DataError, MovieRecError
-from .fetch import cache_root, data_dir_from, failed_ago, find_local, locate
+from .fetch import (
+    cache_root,
+    data_dir_from,
+    failed_ago,
+    find_local,
+    locate,
+    not_a_file,
+    open_regular,
+)
 from .registry import DatasetSpec, get_spec
 
 if TYPE_CHECKING:
@@ -151,7 +160,7 @@ def file_digest(path: Path) -> str:
     ratings, under half a second for a 25M-rating file)."""
     digest = hashlib.sha256()
     try:
-        with open(path, "rb") as source:
+        with open_regular(path) as source:
             while block := source.read(1 << 20):
                 digest.update(block)
     except OSError as exc:
@@ -245,9 +254,32 @@ def _parse_into_cache(
     except _Parsed as parsed:
         assert isinstance(parsed.__cause__, DataError)
         raise parsed.__cause__ from None
-    except (OSError, ValueError, MovieRecError):
+    except (OSError, ValueError, MovieRecError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            print(
+                f"movierec: cannot cache the parsed ratings ({_no_room(exc, folder.parent)}); "
+                "parsing in memory instead (free some space there, or set "
+                f"{config.CACHE_DIR_ENV} to a roomier folder)",
+                file=sys.stderr,
+            )
         columns = parse(None)
         return columns, _fingerprint(columns)
+
+
+def _no_room(exc: OSError, place: Path) -> str:
+    """Where the disk is full and by how much, as far as known."""
+    from .parse import NoRoom
+
+    for cause in (exc, exc.__cause__, exc.__context__):  # atomic.system_error wraps it
+        if isinstance(cause, NoRoom):
+            return cause.strerror or "no room"
+    if exc.strerror:
+        return exc.strerror
+    try:
+        free = f"{shutil.disk_usage(place).free / 1e6:,.1f} MB free"
+    except OSError:
+        free = "full"
+    return f"no room in {place}: {free}"
 
 
 def load_ratings_columns(
@@ -262,12 +294,23 @@ def load_ratings_columns(
     cached = _read_cached(cached_at, source_digest)
     if cached is not None:
         return cached
-    from .parse import read_parquet_ratings, read_ratings
+    from .parse import changed_while_read, read_parquet_ratings, read_ratings
 
     def parse(into: Path | None) -> dict[str, np.ndarray]:
-        if spec.layout == "parquet":
-            return read_parquet_ratings(ratings_path)
-        return read_ratings(ratings_path, spec.layout, into)
+        """The columns of the file whose SHA-256 is ``source_digest``: a file written since it
+        was hashed is refused, never cached under the old bytes' key."""
+        try:
+            if spec.layout != "parquet":
+                return read_ratings(ratings_path, spec.layout, into, sha256=source_digest)
+            columns = read_parquet_ratings(ratings_path)
+        except DataError:
+            # a line broken by a write in progress is the write's fault, not the file's
+            if file_digest(ratings_path) != source_digest:
+                raise changed_while_read(ratings_path) from None
+            raise
+        if file_digest(ratings_path) != source_digest:  # Parquet is read by Arrow, unhashed
+            raise changed_while_read(ratings_path)
+        return columns
 
     size = f"{ratings_path.stat().st_size / 1e6:,.1f} MB"
     what = f"{spec.name}'s {spec.ratings_file} ({size})"
@@ -409,9 +452,14 @@ def own_layout(path: Path, what: str) -> str:
     if layout is None:
         formats = ", ".join(OWN_FORMATS)
         raise DataError(f"{what} {path}: name a file ending in {formats} (that says its format)")
+    kind = not_a_file(path)
+    if kind is not None:
+        raise DataError(
+            f"{what} {path} is {kind}, not a file; name your {what.lstrip('-')} file (a regular "
+            "file: movierec reads it twice, which a pipe or a device cannot give)"
+        )
     if not path.is_file():
-        reason = "is a folder" if path.is_dir() else "does not exist"
-        raise DataError(f"{what} {path} {reason}; name your {what.lstrip('-')} file")
+        raise DataError(f"{what} {path} does not exist; name your {what.lstrip('-')} file")
     return layout
 
 

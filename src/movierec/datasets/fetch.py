@@ -6,10 +6,13 @@ import contextlib
 import json
 import os
 import shutil
+import stat
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from .. import config
+from ..atomic import kind_of as atomic_kind_of
 from ..atomic import write_atomically
 from ..errors import DataError
 from ..progress import Step, step
@@ -33,6 +36,53 @@ def cache_root() -> Path:
             "folder movierec may write"
         )
     return root
+
+
+def kind_of(mode: int) -> str | None:
+    """What a file of ``mode`` (``st_mode``) is when it is not a regular file, in words
+    (:func:`movierec.atomic.kind_of`); None for a regular file."""
+    return None if stat.S_ISREG(mode) else atomic_kind_of(mode)
+
+
+def not_a_file(path: Path) -> str | None:
+    """What ``path`` is when it is there but not a regular file (``"a FIFO (named pipe)"``,
+    ``"a socket"``, ...); None when it is a regular file or cannot be looked at (opening it
+    then says why). Looking never blocks, where opening a FIFO waits for a writer."""
+    try:
+        return kind_of(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
+
+
+class NotAFile(OSError):
+    """A path that movierec reads is there but is not a regular file."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"it is {kind}, not a regular file")
+        self.strerror = f"it is {kind}, not a regular file"
+        self.filename = str(path)
+        self.kind = kind
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading in binary, only if it is a regular file: a FIFO, a device or
+    a socket is :class:`NotAFile` (an OSError naming what it is) at once, never a wait. Opened
+    without blocking, then checked on the open file, so nothing can be swapped in between."""
+    kind = not_a_file(path)
+    if kind is not None:
+        raise NotAFile(path, kind)
+    nonblocking = getattr(os, "O_NONBLOCK", 0)
+    descriptor = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_BINARY", 0))
+    try:
+        kind = kind_of(os.fstat(descriptor).st_mode)
+        if kind is not None:
+            raise NotAFile(path, kind)
+        if nonblocking:
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def data_dir_from(data_dir: str | Path | None) -> Path | None:
@@ -71,8 +121,9 @@ def _local_problem(folder: Path, spec: DatasetSpec) -> str | None:
             return f"{path} is a link that leads nowhere (or to itself)"
         if not path.exists():
             return f"{folder} has no {name}"
-        if not path.is_file():
-            return f"{path} is not a file"
+        kind = not_a_file(path)
+        if kind is not None:
+            return f"{path} is not a file (it is {kind})"
         if not os.access(path, os.R_OK):
             return f"{path} cannot be read (permission denied)"
     return None

@@ -20,7 +20,10 @@ A movies file lists each ``movie_id`` (same rules as above) once.
 from __future__ import annotations
 
 import csv
+import errno
+import hashlib
 import io
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from .fetch import NotAFile, not_a_file, open_regular
 from .title_format import split_year
 
 ID_MAX = int(np.iinfo(np.int64).max)
@@ -122,7 +126,8 @@ def _line_error(path: Path, number: int, reason: str, line: bytes | str | None) 
 
 def _read(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        with open_regular(path) as source:
+            raw = source.read()
     except OSError as exc:
         raise _read_error(path, exc) from None
     return raw[len(_BOM) :] if raw.startswith(_BOM) else raw
@@ -198,7 +203,9 @@ def csv_header(names: list[str]) -> tuple[str, ...] | None:
     return columns
 
 
-def read_ratings(path: Path, layout: str, into: Path | None = None) -> dict[str, np.ndarray]:
+def read_ratings(
+    path: Path, layout: str, into: Path | None = None, sha256: str | None = None
+) -> dict[str, np.ndarray]:
     """Read a ratings file into columns ``user_id`` (int64), ``movie_id`` (int64), ``rating``
     (float32) and, when the file has them, ``timestamp`` (int64). Lines have 3 or 4 fields, the
     same on every line (three-field ``ratings.dat`` lines: no timestamp column); a CSV's header
@@ -208,15 +215,20 @@ def read_ratings(path: Path, layout: str, into: Path | None = None) -> dict[str,
     The file is read in blocks of about 32 MiB, each parsed by Arrow's multithreaded CSV reader
     straight into the final columns, so memory stays near the size of the result. With
     ``into`` (a folder), the columns are written there as ``<column>.npy`` files as they are
-    parsed and returned memory-mapped: no second copy is made to save them."""
+    parsed and returned memory-mapped: no second copy is made to save them.
+
+    ``sha256``: the digest the file was looked up by (the parsed cache's key). The bytes are
+    hashed as they are parsed, and a file that no longer has that digest, because it was
+    written while it was read, is a DataError: what is parsed is always what is keyed."""
     spec = _RATINGS_LAYOUTS[layout]
     try:
         size = path.stat().st_size
-        source = open(path, "rb")  # noqa: SIM115 (closed below, after the blocks are read)
+        source = open_regular(path)  # closed below, after the blocks are read
     except OSError as exc:
         raise _read_error(path, exc) from None
+    digest = _Hasher() if sha256 is not None else None
     with source:
-        blocks = _blocks(path, source)
+        blocks = _blocks(path, source, digest)
         first = next(blocks, b"")
         offset = len(_BOM) if first.startswith(_BOM) else 0
         while _NOT_SPACE.search(first, offset) is None:
@@ -239,7 +251,43 @@ def read_ratings(path: Path, layout: str, into: Path | None = None) -> dict[str,
         for block in blocks:
             reader.read(block, offset)
             offset += len(block)
+    if digest is not None and digest.hexdigest() != sha256:
+        raise changed_while_read(path)
     return reader.result()
+
+
+class _Hasher:
+    """SHA-256 of the blocks handed to :meth:`update`, computed on a thread while the caller
+    parses them (hashlib lets go of the GIL): the digest costs next to no time of its own."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._digest = hashlib.sha256()
+        self._threading = threading
+        self._thread: Any = None
+
+    def update(self, data: bytes) -> None:
+        self._wait()
+        self._thread = self._threading.Thread(target=self._digest.update, args=(data,))
+        self._thread.start()
+
+    def _wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def hexdigest(self) -> str:
+        self._wait()
+        return self._digest.hexdigest()
+
+
+def changed_while_read(path: Path) -> DataError:
+    """The error for a file whose bytes changed between being looked up and being parsed."""
+    return DataError(
+        f"{_shown(path)} changed while it was read (its bytes are no longer those it was looked "
+        "up by, so nothing parsed from it is kept); run again once it is no longer being written"
+    )
 
 
 def _read_error(path: Path, exc: OSError) -> DataError:
@@ -247,13 +295,16 @@ def _read_error(path: Path, exc: OSError) -> DataError:
     return DataError(f"cannot read {_shown(path)}: {reason}; {_fix_hint(path)}")
 
 
-def _blocks(path: Path, source: BinaryIO) -> Iterator[bytes]:
+def _blocks(path: Path, source: BinaryIO, digest: Any = None) -> Iterator[bytes]:
     """The file in pieces of about ``_BLOCK_BYTES``, each ending just after a ``\\n`` (so never
-    inside a ``\\r\\n``) or at the end of the file."""
+    inside a ``\\r\\n``) or at the end of the file; ``digest`` (a hashlib object), when given,
+    is fed every byte read."""
     try:
         while data := source.read(_BLOCK_BYTES):
             if not data.endswith(b"\n"):
                 data += source.readline()  # one copy of the block, where pieces need two
+            if digest is not None:
+                digest.update(data)
             yield data
     except OSError as exc:
         raise _read_error(path, exc) from None
@@ -385,12 +436,7 @@ class _BlockReader:
             if self.into is None:
                 self.columns = {key: np.empty(capacity, _DTYPES[key]) for key in keys}
             else:  # the files' pages are the columns: written once, straight into the cache
-                self.columns = {
-                    key: np.lib.format.open_memmap(
-                        self.into / f"{key}.npy", "w+", _DTYPES[key], (capacity,)
-                    )
-                    for key in keys
-                }
+                self.columns = {key: self._mapped(key, capacity, keys) for key in keys}
             return
         capacity = len(self.columns["rating"])
         if needed > capacity:  # a denser file than its first block said: go on in memory
@@ -400,6 +446,25 @@ class _BlockReader:
                 bigger = np.empty(grown, dtype=column.dtype)
                 bigger[: self.rows] = column[: self.rows]
                 self.columns[key] = bigger
+
+    def _mapped(self, key: str, capacity: int, keys: tuple[str, ...]) -> np.memmap:
+        """A new ``.npy`` file in ``into`` for ``capacity`` rows, mapped. Its blocks are
+        allocated first: a page of a sparse file written through a mapping on a full disk
+        kills the process (SIGBUS), where an allocation fails as :class:`NoRoom`."""
+        assert self.into is not None
+        path = self.into / f"{key}.npy"
+        allocate = getattr(os, "posix_fallocate", None)
+        try:
+            column = np.lib.format.open_memmap(path, "w+", _DTYPES[key], (capacity,))
+            if allocate is not None:
+                with open(path, "r+b") as target:
+                    allocate(target.fileno(), 0, column.offset + column.nbytes)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise
+            needed = sum(capacity * np.dtype(_DTYPES[k]).itemsize for k in keys)
+            raise NoRoom(self.into.parent, needed) from None
+        return column
 
     def _append(self, part: dict[str, np.ndarray]) -> None:
         count = len(part["rating"])
@@ -426,6 +491,22 @@ class _BlockReader:
             key: np.load(self.into / f"{key}.npy", mmap_mode="r", allow_pickle=False)
             for key in _COLUMNS[: self.n_fields]
         }
+
+
+class NoRoom(OSError):
+    """The disk under the parsed-ratings cache has no room for an entry; says how much."""
+
+    def __init__(self, place: Path, needed: int) -> None:
+        import shutil
+
+        try:
+            free = f"{shutil.disk_usage(place).free / 1e6:,.1f} MB free"
+        except OSError:
+            free = "less free"
+        self.place, self.needed = place, needed
+        super().__init__(
+            errno.ENOSPC, f"no room in {_shown(place)}: {needed / 1e6:,.1f} MB needed, {free}"
+        )
 
 
 def _trim_npy(path: Path, column: np.memmap, rows: int) -> None:
@@ -539,21 +620,52 @@ def _rating(path: Path, line_number: int, token: bytes, line: bytes) -> float:
 # ---- movies ----------------------------------------------------------------------------------
 
 
-def _decode(raw: bytes) -> str:
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+"""A character UTF-8 spells in two to four bytes: in a Latin-1 file, 'Ã©' where 'é' was meant
+(ml-1m's movies.dat and ml-100k's u.item hold none)."""
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    """The text of a movies file in its one encoding: UTF-8 when all of it is, else Latin-1 (as
+    ml-1m's ``movies.dat`` and ml-100k's ``u.item`` are). A file that is neither, because some
+    of its lines are UTF-8 and others not, is a DataError naming a line of each: decoding it
+    either way would garble one kind ('AmÃ©lie')."""
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")  # ml-1m's movies.dat is ISO-8859-1
+    except UnicodeDecodeError as exc:
+        latin = exc.start
+    found = _UTF8_SEQUENCE.search(raw)
+    if found is not None:
+
+        def line_at(offset: int) -> tuple[int, bytes]:
+            start = max(raw.rfind(b"\n", 0, offset), raw.rfind(b"\r", 0, offset)) + 1
+            end = _NEWLINE.search(raw, offset)
+            return len(_NEWLINE.findall(raw, 0, start)) + 1, raw[
+                start : end.start() if end else len(raw)
+            ]
+
+        number, line = line_at(found.start())
+        other, _ = line_at(latin)
+        reason = (
+            f"this line is UTF-8 but line {other} is not (byte 0x{raw[latin]:02X}, Latin-1?): "
+            "the file mixes two encodings, so its titles would come out garbled; save it all "
+            "as UTF-8"
+        )
+        raise _line_error(path, number, reason, line)
+    return raw.decode("latin-1")
 
 
 def read_movies(path: Path, layout: str) -> pd.DataFrame:
     """Read a movies file into a frame indexed by ``movie_id`` (int64, each id once) with
     ``title``, ``genres`` (a ``|``-joined string) and ``year`` (0 when the title carries none).
 
-    ``movies.dat`` is UTF-8 or, failing that, Latin-1 (as ml-1m's is); ``u.item`` Latin-1;
-    ``movies.csv`` UTF-8 with a ``movieId,title,genres`` header (``movie_id`` too; genres
-    optional); a Parquet file (``layout="parquet"``) the same columns. A bad line, or an id
-    listed twice, is a DataError naming the line (the row, in Parquet)."""
+    ``movies.dat`` and ``u.item`` are UTF-8 or, failing that, Latin-1 (as ml-1m's and
+    ml-100k's are), never a mix of the two (refused, naming a line of each); ``movies.csv``
+    UTF-8 with a ``movieId,title,genres`` header (``movie_id`` too; genres optional); a Parquet
+    file (``layout="parquet"``) the same columns. A bad line, or an id listed twice, is a
+    DataError naming the line (the row, in Parquet)."""
     if layout == "parquet":
         rows = _movies_parquet(path)
     else:
@@ -583,7 +695,7 @@ def read_movies(path: Path, layout: str) -> pd.DataFrame:
 
 def _movies_lines(path: Path, raw: bytes, layout: str) -> list[tuple[int, int, str, str]]:
     """``(line number, movie_id, title, genres)`` of a ``::`` or ``|``-separated movies file."""
-    text = raw.decode("latin-1") if layout == "100k" else _decode(raw)
+    text = _decode(path, raw)
     separator, n_fields = ("::", 3) if layout == "dat" else ("|", 5 + len(GENRES_100K))
     form = "'MovieID::Title::Genres'" if layout == "dat" else "u.item's 24 '|'-separated fields"
     rows = []
@@ -670,6 +782,9 @@ def _parquet(path: Path) -> Any:
     import pyarrow as pa
     from pyarrow import parquet
 
+    kind = not_a_file(path)
+    if kind is not None:
+        raise _read_error(path, NotAFile(path, kind))
     try:
         return parquet.ParquetFile(path)
     except (OSError, pa.ArrowException) as exc:
