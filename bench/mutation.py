@@ -72,6 +72,8 @@ TARGETS = {
         "src/movierec/interactions.py",
         (
             "tests/test_interactions.py",
+            "tests/test_rules.py",
+            "tests/test_evaluation_splits.py",
             "tests/test_mutants_interactions.py",
             _doctests("interactions"),
         ),
@@ -81,6 +83,7 @@ TARGETS = {
         (
             "tests/test_bundles_and_caches.py",
             "tests/test_bundle_tampering.py",
+            "tests/test_big_ids.py",
             "tests/test_mutants_bundle.py",
         ),
     ),
@@ -89,7 +92,10 @@ TARGETS = {
         (
             "tests/test_recommender.py",
             "tests/test_fold_in.py",
+            "tests/test_empty_results.py",
+            "tests/test_big_ids.py",
             "tests/test_mutants_recommender.py",
+            _doctests("recommender"),
         ),
     ),
 }
