@@ -220,3 +220,158 @@ def test_other_commands_never_import_pyspark(tmp_path: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+# ---- Spark's noise: movierec's one line first and alone, no JVM left behind ----------------
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--spark-master", "bogus"], "unknown Spark master 'bogus'"),
+        (["--spark-master", "local[x]"], "unknown Spark master"),
+        (["--spark-master", "local[2"], "unknown Spark master"),
+        (["--spark-master", "http://host:7077"], "unknown Spark master"),
+        (["--spark-master", "spark:/host"], "unknown Spark master"),
+    ],
+)
+@pytest.mark.parametrize("command", ["train", "recommend-all"])
+def test_a_bad_spark_master_is_one_line_before_spark_starts(
+    args: list[str], message: str, command: str, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / ("m" if command == "train" else "r.parquet")
+    code, _, err = run(capsys, command, *SMALL, "--engine", "spark", *args, "--out", str(out))
+    assert (code, err.count("\n")) == (2, 1), err
+    assert err.startswith("movierec: error: ") and message in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("memory", ["bogus", "2 gigs", "-1g", "2gg", "1.5g", ""])
+def test_a_bogus_driver_memory_is_one_line_before_spark_starts(
+    memory: str, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("MOVIEREC_SPARK_DRIVER_MEMORY", memory)
+    out = tmp_path / "m"
+    code, _, err = run(capsys, "train", *SMALL, "--engine", "spark", "--out", str(out))
+    assert (code, err.count("\n")) == (2, 1), err
+    assert "MOVIEREC_SPARK_DRIVER_MEMORY" in err and "not an amount of memory" in err
+    assert not out.exists()
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (Linux: read from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _is_java(pid: int) -> bool:
+    try:
+        return b"java" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for a parent that never reaps it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _spark_child(tmp_path: Path, data: Path, *args: str, **env: str) -> subprocess.Popen:
+    """``movierec train --engine spark`` on ``data`` in a child, its temporary files (Spark's
+    log among them) in ``tmp_path/tmp``."""
+    import os
+
+    (tmp_path / "tmp").mkdir()
+    environment = {
+        **os.environ,
+        "TMPDIR": str(tmp_path / "tmp"),
+        "MOVIEREC_CACHE_DIR": str(tmp_path / "cache"),
+        "MOVIEREC_DATA_DIR": str(data),
+        **env,
+    }
+    program = Path(sys.executable).with_name("movierec")
+    command = [str(program), "train", "-d", "ml-1m", "--engine", "spark", *args]
+    return subprocess.Popen(
+        [*command, "--out", str(tmp_path / "out")],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture()
+def tiny_ml1m(tmp_path: Path) -> Path:
+    from conftest import write_dat_dataset
+
+    ratings = [f"{u}::{m}::{(u * m) % 5 + 1}" for u in range(1, 60) for m in range(1, 5)]
+    write_dat_dataset(tmp_path / "data", ratings)
+    return tmp_path / "data"
+
+
+@pytest.mark.slow  # starts a JVM that cannot start
+def test_a_jvm_that_cannot_start_is_one_line_naming_spark_s_log(
+    tmp_path: Path, tiny_ml1m: Path
+) -> None:
+    require_spark_or_skip()
+    child = _spark_child(tmp_path, tiny_ml1m, MOVIEREC_SPARK_DRIVER_MEMORY="999999t")
+    _, err = child.communicate(timeout=300)
+    assert child.returncode == 2, err
+    assert err.count("\n") == 1 and err.startswith("movierec: error: Spark did not start"), err
+    log = Path(err.rsplit("Spark's log: ", 1)[1].strip())
+    assert log.parent == tmp_path / "tmp" and log.read_text().strip()  # the JVM's own words
+    assert [p.name for p in (tmp_path / "tmp").iterdir()] == [log.name]  # nothing else kept
+
+
+@pytest.mark.slow  # a Spark session per case
+@pytest.mark.parametrize("after", [0.0, 2.0, 5.0], ids=["JVM starting", "2 s on", "5 s on"])
+@pytest.mark.parametrize("signum", [2, 15], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_spark_fit_says_only_movierec_s_line_and_ends_its_jvm(
+    tmp_path: Path, tiny_ml1m: Path, after: float, signum: int
+) -> None:
+    """The signal lands as the JVM starts or while Spark works: exit 130/143 and
+    ``movierec: interrupted`` alone (no Java or py4j stack traces after it), no JVM or Python
+    worker of Spark's left running, and Spark's temporary files gone."""
+    import time
+
+    require_spark_or_skip()
+    child = _spark_child(tmp_path, tiny_ml1m)
+    try:
+        deadline = time.monotonic() + 240
+        while not any(_is_java(pid) for pid in _descendants(child.pid)):
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "Spark never started"
+            time.sleep(0.05)
+        time.sleep(after)
+        below = _descendants(child.pid)
+        finished = child.poll() is not None
+        child.send_signal(signum)
+        out, err = child.communicate(timeout=240)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    if finished:  # done before the signal
+        assert child.returncode == 0, err
+    else:
+        assert child.returncode == 128 + signum, err
+        lines = err.splitlines()
+        assert lines[-1] == "movierec: interrupted", err
+        assert all(line.startswith("movierec: ") and "error" not in line for line in lines), err
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in below if _alive(pid)], "a JVM or a Spark worker outlived movierec"
+    assert list((tmp_path / "tmp").iterdir()) == []

@@ -180,3 +180,91 @@ def test_undecodable_argument_bytes_are_shown_not_crashed_on(capsys, as_json: bo
     assert code == 0, err
     out.encode("utf-8")  # writable to any UTF-8 terminal
     assert not re.search(r"[\ud800-\udfff]", out)
+
+
+@pytest.fixture(scope="module")
+def long_ids_dir(tmp_path_factory) -> Path:
+    """ml-1m-shaped data whose movie ids are eleven digits and whose titles are long."""
+    from conftest import write_dat_dataset
+
+    ids = [98765432101 + i for i in range(4)]
+    movies = [
+        f"{movie}::An Extraordinarily Long-Winded Title Number {i} (19{90 + i})::Drama|Comedy"
+        for i, movie in enumerate(ids)
+    ]
+    ratings = [f"{u}::{m}::{4 + (u + i) % 2}" for u in range(1, 30) for i, m in enumerate(ids)]
+    write_dat_dataset(tmp_path_factory.mktemp("long") / "data", ratings, movies)
+    return tmp_path_factory.getbasetemp()
+
+
+@pytest.mark.parametrize("columns", [12, 20, 32, 48, 64, 80, 120])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["popular", "-d", "ml-latest-small", "-n", "3"],
+        ["search", "Star Wars", "-d", "ml-latest-small", "-n", "3"],
+        ["popular", "-d", "ml-1m", "-n", "4"],
+    ],
+    ids=["popular", "search", "eleven-digit ids"],
+)
+def test_a_narrow_terminal_never_cuts_an_id(
+    capsys, monkeypatch, long_ids_dir: Path, columns: int, args: list[str]
+) -> None:
+    """Every id the command answers (read from its --json) is on the screen whole, at any
+    width: a table too wide is stacked, one ``column: value`` line per cell."""
+    monkeypatch.setenv("MOVIEREC_DATA_DIR", str(next(long_ids_dir.glob("long*/data"))))
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    items = answer if isinstance(answer, list) else answer.get("results") or answer["movies"]
+    ids = [str(item["movie_id"]) for item in items]
+    assert ids
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code, out, err = run(capsys, *args)
+    assert code == 0, err
+    shown = [re.sub(r"[│┃ ]", " ", line) for line in out.splitlines()]
+    for movie_id in ids:
+        assert any(re.search(rf"(?<!\d){movie_id}(?!\d)", line) for line in shown), out
+    assert "…" not in out  # no word of any cell is cut either
+    assert all(len(line.rstrip()) <= columns for line in out.splitlines()), out
+
+
+DEVICE_FULL = Path("/dev/full")
+
+
+@pytest.mark.skipif(not DEVICE_FULL.exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["popular", "-d", "ml-latest-small", "-n", "3"],
+        ["popular", "-d", "ml-latest-small", "-n", "300"],
+        ["popular", "-d", "ml-latest-small", "-n", "3", "--json"],
+        ["search", "toy", "-d", "ml-latest-small"],
+        ["datasets"],
+        ["--version"],
+        ["--help"],
+    ],
+    ids=["small table", "big table", "json", "search", "datasets", "version", "help"],
+)
+def test_stdout_on_a_full_device_is_one_line_and_exit_1(tmp_path: Path, args: list[str]) -> None:
+    """``movierec … > /dev/full``: not Python's exit 120 and ``Exception ignored …``, but the
+    exit code of a refusal of the system and one line naming stdout."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MOVIEREC_CACHE_DIR": str(tmp_path)}
+    with DEVICE_FULL.open("w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "movierec.cli", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (
+        "movierec: error: cannot write the output: No space left on device (stdout)\n"
+    )

@@ -220,3 +220,82 @@ def test_a_server_header_set_inside_the_app_is_removed(small_recommender: Recomm
         response = test_client.get("/leaky")
     assert response.status_code == 200 and "server" not in response.headers
     assert_secure(response)
+
+
+# Header fields over MAX_HEADER_BYTES, shaped as a client or proxy might send them.
+BIG_HEADERS = {
+    "one 100 KB header": {"x-big": "a" * 100_000},
+    "a 40 KB cookie": {"cookie": "session=" + "b" * 40_000},
+    "a hundred 1 KB headers": {f"x-h{i}": "c" * 1000 for i in range(100)},
+    "just over the limit": {"x-big": "d" * (32 * 1024)},
+}
+REQUESTS = [
+    ("GET", "/api/movies/1", {}),
+    ("POST", "/api/recommend", {"json": {"liked": LIKED}}),
+    ("GET", "/", {}),
+    ("GET", "/healthz", {}),
+]
+
+
+@pytest.mark.parametrize("headers", list(BIG_HEADERS.values()), ids=list(BIG_HEADERS))
+@pytest.mark.parametrize("method,url,extra", REQUESTS, ids=[f"{m} {u}" for m, u, _ in REQUESTS])
+def test_oversized_header_fields_are_431_with_a_readable_detail(
+    client: Any, headers: dict[str, str], method: str, url: str, extra: dict[str, Any]
+) -> None:
+    response = client.request(method, url, headers=headers, **extra)
+    assert response.status_code == 431
+    detail = response.json()["detail"]
+    assert "header fields" in detail and "\n" not in detail
+    assert_secure(response)
+    assert response.headers["cache-control"] == "no-store"
+    head = client.head(url, headers=headers)
+    assert (head.status_code, head.content) == (431, b"")
+
+
+def test_header_fields_under_the_limit_are_answered(client: Any) -> None:
+    response = client.get("/api/movies/1", headers={"x-big": "e" * 30_000})
+    assert response.status_code == 200
+
+
+@pytest.mark.slow  # a real server on a socket
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+@pytest.mark.parametrize("size", [40_000, 100_000, 500_000])
+def test_a_real_server_answers_oversized_headers_431(app: FastAPI, http: str, size: int) -> None:
+    """Through ``movierec serve``'s uvicorn settings, with either HTTP parser: a response, not a
+    closed connection (h11 alone dropped requests whose headers passed 16 KiB)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from movierec.web.app import SERVER_OPTIONS
+
+    pytest.importorskip(http)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=http, log_level="warning", **SERVER_OPTIONS
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        request = (
+            b"GET /api/movies/1 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            b"X-Big: " + b"f" * size + b"\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+            for start in range(0, len(request), 8192):  # as a slow client sends it
+                connection.sendall(request[start : start + 8192])
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+    assert answer.startswith(b"HTTP/1.1 431 "), answer[:200]
+    assert b'"detail"' in answer

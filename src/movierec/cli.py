@@ -1,11 +1,74 @@
 """The command line: a thin shell that parses, calls the library, and prints (rich or --json)."""
 
+# ruff: noqa: E402  (the signal handlers go in before the slow imports)
+
 from __future__ import annotations
 
 import contextlib
 import os
 import signal
 import sys
+
+
+def _stopped_early(signum: int, frame: object) -> None:
+    """SIGINT/SIGTERM before :func:`main` runs (while the program imports): nothing has been
+    written yet, so say so and go."""
+    os.write(2, b"movierec: interrupted\n")
+    os._exit(128 + signum)
+
+
+_EXIT: list[int] = []
+"""The program's exit code, once :func:`main` has it."""
+_LATE: list[int] = []
+"""Signals that came after :func:`main` had its exit code: recorded, and raised only to cut
+short an ``atexit`` callback (:func:`_on_late_signal`)."""
+_CLEANING_UP: list[bool] = []
+"""Non-empty once Python runs the ``atexit`` callbacks (:func:`_cleaning_up`)."""
+
+
+def _on_late_signal(signum: int, frame: object) -> None:
+    """SIGINT/SIGTERM once the work is done: the exit code becomes 130/143; during the
+    ``atexit`` callbacks (a JVM stopping, say), the one running is cut short, quietly."""
+    _LATE.append(signum)
+    if _CLEANING_UP:
+        raise Interrupted(signum)
+
+
+def _cleaning_up() -> None:
+    """The first ``atexit`` callback (registered last, by :func:`_end`)."""
+    _CLEANING_UP.append(True)
+
+
+def _last_word() -> None:
+    """The program's last ``atexit`` callback (registered first): once everything else has
+    been cleaned up, exit with :func:`main`'s code, or 130/143 if a signal came meanwhile.
+    Exiting here skips Python's own teardown, during which a signal would end the process
+    as Python saw fit (ignored: exit 0; or, once it restores the default, death by signal)."""
+    if not _EXIT:
+        return
+    _CLEANING_UP.clear()  # a signal from here on is only recorded: this is the way out
+    code = _EXIT[-1]
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    if _LATE and code not in (130, 143):
+        os.write(2, b"movierec: interrupted\n")
+        code = 128 + _LATE[0]
+    if "logging" in sys.modules:
+        sys.modules["logging"].shutdown()
+    os._exit(code)
+
+
+if __name__ == "__main__" or os.path.basename(sys.argv[0]) in ("movierec", "movierec.exe"):
+    # The program itself (not an import): the one line and 130/143 from the first instant
+    # to the last.
+    import atexit
+
+    for _signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_signum, _stopped_early)
+    atexit.register(_last_word)
+
+import functools
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -786,6 +849,7 @@ def serve(
     import uvicorn
 
     from .web import create_app
+    from .web.app import SERVER_OPTIONS
 
     # Each request is one small solve: _recommender limits BLAS to one thread, which would
     # otherwise only contend with the server's own.
@@ -802,6 +866,7 @@ def serve(
         access_log=access_log,
         log_level="info",
         server_header=False,  # say nothing about the server software
+        **SERVER_OPTIONS,  # type: ignore[arg-type]
     )
 
 
@@ -966,11 +1031,25 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+_SIGNALLED: list[int] = []
+"""The signals :func:`_on_signal` took during this run. One whose :class:`Interrupted` was
+swallowed on the way (raised inside a finaliser: ``Exception ignored in …``) still ends the run
+as interrupted."""
+
+
 def _on_signal(signum: int, frame: object) -> None:
+    _SIGNALLED.append(signum)
     # A second Ctrl+C during the clean-up stops at once.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     raise Interrupted(signum)
+
+
+def _quiet_interrupts(hook: Any, unraisable: Any) -> None:
+    """``sys.unraisablehook`` while a command runs: an interrupt that lands in a finaliser says
+    nothing there (:data:`_SIGNALLED` ends the run); anything else goes to ``hook``."""
+    if not isinstance(unraisable.exc_value, (Interrupted, KeyboardInterrupt)):
+        hook(unraisable)
 
 
 _COMMAND = contextlib.ExitStack()
@@ -1014,12 +1093,35 @@ def _run(argv: list[str] | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI. Exit codes: 0 done; 2 a problem you can fix (one line on stderr saying
-    how); 1 an internal error (one line; ``MOVIEREC_DEBUG=1`` shows the traceback);
-    130/143 interrupted by SIGINT (Ctrl+C)/SIGTERM, with nothing half-written left behind."""
+    how); 1 an internal error or a refusal of the system, such as stdout on a full disk (one
+    line; ``MOVIEREC_DEBUG=1`` shows the traceback); 130/143 interrupted by SIGINT
+    (Ctrl+C)/SIGTERM, with nothing half-written left behind. Without ``argv`` it is the program
+    itself: stdout is flushed here, and the signals stay answered until the process is gone."""
+    program = argv is None
     previous = {}
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(ValueError):  # not the main thread: signals stay as they are
             previous[signum] = signal.signal(signum, _on_signal)
+    _SIGNALLED.clear()
+    hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_quiet_interrupts, hook)
+    try:
+        code = _outcome(argv)
+        if program and previous:
+            code = _end(code)
+        elif _SIGNALLED and code not in (130, 143):
+            notice("interrupted")
+            code = 128 + _SIGNALLED[0]
+        return code
+    finally:
+        if not program:  # the program keeps both till it is gone: atexit's errors go there
+            sys.unraisablehook = hook
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+def _outcome(argv: list[str] | None) -> int:
+    """The exit code of the command, its one line printed."""
     try:
         return _run(argv)
     except Interrupted as exc:
@@ -1027,7 +1129,7 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + exc.signum
     except BrokenPipeError:
         # The reader went away (`movierec … | head`): not an error; silence the final flush.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _silence_stdout()
         return 0
     except MemoryError:
         error("out of memory; try a smaller dataset or model (fewer --factors)")
@@ -1035,6 +1137,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if os.environ.get("MOVIEREC_DEBUG"):
             raise
+        if exc.filename is None and (_writing_stdout(exc) or _stdout_broken()):
+            _silence_stdout()
+            error(f"cannot write the output: {exc.strerror or exc} (stdout)")
+            return 1
         where = f" ({exc.filename})" if exc.filename else ""
         error(f"{exc.strerror or exc}{where}; check the path, free space and permissions")
         return 1
@@ -1046,9 +1152,70 @@ def main(argv: list[str] | None = None) -> int:
             "with MOVIEREC_DEBUG=1 for the traceback"
         )
         return 1
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's last flush of what it still holds succeeds
+    (instead of exit 120 and ``Exception ignored …``)."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _writing_stdout(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised writing to stdout: a frame on its way holds stdout as
+    ``file``, or as the ``file`` of its ``self`` (click's echo, rich's console), or the last
+    one writes to ``sys.stdout`` itself."""
+    streams = (sys.stdout, sys.__stdout__)
+    tb = exc.__traceback__
+    while tb is not None:
+        names = tb.tb_frame.f_locals
+        if names.get("file") in streams or getattr(names.get("self"), "file", None) in streams:
+            return True
+        if tb.tb_next is None:
+            return "stdout" in tb.tb_frame.f_code.co_names
+        tb = tb.tb_next
+    return False
+
+
+def _stdout_broken() -> bool:
+    """Whether stdout refuses what it holds (a full disk, a closed pipe); if so it is silenced."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        _silence_stdout()
+        return True
+    return False
+
+
+def _end(code: int) -> int:
+    """The program's exit code once stdout is written out. A signal from here on is recorded
+    (:data:`_LATE`): the work is done, and :func:`_last_word` makes it the exit code once
+    Python's own clean-up has run."""
+    import atexit
+
+    atexit.register(_cleaning_up)
+    try:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _on_late_signal)
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+        except (OSError, ValueError) as exc:
+            _silence_stdout()
+            if code == 0:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                error(f"cannot write the output: {reason} (stdout)")
+                code = 1
+    except Interrupted as exc:
+        _LATE.append(exc.signum)
+    signalled = _SIGNALLED or _LATE
+    if signalled and code not in (130, 143):
+        notice("interrupted")
+        code = 128 + signalled[0]
+    _LATE.clear()
+    _EXIT.append(code)
+    return code
 
 
 if __name__ == "__main__":

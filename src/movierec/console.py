@@ -95,7 +95,9 @@ def table(
     caption: str | None = None,
     numeric: Collection[str] = NUMERIC_COLUMNS,
 ) -> None:
-    """A table on stdout; cells are plain text; ``numeric`` columns are right-aligned."""
+    """A table on stdout; cells are plain text; ``numeric`` columns are right-aligned. Ids
+    are never cut: on a terminal too narrow for every column at its narrowest, each row is
+    stacked instead, one ``column: value`` line per cell, long values wrapped."""
     from rich.table import Table
 
     out = Table(
@@ -104,11 +106,62 @@ def table(
         caption=caption,
         caption_justify="left",
     )
-    for column in columns:
-        out.add_column(_cell(column), justify="right" if column in numeric else "left")
-    for row in rows:
-        out.add_row(*[_cell(v) for v in row])
-    console().print(out)  # piped: the table keeps its natural width
+    cells = [[_cell(v) for v in row] for row in rows]
+    for index, column in enumerate(columns):
+        whole = column in _WHOLE_COLUMNS  # never wrapped, never cut
+        out.add_column(
+            _cell(column),
+            justify="right" if column in numeric else "left",
+            no_wrap=whole,
+            min_width=max((len(row[index]) for row in cells), default=None) if whole else None,
+        )
+    for row in cells:
+        out.add_row(*row)
+    shown = console()  # piped: the table keeps its natural width
+    if shown.width < UNWRAPPED_WIDTH and _narrowest(columns, cells) > shown.width:
+        _stacked(shown, title, columns, cells, caption)
+    else:
+        shown.print(out)
+
+
+def _narrowest(columns: list[str], cells: list[list[Any]]) -> int:
+    """The width of the table with each column as wide as its longest word (its padding and
+    borders included): narrower, rich would cut words, ids among them."""
+    from rich.cells import cell_len
+
+    widths = [
+        max(
+            cell_len(word)
+            for text in (column, *(row[i].plain for row in cells))
+            for word in [*str(text).split(), ""]
+        )
+        for i, column in enumerate(columns)
+    ]
+    return sum(widths) + 3 * len(columns) + 1
+
+
+_WHOLE_COLUMNS = {"#", "movie_id", "user_id"}
+"""Columns whose values are ids: a table shows them whole or is stacked (:func:`_stacked`)."""
+
+
+def _stacked(
+    shown: Any, title: str, columns: list[str], cells: list[list[Any]], caption: str | None
+) -> None:
+    """``cells`` as one block per row, a ``column: value`` line per cell (for a terminal too
+    narrow for the table): long values wrap onto the next lines, folding only a word wider
+    than the terminal, so nothing is ever cut."""
+    from rich.text import Text
+
+    if title:
+        shown.print(Text(clean(title)), overflow="fold")
+    for number, row in enumerate(cells):
+        if number or title:
+            shown.print()
+        for column, value in zip(columns, row, strict=True):
+            shown.print(Text(f"{clean(column)}: ") + Text(" ").join(value.split()), overflow="fold")
+    if caption:
+        shown.print()
+        shown.print(Text(clean(caption)), overflow="fold")
 
 
 def scored_rows(results: list[Any], explain: bool = False) -> list[list[Any]]:

@@ -15,6 +15,7 @@ from ..errors import MovieRecError
 from ..models import Model
 from ..models.ease import EASE
 from ..models.spark_als import SparkALS
+from .session import check_settings
 
 ENGINES = ("local", "spark")
 SPARK_MODELS = (SparkALS.name, EASE.name)
@@ -22,8 +23,9 @@ SPARK_MODELS = (SparkALS.name, EASE.name)
 
 def check_engine(engine: str, model: str | None, master: str | None = None) -> None:
     """MovieRecError, before any data loads, for an unknown engine, a model Spark does not
-    train (``model`` None: no training), one only Spark trains on the local engine, or a
-    Spark master given without the Spark engine."""
+    train (``model`` None: no training), one only Spark trains on the local engine, a
+    Spark master given without the Spark engine, or a master URL or driver memory Spark would
+    refuse."""
     if engine not in ENGINES:
         raise MovieRecError(f"unknown engine {engine[:40]!r}; choose one of {', '.join(ENGINES)}")
     if engine == "local" and master is not None:
@@ -32,6 +34,8 @@ def check_engine(engine: str, model: str | None, master: str | None = None) -> N
         raise MovieRecError(
             f"{model} is trained by Spark: add --engine spark, or pick another preset"
         )
+    if engine == "spark":
+        check_settings(master)
     if engine == "spark" and model is not None and model not in SPARK_MODELS:
         raise MovieRecError(
             f"--engine spark trains spark-als and the EASE family, not {model}; pick --preset "

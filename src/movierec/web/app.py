@@ -24,7 +24,7 @@ import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -36,7 +36,14 @@ from .headers import PAGE_POLICY, SecurityHeaders, docs_policy
 from .routes import ROUTERS, Served
 from .schemas import MAX_LIKED, MAX_RESULTS
 
-__all__ = ["MAX_BODY_BYTES", "STATIC_DIR", "create_app", "readable"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_HEADER_BYTES",
+    "SERVER_OPTIONS",
+    "STATIC_DIR",
+    "create_app",
+    "readable",
+]
 
 STATIC_DIR = Path(__file__).parent / "static"
 SWAGGER_DIR = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, shipped offline
@@ -73,12 +80,44 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
+MAX_HEADER_BYTES = 32 * 1024
+"""The most a request's header fields may take, names, values and separators together (as
+many browsers and proxies allow): over it, 431."""
+SERVER_OPTIONS = {"h11_max_incomplete_event_size": 1024 * 1024}
+"""uvicorn settings for ``movierec serve``: with the h11 parser, header fields of up to 1 MiB
+reach :class:`HeaderLimit`, which answers 431 (h11's own limit, 16 KiB, dropped the request
+with a bare 400 or closed the connection); httptools passes them on anyway."""
+
+
+class HeaderLimit:
+    """431 Request Header Fields Too Large, a JSON ``detail`` like every error, for requests
+    whose header fields take over ``limit`` bytes."""
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_HEADER_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            size = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+            if size > self.limit:
+                detail = (
+                    f"the request's header fields take {size:,} bytes, over the "
+                    f"{self.limit // 1024} KiB allowed; send fewer or shorter headers"
+                )
+                response = JSONResponse({"detail": detail}, status_code=431)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class SecureFastAPI(FastAPI):
     """FastAPI with :class:`SecurityHeaders` outside everything, Starlette's last-resort error
-    handler included, so that even a 500 carries the headers; ``HEAD`` as ``GET`` inside."""
+    handler included, so that even a 500 carries the headers; ``HEAD`` as ``GET`` inside, and
+    oversized header fields refused (:class:`HeaderLimit`) inside that."""
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(HeadAsGet(super().build_middleware_stack()))
+        return SecurityHeaders(HeadAsGet(HeaderLimit(super().build_middleware_stack())))
 
 
 def create_app(recommender: Recommender) -> FastAPI:
