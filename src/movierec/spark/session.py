@@ -182,26 +182,7 @@ def spark_session(master: str | None = None) -> Any:
     handle, name = tempfile.mkstemp(prefix="movierec-spark-", suffix=".log")
     os.close(handle)
     log = _state["log"] = Path(name)
-    log_config = workspace / "log4j2.properties"
-    log_config.write_text(_LOG_CONFIG, encoding="utf-8")
-    # Python workers (the Gram matrix's partitions) run this interpreter, with movierec on it.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    if master.startswith("local") or "://127.0.0.1" in master or "://localhost" in master:
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # else Spark warns of the loopback
-    java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("movierec")
-        .config("spark.driver.memory", os.environ.get(DRIVER_MEMORY_ENV, DEFAULT_DRIVER_MEMORY))
-        .config("spark.driver.extraJavaOptions", java_options)
-        .config("spark.executor.extraJavaOptions", java_options)
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    )
-    if master.startswith("local"):
-        builder = builder.config("spark.sql.shuffle.partitions", "4")
+    builder = _builder(master, workspace)
     own_handler = signal.getsignal(signal.SIGINT)
     try:
         with _jvm_started(log):
@@ -225,6 +206,35 @@ def spark_session(master: str | None = None) -> Any:
         session.sparkContext.setCheckpointDir(str(workspace / "checkpoints"))
     _state["session"] = session
     return session
+
+
+def _builder(master: str, workspace: Path) -> Any:
+    """The session builder for ``master``: the JVM's log set up by ``workspace``'s log4j2
+    file, no UI or console progress, Arrow on, few shuffle partitions on a local master; the
+    Python workers run this interpreter."""
+    from pyspark.sql import SparkSession
+
+    log_config = workspace / "log4j2.properties"
+    log_config.write_text(_LOG_CONFIG, encoding="utf-8")
+    # Python workers (the Gram matrix's partitions) run this interpreter, with movierec on it.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if master.startswith("local") or "://127.0.0.1" in master or "://localhost" in master:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # else Spark warns of the loopback
+    java_options = f"-Dlog4j2.configurationFile=file:{log_config}"
+    builder = (
+        SparkSession.builder.master(master)
+        .appName("movierec")
+        .config("spark.driver.memory", os.environ.get(DRIVER_MEMORY_ENV, DEFAULT_DRIVER_MEMORY))
+        .config("spark.driver.extraJavaOptions", java_options)
+        .config("spark.executor.extraJavaOptions", java_options)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    )
+    if master.startswith("local"):
+        builder = builder.config("spark.sql.shuffle.partitions", "4")
+    return builder
 
 
 def _keep_sigint_handler(handler: Any) -> None:
