@@ -2,9 +2,10 @@
 
 The installed program trains a model on a small dataset (parsing cold, fitting EASE, saving)
 and gets the signal after a sweep of delays spread over its whole run, from the moment its
-handlers are installed (read from ``/proc``) to its last instant. Each time it exits 130/143
-with ``movierec: interrupted`` as its last line and leaves no temporary file, or it had already
-finished (checked without reaping it) and then exited 0 with its model whole."""
+handlers are installed (read from ``/proc``) to its last instant. The child is stopped
+(SIGSTOP) while the signal is sent, so the signal reaches it alive or not at all. Each time it
+exits 130/143 with ``movierec: interrupted`` as its last line and leaves no temporary file, or
+it had already finished (checked without reaping it) and then exited 0 with its model whole."""
 
 from __future__ import annotations
 
@@ -62,6 +63,23 @@ def _finished(pid: int) -> bool:
     return os.waitid(os.P_PID, pid, flags) is not None
 
 
+def _stopped_or_finished(pid: int) -> bool:
+    """Stop the child (SIGSTOP) and wait until it is stopped or has exited: True when it had
+    exited. A stopped child cannot exit, so a signal sent now reaches a live process, and is
+    answered when it is continued; without the stop, a child that ends between a check and
+    the signal would look like one that ignored the signal."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if _finished(pid):
+            return True
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("T", "t"):
+            return False
+        time.sleep(0.001)
+    raise AssertionError(f"child {pid} neither stopped nor exited")
+
+
 @pytest.fixture(scope="module")
 def run_length(small: Path, tmp_path_factory: pytest.TempPathFactory) -> float:
     """Seconds a whole uninterrupted run takes here, from its handlers in to its exit."""
@@ -100,8 +118,9 @@ def test_a_signal_at_any_instant_of_train_ends_it_cleanly(
             assert time.monotonic() < deadline, "the handlers never went in"
             time.sleep(0.002)
         time.sleep(fraction * run_length * 1.1)
-        finished = _finished(child.pid)
-        child.send_signal(signum)  # to a finished child: a zombie, which ignores it
+        finished = _stopped_or_finished(child.pid)
+        os.kill(child.pid, signum)  # to a finished child: a zombie (not reaped), which ignores it
+        os.kill(child.pid, signal.SIGCONT)
         out, err = child.communicate(timeout=120)
     finally:
         if child.poll() is None:

@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -232,7 +233,13 @@ def _check_writable_parent(directory: Path, flag: str) -> None:
     if mode is not None and not stat.S_ISDIR(mode):
         raise _refuse(directory, f"is inside {_shown(parent)}, which is {kind_of(mode)}", flag)
     try:
-        os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".movierec-write-check."))
+        # Signals wait the few microseconds of the probe: a Ctrl+C between its two calls would
+        # leave the probe behind.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            os.rmdir(tempfile.mkdtemp(dir=parent, prefix=".movierec-write-check."))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     except OSError as exc:
         raise MovieRecError(
             f"cannot write {flag} {_shown(directory)}: {_shown(parent)} is not writable "
