@@ -77,12 +77,25 @@ def _notebook_missing() -> str | None:
     return None
 
 
+POSTGRES_URL = "MOVIEREC_TEST_POSTGRES_URL"
+"""A PostgreSQL database the profile tests may empty and fill (.ci/run starts a server)."""
+
+
+def _postgres_missing() -> str | None:
+    if _missing_modules("psycopg"):
+        return "psycopg is not installed: pip install -e '.[postgres]'"
+    if not os.environ.get(POSTGRES_URL):
+        return f"no PostgreSQL to test against: set {POSTGRES_URL} to a database they may empty"
+    return None
+
+
 EXTRAS: dict[str, tuple[str, Callable[[], str | None]]] = {
     "torch": ("MOVIEREC_REQUIRE_TORCH", _torch_missing),
     "spark": ("MOVIEREC_REQUIRE_SPARK", _spark_missing),
     "browser": ("MOVIEREC_REQUIRE_BROWSER", _browser_missing),
     "ml1m": ("MOVIEREC_REQUIRE_ML1M", _ml1m_missing),
     "notebook": ("MOVIEREC_REQUIRE_NOTEBOOK", _notebook_missing),
+    "postgres": ("MOVIEREC_REQUIRE_POSTGRES", _postgres_missing),
 }
 """Each optional extra: the variable that makes its absence a failure, and the check that says
 what is missing (None where it is all there)."""

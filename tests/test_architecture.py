@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
     "evaluation": 5,
     "serving": 5,  # which model answers: saved, cached default, or trained now
     "training": 5,  # preset, overrides and engine → a trained, saved model
+    "profiles": 5,  # profiles in a database, and what they bring: picks, movie night, training
     "cli": 6,
     "web": 6,
     "report": 6,

@@ -82,6 +82,6 @@ def test_a_missing_extra_fails_where_it_is_required(
 def test_every_extra_names_its_require_variable() -> None:
     from conftest import EXTRAS
 
-    assert set(EXTRAS) == {"torch", "spark", "browser", "ml1m", "notebook"}
+    assert set(EXTRAS) == {"torch", "spark", "browser", "ml1m", "notebook", "postgres"}
     for extra, (variable, _) in EXTRAS.items():
         assert variable == f"MOVIEREC_REQUIRE_{extra.upper()}"

@@ -1,0 +1,302 @@
+"""Opening a profile database: a SQLite file by its path, PostgreSQL by its URL; the schema
+brought up to date by movierec's own Alembic migrations (``migrations/``, run from here: no
+``alembic.ini``), and every database error turned into one line that names the way out.
+
+SQLite runs in WAL mode with a busy timeout, and each write transaction starts with
+``BEGIN IMMEDIATE``: concurrent writers (threads or processes) queue for the write lock instead
+of failing, and none loses a write. PostgreSQL is reached through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from ..datasets import cache_root
+from ..errors import MovieRecError, shown
+from . import schema
+
+HEAD = "0002"
+"""The newest schema revision this movierec knows (the last file in ``migrations/versions``)."""
+DEFAULT_FILE = "profiles.db"
+BUSY_SECONDS = 30.0
+"""How long a SQLite writer waits for another's write lock before giving up."""
+CONNECT_SECONDS = 10
+"""How long a PostgreSQL connection attempt may take."""
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_ADVISORY_LOCK = 0x6D6F7669  # PostgreSQL: one migration at a time ("movi")
+_WRITE = "movierec_write"
+
+
+def default_path() -> Path:
+    """The database used when none is named: ``profiles.db`` in movierec's cache folder
+    (``MOVIEREC_CACHE_DIR`` moves it)."""
+    return cache_root() / DEFAULT_FILE
+
+
+class Database:
+    """An open profile database: an engine, the place it is shown as (a path, or a URL without
+    its password) and whether it is SQLite. :meth:`reading` and :meth:`writing` give a
+    connection inside a transaction and turn any database error into a MovieRecError."""
+
+    def __init__(self, engine: Engine, shown_as: str) -> None:
+        self.engine = engine
+        self.shown_as = shown_as
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.errors(), self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    @contextmanager
+    def writing(self) -> Iterator[Connection]:
+        """A write transaction, committed on leaving (rolled back on an exception); on SQLite
+        it holds the write lock from its start (``BEGIN IMMEDIATE``)."""
+        with self.errors(), self.engine.connect() as connection:
+            connection.execution_options(**{_WRITE: True})
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def errors(self) -> Iterator[None]:
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise database_error(exc, self.shown_as, self.is_sqlite) from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(db: str | Path | None = None) -> Database:
+    """Open (creating, or migrating from an older movierec's schema) the profile database
+    ``db``: a file path (SQLite; made if missing), a ``sqlite:///PATH`` or
+    ``postgresql://user:password@host:port/database`` URL, or None for :func:`default_path`.
+    MovieRecError, in one line, for a bad URL, an unreachable server, a locked or foreign
+    file, or a schema made by a newer movierec."""
+    url, shown_as = _url(db)
+    try:
+        engine = _engine(url)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise _driver_error(url, shown_as, exc) from None
+    database = Database(engine, shown_as)
+    try:
+        _prepare(database)
+    except BaseException:
+        database.close()
+        raise
+    return database
+
+
+def _url(db: str | Path | None) -> tuple[URL, str]:
+    if db is None:
+        path = default_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise MovieRecError(
+                f"cannot make the folder {path.parent} for the profile database: "
+                f"{exc.strerror}; give another with --db PATH"
+            ) from None
+        return _sqlite_url(path), str(path)
+    text_form = str(db)
+    if "://" not in text_form:
+        return _sqlite_url(Path(text_form).expanduser()), text_form
+    try:
+        url = make_url(text_form)
+    except (ArgumentError, ValueError):
+        raise MovieRecError(
+            f"--db {shown(text_form)} is not a database URL; give a SQLite file's path or "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        ) from None
+    shown_as = url.render_as_string(hide_password=True)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+psycopg"), shown_as
+    if backend == "sqlite" and url.database not in (None, "", ":memory:"):
+        return _sqlite_url(Path(url.database).expanduser()), url.database
+    raise MovieRecError(
+        f"--db {shown(shown_as)}: movierec keeps profiles in a SQLite file (give its path) or "
+        "in PostgreSQL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE), not in "
+        f"{shown(backend)}"
+    )
+
+
+def _sqlite_url(path: Path) -> URL:
+    if path.is_dir():
+        raise MovieRecError(
+            f"--db {path} is a folder; give a file's path there (e.g. {path / DEFAULT_FILE})"
+        )
+    if not path.parent.is_dir():
+        raise MovieRecError(
+            f"--db {path}: the folder {path.parent} does not exist; create it or give another path"
+        )
+    return URL.create("sqlite+pysqlite", database=str(path.absolute()))
+
+
+def _engine(url: URL) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return create_engine(
+            url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_SECONDS}
+        )
+    # pysqlite's own transaction handling is switched off (isolation_level None) so that each
+    # transaction begins as it says: deferred for reading, IMMEDIATE for writing.
+    engine = create_engine(url, connect_args={"timeout": BUSY_SECONDS}, pool_timeout=60)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        writes = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    return engine
+
+
+def _driver_error(url: URL, shown_as: str, exc: Exception) -> MovieRecError:
+    if url.get_backend_name() == "postgresql":
+        return MovieRecError(
+            f"--db {shown(shown_as)} needs the PostgreSQL driver psycopg 3, which is not "
+            "installed: pip install 'movierec[postgres]'"
+        )
+    return MovieRecError(f"--db {shown(shown_as)}: {_first_line(exc)}")
+
+
+# ---- the schema ---------------------------------------------------------------------------
+def revision_of(connection: Connection, database: Database) -> str | None:
+    """The schema revision the database records (None for a database movierec never used);
+    MovieRecError for a database that holds other tables and no movierec revision."""
+    tables = set(inspect(connection).get_table_names())
+    if schema.VERSION_TABLE in tables:
+        found = connection.execute(
+            text(f"SELECT version_num FROM {schema.VERSION_TABLE}")
+        ).scalars()
+        revisions = list(found)
+        if len(revisions) == 1:
+            return str(revisions[0])
+    ours = {table.name for table in schema.metadata.sorted_tables}
+    if tables & ours or (database.is_sqlite and tables):
+        raise MovieRecError(
+            f"{database.shown_as} is not a movierec profile database (it holds other tables); "
+            "give another --db (a new file's path makes a new database)"
+        )
+    return None
+
+
+def _prepare(database: Database) -> None:
+    """Check the schema's revision, and migrate when it is older than :data:`HEAD` (under the
+    write lock, checked again there: two programs opening a new database make it once)."""
+    with database.reading() as connection:
+        revision = revision_of(connection, database)
+    if revision == HEAD:
+        return
+    _refuse_unknown(revision, database.shown_as)
+    with database.writing() as connection:
+        if not database.is_sqlite:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
+        revision = revision_of(connection, database)
+        if revision == HEAD:
+            return
+        _refuse_unknown(revision, database.shown_as)
+        migrate(connection)
+
+
+def _refuse_unknown(revision: str | None, shown_as: str) -> None:
+    if revision is not None and revision not in known_revisions():
+        raise MovieRecError(
+            f"the profile database {shown_as} was made by a newer movierec (schema revision "
+            f"{shown(revision)}, this one knows up to {HEAD}); upgrade movierec to open it"
+        )
+
+
+def _alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def known_revisions() -> list[str]:
+    """Every schema revision this movierec ships, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    return [s.revision for s in reversed(list(script.walk_revisions()))]
+
+
+def migrate(connection: Connection, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default: the newest) inside the caller's
+    transaction."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(connection), revision)
+
+
+# ---- errors -------------------------------------------------------------------------------
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def database_error(exc: SQLAlchemyError, shown_as: str, is_sqlite: bool) -> MovieRecError:
+    """``exc`` as one line naming the problem with the database ``shown_as`` and the way out."""
+    cause = getattr(exc, "orig", None) or exc
+    reason = re.sub(r"\s+", " ", _first_line(cause))
+    lowered = reason.lower()
+    if is_sqlite:
+        if "database is locked" in lowered:
+            return MovieRecError(
+                f"the profile database {shown_as} stayed locked by another program for "
+                f"{BUSY_SECONDS:g} s; try again when it is done, or give another --db"
+            )
+        if "not a database" in lowered or "malformed" in lowered:
+            return MovieRecError(
+                f"{shown_as} is not a SQLite database (or is damaged: {reason}); give another "
+                "--db (a new file's path makes a new database)"
+            )
+        if "readonly" in lowered or "read-only" in lowered:
+            return MovieRecError(
+                f"the profile database {shown_as} is read-only here; make it and its folder "
+                "writable, or give another --db"
+            )
+        if "unable to open" in lowered:
+            return MovieRecError(
+                f"cannot open the profile database {shown_as} ({reason}); check that its folder "
+                "exists and is writable, or give another --db"
+            )
+        return MovieRecError(
+            f"the profile database {shown_as} failed: {reason}; check the disk and the file, "
+            "or give another --db"
+        )
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(exc, (OperationalError, InterfaceError)) and (
+        "connect" in lowered or "password" in lowered or "does not exist" in lowered
+    ):
+        return MovieRecError(
+            f"cannot connect to the PostgreSQL database {shown_as}: {reason}; check the URL "
+            "(user, password, host, port, database) and that the server is running"
+        )
+    return MovieRecError(
+        f"the PostgreSQL database {shown_as} failed: {reason}; check the server, or give "
+        "another --db"
+    )
