@@ -274,6 +274,21 @@ def test_explanations_name_liked_or_rated_movies(rec: Recommender) -> None:
     assert all(s.because is None for s in rec.recommend_for_user(1, n=5))
 
 
+def test_a_recommendations_reasons_are_its_largest_contributions(rec: Recommender) -> None:
+    """Each movie's first reason is the liked movie whose weighted row adds most to its score
+    (``x_j·W[j, i]``), which is not always the first liked: a weight or an item count lost on
+    the way to the explainer turns every reason into the first liked movie."""
+    liked = ["Movie 2", "Movie 3", "Movie 4", "Movie 5", "Movie 6"]
+    indices = np.sort(rec.items.index_of([rec.movie(m).movie_id for m in liked]))
+    titles = [rec.movie(int(m)).title for m in rec.items.id_of(indices)]
+    explained = rec.recommend(liked, n=8, explain=True)
+    best = rec.items.index_of([s.movie.movie_id for s in explained])
+    added = rec.model.liked_contributions(indices, rec.favourite_weight, len(rec.items), best)
+    expected = [titles[int(np.argmax(column))] for column in added.T]
+    assert [s.because[0] for s in explained if s.because] == expected
+    assert set(expected) != {titles[0]}  # the data makes the first liked not always first
+
+
 # ---- scores --------------------------------------------------------------------------------
 def test_a_score_says_whether_the_movie_is_liked(rec: Recommender) -> None:
     liked = rec.score(["Movie 2", "Movie 3"], "Movie 3")
