@@ -856,6 +856,16 @@ def measure_size(
         steps["fit"]["preset_model"] = fit.get("settings", {}).get("model")
         steps["fit"]["fit_s"] = fit.get("fit_seconds", steps["fit"].get("wall_s"))
         row["bundle_arrays_mb"] = round(bundle_array_bytes(model_dir) / MB, 1)
+        extras = row["also"] = {}
+        for preset in args.also_presets:  # other presets beside the default, same data
+            print(f"[{size}] fit --preset {preset} …", flush=True)
+            extra_dir = workdir / f"model-{preset}"
+            command = ["train", "-d", name, "--preset", preset, "--out", str(extra_dir), "--json"]
+            extras[preset] = {"fit": run_measured(command, env, scratch, timeout)}
+            if "error" not in extras[preset]["fit"]:
+                output = extras[preset]["fit"]["output"]
+                extras[preset]["fit"]["fit_s"] = output.get("fit_seconds")
+                extras[preset]["bundle_arrays_mb"] = round(bundle_array_bytes(extra_dir) / MB, 1)
 
         print(f"[{size}] recommend --model ×{args.recommend_runs}, serve …", flush=True)
         liked = [a for movie_id in popular[:5] for a in ("--like", str(movie_id))]
@@ -874,6 +884,13 @@ def measure_size(
             steps["recommend"]["peak_rss_mb"] = statistics.median(r["peak_rss_mb"] for r in good)
         if len(good) < len(runs):
             steps["recommend"]["error"] = next(r["error"] for r in runs if "error" in r)
+        for preset, extra in extras.items():
+            if "error" in extra["fit"]:
+                continue
+            command = ["recommend", "--model", str(workdir / f"model-{preset}"), *liked, "--json"]
+            asked = range(args.recommend_runs)
+            runs = [run_measured(command, env, scratch, timeout) for _ in asked]
+            extra["recommend"] = [{k: v for k, v in r.items() if k != "output"} for r in runs]
         steps["serve"] = measure_serve(name, model_dir, env, scratch, popular, args)
         steps["serve"]["baseline_rss_mb"] = serve_baseline_rss(env)
         return row
@@ -1152,6 +1169,13 @@ def main() -> int:
     parser.add_argument("--web-time-limit", type=float, default=120.0, help="seconds of load")
     parser.add_argument("--tmp-dir", type=Path, default=None, help="where the data goes")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--also-presets",
+        type=lambda text: [p.strip() for p in text.split(",") if p.strip()],
+        default=[],
+        help="comma-separated presets also fitted (train --preset) and asked (recommend --model) "
+        "at each size, e.g. ials-large",
+    )
     args = parser.parse_args()
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in VARIANTS]
@@ -1199,6 +1223,22 @@ def main() -> int:
             _kill_group(process)
         shutil.rmtree(root, ignore_errors=True)
     print_table(rows, result["met"])
+    for row in rows:
+        fit = _get(row, "steps", "fit") or {}
+        print(
+            f"[{row['size']}] default ({fit.get('preset_model')}): fit {fit.get('wall_s')} s wall, "
+            f"{fit.get('cpu_s')} CPU s, {fit.get('peak_rss_mb')} MB peak, load "
+            f"{fit.get('load_average_1min')}"
+        )
+        for preset, extra in (row.get("also") or {}).items():
+            fit = extra["fit"]
+            answers = extra.get("recommend") or []
+            print(
+                f"[{row['size']}] {preset}: fit {fit.get('wall_s')} s wall, {fit.get('cpu_s')} CPU "
+                f"s, {fit.get('peak_rss_mb')} MB peak, load {fit.get('load_average_1min')}; "
+                f"recommend {[a.get('wall_s') for a in answers]} s, "
+                f"{[a.get('peak_rss_mb') for a in answers]} MB {fit.get('error', '')}"
+            )
     print(f"\nwrote {args.out}")
     return 0
 

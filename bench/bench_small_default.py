@@ -21,6 +21,7 @@ needed)::
 
     python bench/bench_small_default.py                  # 7 candidates × 3 seeds, then the fits
     python bench/bench_small_default.py --seeds 1 --models default,ials-large   # a quick check
+    MOVIEREC_DATA_DIR=… python bench/bench_small_default.py --datasets ml-latest-small,ml-100k,ml-1m
 
 Prints three tables and writes ``bench/results/small_default.json`` (``--results NAME``).
 """
@@ -102,6 +103,10 @@ def measure_split(folder: str, spec_text: str, seed: int) -> dict[str, Any]:
     train_input, _ = model_input(split, spec.weighting)
     model = spec.build(seed)
     out: dict[str, Any] = timed_fit(model, train_input)
+    head = getattr(model, "head", None)
+    counts = np.bincount(split.train.indices, minlength=split.train.shape[1])
+    out["head_items"] = split.train.shape[1] if head is None else len(head)
+    out["head_share"] = 1.0 if head is None else float(counts[head].sum() / counts.sum())
     for part in ("valid", "test"):
         metrics = score_and_measure(model, split, train_input, None, part, [K])
         out[f"{part}_ndcg"] = metrics[("ndcg", K)]
@@ -162,30 +167,64 @@ def quality_rows(runs: list[dict[str, Any]], specs: list[str]) -> list[dict[str,
                     [r["test_ndcg"] for r in mine], [r["test_ndcg"] for r in first]
                 ),
                 "similar hit@10": _mean_std([r["similar_hit"] for r in mine]),
+                "head (ratings)": f"{mine[0]['head_items']:,} ({mine[0]['head_share']:.0%})",
+                "fit s": f"{statistics.mean(r['fit_s'] for r in mine):.1f}",
                 "fit CPU s": f"{statistics.mean(r['fit_cpu_s'] for r in mine):.1f}",
                 "fit MB": f"{max(r['fit_mb'] for r in mine):,.0f}",
+                "peak MB": f"{max(r['peak_mb'] for r in mine):,.0f}",
             }
         )
     return rows
+
+
+def quality_phase(
+    name: str, specs: list[str], seeds: list[int], root: Path, data_dir: Path | None
+) -> tuple[list[dict[str, Any]], Any]:
+    """Every spec on ``name``'s split of every seed, each fit in its own process."""
+    dataset = load_dataset(name, data_dir)
+    protocol = get_protocol("ratio")
+    data = protocol.prepare(dataset)
+    shape = data.interactions
+    print(f"{name}: {shape.n_users:,} users × {shape.n_items:,} movies, {shape.nnz:,} kept")
+    runs = []
+    for seed in seeds:
+        folder = root / f"{name}-split-{seed}"
+        save_split(protocol.splits(data, seed)[0], folder)
+        for spec in specs:
+            run = in_own_process(measure_split, str(folder), spec, seed)
+            run.update(model=spec, seed=seed, dataset=name)
+            print(
+                f"  {name} seed {seed} {spec}: valid {run['valid_ndcg']:.4f} test "
+                f"{run['test_ndcg']:.4f} similar {run['similar_hit']:.4f} fit "
+                f"{run['fit_s']:.1f} s ({run['fit_cpu_s']:.1f} s CPU) +{run['fit_mb']:,.0f} MB "
+                f"(load {run['load_average_1min']:.1f})",
+                flush=True,
+            )
+            runs.append(run)
+        shutil.rmtree(folder)
+    return runs, dataset
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", default=DEFAULT_MODELS, help="as `movierec evaluate --models`")
     parser.add_argument("--seeds", type=int, default=3, help="seeds 42, 43, … (at most 3)")
+    parser.add_argument(
+        "--datasets",
+        default=DATASET,
+        help="comma-separated (e.g. ml-latest-small,ml-100k,ml-1m; ML-1M from MOVIEREC_DATA_DIR); "
+        "the fits on all of the data run on ml-latest-small only",
+    )
+    parser.add_argument("--no-full", action="store_true", help="skip the fits on all the data")
     parser.add_argument("--results", default="small_default", help="bench/results/NAME.json")
     args = parser.parse_args()
 
     specs = [spec.label for spec in parse_model_specs(args.models)]  # fail early on a typo
     seeds = list(SEEDS[: args.seeds])
-    dataset = load_dataset(DATASET)
-    titles = dataset.movies["title"].to_dict()
-    protocol = get_protocol("ratio")
-    data = protocol.prepare(dataset)
-    shape = data.interactions
-    print(f"{DATASET}: {shape.n_users:,} users × {shape.n_items:,} movies, {shape.nnz:,} kept")
+    names = [name.strip() for name in args.datasets.split(",") if name.strip()]
+    data_dir = Path(os.environ["MOVIEREC_DATA_DIR"]) if "MOVIEREC_DATA_DIR" in os.environ else None
     results: dict[str, Any] = {
-        "dataset": DATASET,
+        "datasets": names,
         "protocol": "ratio",
         "models": specs,
         "seeds": seeds,
@@ -195,60 +234,59 @@ def main() -> int:
         "full": [],
     }
     started = time.perf_counter()
+    small = None
     with scratch_folder() as root:
-        for seed in seeds:
-            folder = root / f"split-{seed}"
-            save_split(protocol.splits(data, seed)[0], folder)
+        for name in names:
+            runs, dataset = quality_phase(name, specs, seeds, root, data_dir)
+            results["runs"].extend(runs)
+            if name == DATASET:
+                small = dataset
+            write_results(args.results, results)  # after each dataset
+        if small is not None and not args.no_full:
+            full = Interactions.from_ratings(small.ratings, config.MIN_RATING, "rating")
+            folder = root / "full"
+            folder.mkdir()
+            sp.save_npz(folder / "ratings.npz", full.matrix, compressed=False)
+            np.save(folder / "movie_ids.npy", full.items.id_of(np.arange(full.n_items)))
             for spec in specs:
-                run = in_own_process(measure_split, str(folder), spec, seed)
-                run.update(model=spec, seed=seed)
+                run = in_own_process(measure_full, str(folder), spec)
+                run["model"] = spec
                 print(
-                    f"  seed {seed} {spec}: valid {run['valid_ndcg']:.4f} test "
-                    f"{run['test_ndcg']:.4f} similar {run['similar_hit']:.4f} fit "
-                    f"{run['fit_s']:.1f} s ({run['fit_cpu_s']:.1f} s CPU) +{run['fit_mb']:,.0f} MB",
+                    f"  all data {spec}: fit {run['fit_s']:.1f} s ({run['fit_cpu_s']:.1f} s "
+                    f"CPU), +{run['fit_mb']:,.0f} MB (peak {run['peak_mb']:,.0f} MB), Toy Story "
+                    f"2 at {run['toy_story_2_rank']}",
                     flush=True,
                 )
-                results["runs"].append(run)
-            shutil.rmtree(folder)
-        full = Interactions.from_ratings(dataset.ratings, config.MIN_RATING, "rating")
-        folder = root / "full"
-        folder.mkdir()
-        sp.save_npz(folder / "ratings.npz", full.matrix, compressed=False)
-        np.save(folder / "movie_ids.npy", full.items.id_of(np.arange(full.n_items)))
-        for spec in specs:
-            run = in_own_process(measure_full, str(folder), spec)
-            run["model"] = spec
-            print(
-                f"  all data {spec}: fit {run['fit_s']:.1f} s ({run['fit_cpu_s']:.1f} s CPU), "
-                f"+{run['fit_mb']:,.0f} MB (peak {run['peak_mb']:,.0f} MB), Toy Story 2 at "
-                f"{run['toy_story_2_rank']}",
-                flush=True,
-            )
-            results["full"].append(run)
+                results["full"].append(run)
     results["wall_s"] = round(time.perf_counter() - started, 1)
     results["load_average_end"] = os.getloadavg()
-    print_rows(quality_rows(results["runs"], specs))
-    print()
-    print_rows(
-        [
-            {
-                "model (all 8,452 movies' ratings)": run["model"],
-                "fit s": f"{run['fit_s']:.1f}",
-                "fit CPU s": f"{run['fit_cpu_s']:.1f}",
-                "fit MB": f"{run['fit_mb']:,.0f}",
-                "peak MB": f"{run['peak_mb']:,.0f}",
-                "Toy Story 2 in Toy Story's similar": run["toy_story_2_rank"] or "not in top 50",
-            }
-            for run in results["full"]
-        ]
-    )
-    print()
-    panel = []
-    for run in results["full"]:
-        for movie_id, name in ANCHORS.items():
-            top = [str(titles.get(m, m))[:30] for m in run["similar"][movie_id][:3]]
-            panel.append({"model": run["model"], "similar to": name, "top 3": " | ".join(top)})
-    print_rows(panel)
+    for name in names:
+        print(f"\n{name}")
+        print_rows(quality_rows([r for r in results["runs"] if r["dataset"] == name], specs))
+    if results["full"]:
+        print()
+        print_rows(
+            [
+                {
+                    "model (all 8,452 movies' ratings)": run["model"],
+                    "fit s": f"{run['fit_s']:.1f}",
+                    "fit CPU s": f"{run['fit_cpu_s']:.1f}",
+                    "fit MB": f"{run['fit_mb']:,.0f}",
+                    "peak MB": f"{run['peak_mb']:,.0f}",
+                    "Toy Story 2 in Toy Story's similar": run["toy_story_2_rank"]
+                    or "not in top 50",
+                }
+                for run in results["full"]
+            ]
+        )
+        print()
+        titles = small.movies["title"].to_dict() if small is not None else {}
+        panel = []
+        for run in results["full"]:
+            for movie_id, short in ANCHORS.items():
+                top = [str(titles.get(m, m))[:30] for m in run["similar"][movie_id][:3]]
+                panel.append({"model": run["model"], "similar to": short, "top 3": " | ".join(top)})
+        print_rows(panel)
     load = results["load_average_start"], results["load_average_end"]
     print(f"total {results['wall_s']:.0f} s; load average (1, 5, 15 min) {load[0]} → {load[1]}")
     write_results(args.results, results)

@@ -83,9 +83,19 @@ def test_the_limit_itself_still_gets_the_dense_default(small, monkeypatch) -> No
     assert default_preset(small) == config.DENSE_HEAD_PRESET
 
 
-def test_a_head_beyond_the_limit_gets_the_large_catalogue_preset(small, monkeypatch) -> None:
+def test_a_head_beyond_the_limit_gets_the_capped_head(small, monkeypatch) -> None:
+    """The capped head holds most of the ratings (95% with the 5,000 most-rated)."""
     head = int((kept_counts(small) >= config.DENSE_HEAD_MIN_RATINGS).sum())
     monkeypatch.setattr(config, "DENSE_ITEMS_LIMIT", head - 1)
+    assert default_preset(small) == config.CAPPED_HEAD_PRESET
+
+
+def test_a_capped_head_holding_too_few_ratings_gets_the_large_catalogue_preset(
+    small, monkeypatch
+) -> None:
+    head = int((kept_counts(small) >= config.DENSE_HEAD_MIN_RATINGS).sum())
+    monkeypatch.setattr(config, "DENSE_ITEMS_LIMIT", head - 1)
+    monkeypatch.setattr(config, "DENSE_HEAD_CAP", 100)  # 100 movies: a fifth of the ratings
     assert default_preset(small) == config.LARGE_CATALOGUE_PRESET
 
 

@@ -82,6 +82,7 @@ EXPECTED: dict[str, dict[str, Spec]] = {
         "lowpass_rank": whole(0, 4096),
         "lowpass_weight": number(0.0),
         "min_item_ratings": whole(0, 1_000_000),
+        "max_head_items": whole(0, 20_000),
         "seed": SEED_SPEC,
     },
     "admm-slim": {

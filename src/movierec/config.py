@@ -48,6 +48,15 @@ DENSE_HEAD_PRESET = "default-head"
 and whose whole catalogue is within ``DENSE_HEAD_ITEMS_LIMIT`` (its weights keep the whole
 catalogue's square shape: 286 MB at 8,452 movies, 400 MB at 10,000)."""
 DENSE_HEAD_ITEMS_LIMIT = 10_000
+DENSE_HEAD_CAP = 5_000
+"""Above both limits, ``CAPPED_HEAD_PRESET`` fits ``default`` on at most this many of the
+most-rated movies (with ``DENSE_HEAD_MIN_RATINGS`` or more kept ratings): weights of at most
+5,000 × 5,000 (100 MB as float32) at any catalogue size."""
+CAPPED_HEAD_PRESET = "default-large"
+CAPPED_HEAD_MIN_SHARE = 0.5
+"""``CAPPED_HEAD_PRESET`` serves a catalogue whose capped head holds at least this share of its
+kept ratings (real MovieLens releases and the synthetic ML-25M data: 90–96%); below it, where
+the dense head would miss much of what users rate, ``LARGE_CATALOGUE_PRESET``."""
 LARGE_CATALOGUE_PRESET = "ials-large"
 """Above both limits. Chosen by ``python bench/bench_large_default.py`` (README, "Models and
 evaluation")."""
@@ -266,3 +275,10 @@ PRESET_WARNINGS: dict[str, str] = {
 # the head's weights alone (the saved model: 67 MB, 274 MB when it kept the catalogue's square;
 # ials-large: 6 MB).
 PRESETS["default-head"] = {**PRESETS["default"], "min_item_ratings": DENSE_HEAD_MIN_RATINGS}
+# The default on its capped head: the DENSE_HEAD_CAP most-rated movies (of those with at least
+# DENSE_HEAD_MIN_RATINGS kept ratings), for catalogues whose head outgrows DENSE_ITEMS_LIMIT
+# (settings.catalogue_preset; docs/large-catalogues.md has the measurements).
+PRESETS[CAPPED_HEAD_PRESET] = {
+    **PRESETS[DENSE_HEAD_PRESET],
+    "max_head_items": DENSE_HEAD_CAP,
+}

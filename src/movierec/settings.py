@@ -86,19 +86,30 @@ class Settings:
         return hashlib.sha1(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:12]
 
 
-def catalogue_preset(movies: int, spark: bool = False, head_movies: int | None = None) -> str:
+def catalogue_preset(
+    movies: int,
+    spark: bool = False,
+    head_movies: int | None = None,
+    capped_share: float | None = None,
+) -> str:
     """The preset movierec uses when none is named, given how many movies have kept ratings
-    (``movies``) and how many have at least ``config.DENSE_HEAD_MIN_RATINGS`` (``head_movies``;
-    None: not counted). The rule, measured by ``bench/bench_small_default.py`` (figures in
-    ``config``):
+    (``movies``), how many have at least ``config.DENSE_HEAD_MIN_RATINGS`` (``head_movies``) and
+    the share of the kept ratings that the ``config.DENSE_HEAD_CAP`` most-rated of those hold
+    (``capped_share``; None: not counted). The rule, measured by ``bench/bench_small_default.py``
+    and ``bench/bench_scale.py`` (docs/large-catalogues.md):
 
     - up to ``config.DENSE_ITEMS_LIMIT`` movies: ``default`` (DLAE, best on ML-1M's 3,628);
     - with ``spark`` (``--engine spark``) above it: ``spark-als``;
     - above it, when the head is within that limit and the catalogue within
       ``config.DENSE_HEAD_ITEMS_LIMIT``: ``config.DENSE_HEAD_PRESET``, the default on the
-      head (the bundled ml-latest-small: 4,154 of 8,452 movies), which beats
-      ``ials-large`` there on recommend and on similar;
-    - else ``config.LARGE_CATALOGUE_PRESET``, which holds no movies × movies matrix."""
+      head (the bundled ml-latest-small: 4,154 of 8,452 movies);
+    - above that, when the capped head holds at least ``config.CAPPED_HEAD_MIN_SHARE`` of the
+      kept ratings: ``config.CAPPED_HEAD_PRESET``, the default on that capped head (dense
+      matrices of at most 5,000 × 5,000 whatever the catalogue: synthetic ML-25M, 58,266 movies,
+      95.7% of the ratings in the head);
+    - else ``config.LARGE_CATALOGUE_PRESET``, which holds no movies × movies matrix.
+
+    Both head presets beat ``ials-large`` on recommend and on similar where measured."""
     if movies <= config.DENSE_ITEMS_LIMIT:
         return "default"
     if spark:
@@ -109,6 +120,8 @@ def catalogue_preset(movies: int, spark: bool = False, head_movies: int | None =
         and movies <= config.DENSE_HEAD_ITEMS_LIMIT
     ):
         return config.DENSE_HEAD_PRESET
+    if capped_share is not None and capped_share >= config.CAPPED_HEAD_MIN_SHARE:
+        return config.CAPPED_HEAD_PRESET
     return config.LARGE_CATALOGUE_PRESET
 
 
@@ -119,21 +132,33 @@ def default_preset(
     (the head counted only where the rule needs it)."""
     liked = dataset.column("movie_id")[is_kept(dataset.column("rating"), min_rating)]
     movies = distinct_count(liked)
-    head = None
-    if movies > config.DENSE_ITEMS_LIMIT and not spark:
-        head = count_at_least(liked, config.DENSE_HEAD_MIN_RATINGS)
-    return catalogue_preset(movies, spark, head)
+    if movies <= config.DENSE_ITEMS_LIMIT or spark:
+        return catalogue_preset(movies, spark)
+    counts = rating_counts(liked)
+    head = int(np.count_nonzero(counts >= config.DENSE_HEAD_MIN_RATINGS))
+    return catalogue_preset(movies, spark, head, capped_share(counts))
 
 
-def count_at_least(values: np.ndarray, times: int) -> int:
-    """How many different values occur at least ``times`` times (a bincount when the ids are
-    small enough, as in :func:`~movierec.datasets.summary.distinct_count`, else a sort)."""
+def rating_counts(values: np.ndarray) -> np.ndarray:
+    """How many times each different value occurs (those that occur; a bincount when the ids
+    are small enough, as in :func:`~movierec.datasets.summary.distinct_count`, else a sort)."""
     if not len(values):
-        return 0
+        return np.zeros(0, dtype=np.int64)
     if int(values.min()) >= 0 and int(values.max()) < 1 << 26:
-        return int(np.count_nonzero(np.bincount(values) >= times))
-    _, counts = np.unique(values, return_counts=True)
-    return int(np.count_nonzero(counts >= times))
+        counts = np.bincount(values)
+        return counts[counts > 0]
+    return np.unique(values, return_counts=True)[1]
+
+
+def capped_share(counts: np.ndarray) -> float:
+    """The share of the ratings (``counts``: per movie) held by the ``config.DENSE_HEAD_CAP``
+    most-rated movies of those with at least ``config.DENSE_HEAD_MIN_RATINGS``: what
+    ``config.CAPPED_HEAD_PRESET`` fits on."""
+    total = int(counts.sum())
+    if not total:
+        return 0.0
+    head = np.sort(counts[counts >= config.DENSE_HEAD_MIN_RATINGS])[::-1]
+    return float(head[: config.DENSE_HEAD_CAP].sum() / total)
 
 
 def default_settings(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Settings:
