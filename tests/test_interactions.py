@@ -199,3 +199,41 @@ def test_a_tampered_catalogue_is_refused(tmp_path: Path, column: str, values: li
     (tmp_path / "catalogue.json").write_text(json.dumps(data))
     with pytest.raises((ValueError, TypeError)):
         Catalogue.load(tmp_path / "catalogue.json")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_vocabulary_by_table_equals_one_by_sort_and_search(seed: int) -> None:
+    """Many small ids go through a table of every id up to the largest (a pass, not a sort):
+    the vocabulary and every lookup, known, unknown, negative or past the largest, are what
+    ``np.unique`` and a binary search give."""
+    from movierec import interactions
+
+    rng = np.random.default_rng(seed)
+    n = interactions.TABLE_MIN_IDS * (1 + seed)
+    raw = rng.integers(0, [50, 5_000, 60_000, 200_000, 3, 10 * n][seed], n)
+    assert interactions._table_span(raw) is not None or seed == 3  # 200,000 > 16 × the ids
+    vocab = Vocabulary.from_ids(raw)
+    assert vocab.ids.dtype == np.int64 and np.array_equal(vocab.ids, np.unique(raw))
+    queries = np.concatenate([raw, rng.integers(-5, int(raw.max()) + 5, n)])
+    positions = np.minimum(np.searchsorted(vocab.ids, queries), len(vocab) - 1)
+    expected = np.where(vocab.ids[positions] == queries, positions, -1)
+    found = vocab.lookup(queries)
+    assert found.dtype == np.int64 and np.array_equal(found, expected)
+    assert (found[:n] >= 0).all() and (found[queries < 0] == -1).all()
+
+
+def test_id_counts_equal_numpy_unique() -> None:
+    from movierec.datasets.summary import id_counts
+
+    rng = np.random.default_rng(3)
+    for values in (
+        rng.integers(0, 4_000, 100_000),
+        rng.integers(0, 50, 1_000).astype(np.int32),
+        rng.integers(-3, 3, 100),  # negative: np.unique
+        np.array([1 << 40, 7, 7]),  # too large for a count per id
+        np.array([], dtype=np.int64),
+    ):
+        ids, counts = id_counts(values)
+        expected_ids, expected_counts = np.unique(values, return_counts=True)
+        assert ids.dtype == values.dtype and np.array_equal(ids, expected_ids)
+        assert np.array_equal(counts, expected_counts)

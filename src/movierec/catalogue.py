@@ -60,7 +60,9 @@ def popularity_of(
     """The popularity of each movie given one ``(movie_id, rating)`` pair per rating:
     ``(movie_ids, popularity)``, most popular first, ties by lower id; a movie with no rating
     ≥ ``min_rating`` is left out."""
-    return by_popularity(*np.unique(movie_ids[is_kept(ratings, min_rating)], return_counts=True))
+    from .datasets.summary import id_counts
+
+    return by_popularity(*id_counts(movie_ids[is_kept(ratings, min_rating)]))
 
 
 @dataclass(frozen=True, eq=False)

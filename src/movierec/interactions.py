@@ -26,6 +26,23 @@ WEIGHTING_WORDS = {
 }
 """Each weighting as people read it (:meth:`movierec.Settings.describe`)."""
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+TABLE_SPAN = 1 << 25
+"""Ids from 0 to below this (MovieLens' are) are indexed through a table of every id up to
+the largest when there are many to index: a pass over the ids instead of a sort (ML-1M's
+kept ratings: ~4× faster). The table holds at most this many entries."""
+TABLE_MIN_IDS = 4096
+"""The fewest ids a lookup indexes through a table; fewer go by binary search."""
+
+
+def _table_span(raw_ids: np.ndarray) -> int | None:
+    """``max + 1`` of many signed-integer ids in ``[0, TABLE_SPAN)``, where a table of that
+    many entries is no larger than 16 × the ids (else None: sort or search instead)."""
+    if raw_ids.dtype.kind != "i" or raw_ids.ndim != 1 or len(raw_ids) < TABLE_MIN_IDS:
+        return None
+    low, high = int(raw_ids.min()), int(raw_ids.max())
+    if low < 0 or high >= TABLE_SPAN or high >= 16 * len(raw_ids):
+        return None
+    return high + 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +78,14 @@ class Vocabulary:
 
     @classmethod
     def from_ids(cls, raw_ids: np.ndarray) -> Vocabulary:
-        return cls(np.unique(np.asarray(raw_ids)))
+        """The vocabulary of the distinct ``raw_ids``."""
+        raw_ids = np.asarray(raw_ids)
+        span = _table_span(raw_ids)
+        if span is None:
+            return cls(np.unique(raw_ids))
+        present = np.zeros(span, dtype=bool)
+        present[raw_ids] = True
+        return cls(np.flatnonzero(present).astype(np.int64))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -101,6 +125,12 @@ class Vocabulary:
         raw_ids = np.asarray(raw_ids)
         if not len(self.ids):
             return np.full(raw_ids.shape, -1, dtype=np.int64)
+        if self.ids[0] >= 0 and _table_span(raw_ids) is not None:
+            largest = int(self.ids[-1])
+            if largest < TABLE_SPAN and largest < 16 * len(raw_ids):
+                table = np.full(largest + 2, -1, dtype=np.int64)  # the last: ids out of range
+                table[self.ids] = np.arange(len(self.ids))
+                return table[np.minimum(raw_ids, largest + 1)]
         positions = np.minimum(np.searchsorted(self.ids, raw_ids), len(self.ids) - 1)
         return np.where(self.ids[positions] == raw_ids, positions, -1).astype(np.int64)
 
@@ -199,16 +229,17 @@ class Interactions:
         """
         import scipy.sparse as sp
 
-        liked = ratings[is_kept(ratings["rating"].to_numpy(), min_rating)]
-        if liked.empty:
+        stars = ratings["rating"].to_numpy()
+        kept = is_kept(stars, min_rating)
+        if not kept.any():
             raise nothing_kept(min_rating)
-        user_ids = liked["user_id"].to_numpy()
-        movie_ids = liked["movie_id"].to_numpy()
+        user_ids = ratings["user_id"].to_numpy()[kept]
+        movie_ids = ratings["movie_id"].to_numpy()[kept]
         users = Vocabulary.from_ids(user_ids)
         items = Vocabulary.from_ids(movie_ids)
         rows = users.index_of(user_ids)
         cols = items.index_of(movie_ids)
-        values = confidence(liked["rating"].to_numpy(), weighting)
+        values = confidence(stars[kept], weighting)
         matrix = sp.csr_matrix((values, (rows, cols)), shape=(len(users), len(items)))
         matrix.sum_duplicates()
         if matrix.nnz != len(values):  # a repeated rating would silently add up

