@@ -237,3 +237,18 @@ def test_id_counts_equal_numpy_unique() -> None:
         expected_ids, expected_counts = np.unique(values, return_counts=True)
         assert ids.dtype == values.dtype and np.array_equal(ids, expected_ids)
         assert np.array_equal(counts, expected_counts)
+
+
+def test_a_catalogue_counts_each_movies_kept_ratings_and_zero_for_the_rest() -> None:
+    """Counts reach each movie of the movies file, in that file's order, whatever order the
+    counted ids come in; a movie no kept rating names, and an id no movie has, count nothing."""
+    movies = pd.DataFrame(
+        {"title": ["C (2000)", "A (1990)", "B (1995)", "D (2001)"], "genres": ["", "", "", ""]},
+        index=pd.Index([30, 10, 20, 40], name="movie_id"),
+    ).assign(year=[2000, 1990, 1995, 2001])
+    catalogue = Catalogue.from_counts(movies, np.array([20, 99, 30]), np.array([7, 5, 2]))
+    assert catalogue.movie_ids.tolist() == [30, 10, 20, 40]
+    assert catalogue.popularity.tolist() == [2, 0, 7, 0]
+    assert catalogue.titles == ["C (2000)", "A (1990)", "B (1995)", "D (2001)"]
+    none = Catalogue.from_counts(movies, np.array([], dtype=np.int64), np.array([]))
+    assert none.popularity.tolist() == [0, 0, 0, 0] and none.popularity.dtype == np.int64

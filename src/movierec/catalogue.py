@@ -100,13 +100,19 @@ class Catalogue:
         """The movies of a movies frame (as :attr:`Dataset.movies`), each with its number of
         kept ratings from ``ids`` and ``popularity`` (0 for a movie not among them)."""
         movie_ids = movies.index.to_numpy().astype(np.int64)
-        popularity_by_id = dict(zip(ids.tolist(), popularity.tolist()))
+        counts = np.zeros(len(movie_ids), dtype=np.int64)  # by a binary search for each id
+        order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
+        if len(order):
+            counted = np.asarray(ids, dtype=np.int64)[order]
+            places = np.minimum(np.searchsorted(counted, movie_ids), len(order) - 1)
+            found = counted[places] == movie_ids
+            counts[found] = np.asarray(popularity, dtype=np.int64)[order][places[found]]
         return cls(
             movie_ids,
-            [str(t) for t in movies["title"]],
-            [str(g) for g in movies["genres"]],
+            [str(t) for t in movies["title"].tolist()],
+            [str(g) for g in movies["genres"].tolist()],
             movies["year"].to_numpy().astype(np.int64),
-            np.array([popularity_by_id.get(m, 0) for m in movie_ids.tolist()], dtype=np.int64),
+            counts,
         )
 
     @cached_property
