@@ -16,7 +16,10 @@ import pytest
 from movierec import Recommender, Settings
 from movierec.models import MODELS
 
-HEAVY = ("scipy", "pandas", "pyarrow", "pydantic", "implicit", "torch", "sklearn", "matplotlib")
+HEAVY = (
+    *("scipy", "pandas", "pyarrow", "pydantic", "implicit", "torch", "sklearn", "matplotlib"),
+    *("sqlalchemy", "alembic"),  # profiles: imported only when a profile database is named
+)
 ANSWERS = {
     "recommend": ["recommend", "--like", "Toy Story", "--like", "Heat", "-n", "3", "--explain"],
     "similar": ["similar", "Toy Story", "-n", "3"],

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "bundle": 4,
     "trained": 4,  # a trained model as one value: what training makes and bundle saves
     "model_cache": 4,
+    "movie_night": 4,  # the group aggregation (average without misery), arrays only
     "analysis": 5,
     "batch": 5,
     "evaluation": 5,

@@ -454,9 +454,35 @@ def similar(
         )
 
 
+DB_HELP = (
+    "the profile database: a SQLite file's path or postgresql://USER:PASSWORD@HOST/DB "
+    "[default: profiles.db in the cache folder]"
+)
+DbOpt = Annotated[str | None, typer.Option("--db", metavar="DB", help=DB_HELP)]
+
+
 @app.command()
 def recommend(
-    like: LikeOpt,
+    like: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--like",
+            "-l",
+            metavar="TITLE",
+            help=f"a movie you like (repeat the option): {MOVIE_HELP}",
+        ),
+    ] = None,
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile",
+            "-p",
+            metavar="ID",
+            help="instead of --like: a profile of --db (its ratings and hidden movies); two to "
+            "six: picks for a movie night, average without misery",
+        ),
+    ] = None,
+    db: DbOpt = None,
     n: CountOpt = 10,
     explain: Annotated[
         bool, typer.Option("--explain", help="say which liked movies led to each")
@@ -469,9 +495,11 @@ def recommend(
     model: ModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Recommendations for someone who likes the given movies.
+    """Recommendations for the movies you like, or for profiles.
 
-    The likes are folded into the model (no retraining) and never come back.
+    The likes are folded into the model (no retraining) and never come back. With --profile,
+    ratings below --min-rating count against, and nothing rated or hidden comes back; with
+    two or more profiles, each pick says whose taste it serves most.
 
     \b
     Examples:
@@ -479,9 +507,19 @@ def recommend(
       movierec recommend -l 1 -l 2 --explain --model my-model
     """
     config.check_n(n, "-n")
-    rec = _recommender(
-        Source(dataset, data_dir, ratings_file, movies_file), min_rating, model, like
-    )
+    source = Source(dataset, data_dir, ratings_file, movies_file)
+    if profile:
+        if like:
+            raise MovieRecError("give movies you like (--like) or profiles (--profile), not both")
+        _recommend_for_profiles(source, min_rating, model, db, profile, n, explain, as_json)
+        return
+    if not like:
+        raise MovieRecError(
+            "name movies you like (--like TITLE, repeated) or profiles (--profile ID --db DB)"
+        )
+    if db is not None:
+        raise MovieRecError("--db is for --profile; drop it, or name profiles with --profile ID")
+    rec = _recommender(source, min_rating, model, like)
     liked_movies = _named(rec, like)
     liked_ids = [m.movie_id for m in liked_movies]
     results = rec.recommend(liked_ids, n, explain=explain)
@@ -586,6 +624,15 @@ def train(
     ratings_file: RatingsUriOpt = None,
     movies_file: MoviesUriOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
+    with_profiles: Annotated[
+        str | None,
+        typer.Option(
+            "--with-profiles",
+            metavar="DB",
+            help="add the ratings of the profiles in this profile database that consent to "
+            "training (each a new user, ids above the data's); the model records it",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model and save it for --model.
@@ -610,7 +657,16 @@ def train(
     }
     # An --out it may not replace, a bad preset or value, or an engine that cannot train the
     # model: refused here, before any loading.
-    plan = TrainingPlan(preset, overrides, engine, gpu, spark_master, out, hint=_flag_hint)
+    plan = TrainingPlan(
+        preset,
+        overrides,
+        engine,
+        gpu,
+        spark_master,
+        out,
+        hint=_flag_hint,
+        with_profiles=with_profiles,
+    )
     if plan.warning:
         line(f"movierec: warning: {plan.warning}", stderr=True)
     run = plan.run(Source(dataset, data_dir, ratings_file, movies_file))
@@ -618,9 +674,421 @@ def train(
         emit_json(run.to_dict())
         return
     rec = run.recommender
+    if run.profiles is not None:
+        added = run.profiles
+        line(
+            f"Added {added.ratings:,} ratings of {added.profiles:,} consenting profiles (user "
+            f"ids from {added.first_user_id}) from {added.database}"
+            + (f"; {added.left_out:,} of movies not in the data left out" if added.left_out else "")
+        )
     line(
         f"Trained {rec.describe()} on {rec.dataset.name} ({len(rec.users):,} users × "
         f"{len(rec.items):,} movies) in {run.seconds:.2f} s; saved to {run.out}"
+    )
+
+
+def _recommend_for_profiles(
+    source: Source,
+    min_rating: float,
+    model: Path | None,
+    db: str | None,
+    profile_ids: list[str],
+    n: int,
+    explain: bool,
+    as_json: bool,
+) -> None:
+    """``recommend --profile``: one profile's recommendations, or a movie night's picks."""
+    from .movie_night import check_group_size
+    from .profiles import ProfileStore
+    from .profiles.picks import movie_night, recommend_for_profile
+
+    if len(profile_ids) > 1:
+        check_group_size(len(profile_ids))
+    with ProfileStore.open(db, create=False) as store:
+        members = [store.profile_data(profile_id) for profile_id in profile_ids]
+    rec = _recommender(source, min_rating, model)
+    if len(members) == 1:
+        results = recommend_for_profile(rec, members[0], n, explain)
+        if results.why_empty:
+            notice(f"no recommendations: {results.why_empty}")
+        if as_json:
+            emit_json([r.to_dict() for r in results])
+        elif results:
+            columns = ["#", "movie_id", "title", "score"] + (["because you liked"] * explain)
+            title = members[0].profile.name or members[0].profile.profile_id
+            table(f"For {title}", columns, scored_rows(results, explain))
+        return
+    if explain:
+        notice("--explain is for one profile; a movie night's picks say whose taste they serve")
+    picks = movie_night(rec, members, n)
+    if picks.why_empty:
+        notice(f"no picks: {picks.why_empty}")
+    ids = [m.profile.profile_id for m in members]
+    if as_json:
+        emit_json(
+            {
+                "profiles": ids,
+                "aggregation": "average without misery (25th percentile)",
+                "candidates": picks.candidates,
+                "vetoed": picks.vetoed,
+                "picks": [pick.to_dict(ids) for pick in picks],
+            }
+        )
+        return
+    names = [m.profile.name or m.profile.profile_id for m in members]
+    rows = [
+        [rank, p.movie.movie_id, p.movie.title, p.score, ", ".join(names[i] for i in p.serves)]
+        for rank, p in enumerate(picks, start=1)
+    ]
+    if rows:
+        table(
+            f"Movie night for {', '.join(names)}",
+            ["#", "movie_id", "title", "score", "serves most"],
+            rows,
+            caption=f"average without misery: {picks.vetoed:,} of {picks.candidates:,} "
+            "candidates dropped, below some member's 25th percentile",
+        )
+
+
+profile_app = _Typer(
+    name="profile",
+    help="Your ratings, hidden movies and watch list, kept.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(profile_app)
+ProfileOpt = Annotated[str, typer.Option("--profile", "-p", metavar="ID", help="the profile")]
+TitleArg = Annotated[str, typer.Argument(metavar="TITLE", help=f"the movie: {MOVIE_HELP}")]
+UndoOpt = Annotated[bool, typer.Option("--undo", help="take it off the list")]
+
+
+def _store(db: str | None, create: bool = False) -> Any:
+    from .profiles import ProfileStore
+
+    return ProfileStore.open(db, create=create)
+
+
+def _movie_of(source: Source, min_rating: float, model: Path | None, title: str) -> Any:
+    """The movie ``title`` names in the data's (or the model's) catalogue; its note on a
+    choice made goes to stderr."""
+    catalogue = serving_catalogue(source, min_rating, model)
+    resolution = catalogue.resolve(title, source.named or "")
+    if resolution.note is not None:
+        notice(resolution.note)
+    return catalogue.movie(resolution.movie_id)
+
+
+@profile_app.command("create")
+def profile_create(
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="a name to show")] = "",
+    consent: Annotated[
+        bool,
+        typer.Option("--consent", help="its ratings may join training (train --with-profiles)"),
+    ] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a profile: its id, and its secret, shown this once.
+
+    \b
+    Examples:
+      movierec profile create --name Ana --db profiles.db
+      movierec profile create --consent --json
+    """
+    with _store(db, create=True) as store:
+        new = store.create(name, consent)
+        where = store.database.shown_as
+    if as_json:
+        emit_json(new.to_dict())
+        return
+    line(f"Profile {new.profile_id} made in {where}")
+    line(f"Its secret (shown this once; the web page asks for it): {new.secret}")
+
+
+@profile_app.command("list")
+def profile_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """The profiles of a database, oldest first.
+
+    \b
+    Examples:
+      movierec profile list --db profiles.db
+    """
+    import time
+
+    with _store(db) as store:
+        found = store.profiles()
+    if as_json:
+        emit_json([p.to_dict() for p in found])
+        return
+    table(
+        "Profiles",
+        ["profile", "name", "created", "consents"],
+        [
+            [
+                p.profile_id,
+                p.name,
+                time.strftime("%Y-%m-%d %H:%M", time.gmtime(p.created)),
+                "yes" if p.consent_to_training else "no",
+            ]
+            for p in found
+        ],
+    )
+
+
+@profile_app.command("show")
+def profile_show(
+    profile: ProfileOpt,
+    db: DbOpt = None,
+    dataset: ModelDatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    model: CatalogueModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A profile's ratings, hidden movies and watch list.
+
+    \b
+    Examples:
+      movierec profile show --profile PROFILE_ID --db profiles.db
+    """
+    with _store(db) as store:
+        data = store.profile_data(profile)
+    if as_json:
+        emit_json(data.to_dict())
+        return
+    catalogue = serving_catalogue(Source(dataset, data_dir), config.MIN_RATING, model)
+
+    def title(movie_id: int) -> str:
+        movie = catalogue.movie(movie_id)
+        return movie.title if movie is not None else f"(movie {movie_id}, not in this data)"
+
+    own = data.profile
+    table(
+        f"{own.name or own.profile_id}: {len(data.ratings)} ratings",
+        ["movie_id", "title", "stars"],
+        [[r.movie_id, title(r.movie_id), f"{r.stars:g}"] for r in data.ratings],
+    )
+    for heading, kept in (("Not interested", data.not_interested), ("Watch list", data.watchlist)):
+        if kept:
+            table(heading, ["movie_id", "title"], [[k.movie_id, title(k.movie_id)] for k in kept])
+
+
+@profile_app.command("rate")
+def profile_rate(
+    title: TitleArg,
+    stars: Annotated[
+        float, typer.Argument(metavar="STARS", help="0.5 to 5 in half stars (1 to 5 in ml-1m)")
+    ],
+    profile: ProfileOpt,
+    db: DbOpt = None,
+    dataset: ModelDatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    model: CatalogueModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rate a movie for a profile (again: the new rating replaces it).
+
+    \b
+    Examples:
+      movierec profile rate --profile PROFILE_ID "Toy Story" 4.5
+    """
+    from .profiles.picks import rating_scale
+
+    source = Source(dataset, data_dir)
+    with _store(db) as store:
+        store.profile(profile)  # an unknown profile is named before any data loads
+        movie = _movie_of(source, config.MIN_RATING, model, title)
+        store.scale = rating_scale(source.named, model)
+        store.rate(profile, movie.movie_id, stars)
+    if as_json:
+        emit_json(
+            {"profile": profile, "movie_id": movie.movie_id, "title": movie.title, "stars": stars}
+        )
+        return
+    line(f"{movie.title}: {stars:g} star{'' if stars == 1 else 's'}")
+
+
+def _listed(
+    action: str,
+    profile: str,
+    title: str,
+    db: str | None,
+    source: Source,
+    model: Path | None,
+    as_json: bool,
+) -> None:
+    """hide, watch, unrate: a movie put on (or taken off) one of a profile's lists."""
+    with _store(db) as store:
+        store.profile(profile)
+        movie = _movie_of(source, config.MIN_RATING, model, title)
+        changed = getattr(store, action)(profile, movie.movie_id)
+    if as_json:
+        emit_json(
+            {
+                "profile": profile,
+                "movie_id": movie.movie_id,
+                "title": movie.title,
+                "done": action,
+                "changed": changed is not False,
+            }
+        )
+        return
+    words = {
+        "hide": "not interested",
+        "unhide": "no longer hidden",
+        "watch": "on the watch list",
+        "unwatch": "off the watch list",
+        "unrate": "rating removed",
+    }
+    if changed is False:
+        line(f"{movie.title}: nothing to undo")
+    else:
+        line(f"{movie.title}: {words[action]}")
+
+
+@profile_app.command("unrate")
+def profile_unrate(
+    title: TitleArg,
+    profile: ProfileOpt,
+    db: DbOpt = None,
+    dataset: ModelDatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    model: CatalogueModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a profile's rating of a movie.
+
+    \b
+    Examples:
+      movierec profile unrate --profile PROFILE_ID "Toy Story"
+    """
+    _listed("unrate", profile, title, db, Source(dataset, data_dir), model, as_json)
+
+
+@profile_app.command("hide")
+def profile_hide(
+    title: TitleArg,
+    profile: ProfileOpt,
+    undo: UndoOpt = False,
+    db: DbOpt = None,
+    dataset: ModelDatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    model: CatalogueModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a movie "not interested": it never comes back as a pick.
+
+    \b
+    Examples:
+      movierec profile hide --profile PROFILE_ID "Toy Story 3"
+    """
+    action = "unhide" if undo else "hide"
+    _listed(action, profile, title, db, Source(dataset, data_dir), model, as_json)
+
+
+@profile_app.command("watch")
+def profile_watch(
+    title: TitleArg,
+    profile: ProfileOpt,
+    undo: UndoOpt = False,
+    db: DbOpt = None,
+    dataset: ModelDatasetOpt = None,
+    data_dir: DataDirOpt = None,
+    model: CatalogueModelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Put a movie on a profile's watch list (rating it takes it off).
+
+    \b
+    Examples:
+      movierec profile watch --profile PROFILE_ID Heat
+    """
+    action = "unwatch" if undo else "watch"
+    _listed(action, profile, title, db, Source(dataset, data_dir), model, as_json)
+
+
+@profile_app.command("consent")
+def profile_consent(
+    profile: ProfileOpt,
+    withdraw: Annotated[bool, typer.Option("--withdraw", help="withdraw the consent")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Let a profile's ratings join training (train --with-profiles).
+
+    \b
+    Examples:
+      movierec profile consent --profile PROFILE_ID --db profiles.db
+    """
+    with _store(db) as store:
+        store.set_consent(profile, not withdraw)
+    if as_json:
+        emit_json({"profile": profile, "consent_to_training": not withdraw})
+        return
+    line(f"Profile {profile} {'withdrew its' if withdraw else 'gave its'} consent to training")
+
+
+@profile_app.command("export")
+def profile_export(profile: ProfileOpt, db: DbOpt = None) -> None:
+    """Print everything a profile holds as JSON (for profile import).
+
+    \b
+    Examples:
+      movierec profile export --profile PROFILE_ID --db profiles.db
+    """
+    with _store(db) as store:
+        emit_json(store.export(profile))
+
+
+@profile_app.command("import")
+def profile_import(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="a file written by profile export")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a profile from an export: a new id, and a new secret.
+
+    \b
+    Examples:
+      movierec profile import me.json --db profiles.db
+    """
+    import json
+
+    try:
+        exported = json.loads(file.read_bytes())
+    except OSError as exc:
+        raise MovieRecError(f"cannot read {file}: {exc.strerror}; check the path") from None
+    except (ValueError, RecursionError):
+        raise MovieRecError(
+            f"{file} is not JSON; give a file written by `movierec profile export`"
+        ) from None
+    with _store(db, create=True) as store:
+        new = store.import_profile(exported)
+    if as_json:
+        emit_json(new.to_dict())
+        return
+    line(f"Profile {new.profile_id} made from {file}")
+    line(f"Its secret (shown this once): {new.secret}")
+
+
+@profile_app.command("delete")
+def profile_delete(profile: ProfileOpt, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Delete a profile and every rating and list entry it holds.
+
+    \b
+    Examples:
+      movierec profile delete --profile PROFILE_ID --db profiles.db
+    """
+    with _store(db) as store:
+        removed = store.delete(profile)
+    if as_json:
+        emit_json({"profile": profile, "deleted": removed})
+        return
+    line(
+        f"Profile {profile} deleted, with its {removed['ratings']:,} ratings, "
+        f"{removed['not_interested']:,} hidden movies and {removed['watchlist']:,} on its "
+        "watch list"
     )
 
 

@@ -7,7 +7,7 @@ recommendations, and saves/loads itself without pickle.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -22,12 +22,14 @@ from .errors import ModelError, MovieRecError, TitleError
 from .interactions import Interactions, Vocabulary
 from .models import Model, top_n
 from .models.base import FactorModel
+from .movie_night import average_without_misery, check_group_size
 from .settings import Settings, default_settings
 from .titles import Resolution, TitleIndex
 from .trained import Summary, Trained, fit, fit_on_spark, spark_default_settings
 
 if TYPE_CHECKING:
     import pandas as pd
+    import scipy.sparse as sp
 
 Explainer = tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]
 """The liked item indices, and how much each adds to the scores of given items (liked × given)."""
@@ -69,6 +71,56 @@ class Ranked(list[Scored]):
 
     def __init__(self, items: Iterable[Scored] = (), why_empty: str | None = None) -> None:
         super().__init__(items)
+        self.why_empty = None if self else why_empty
+
+
+@dataclass(frozen=True)
+class Taste:
+    """What one person has told: ``ratings``, stars by movie (a title or ``movie_id``), and
+    the movies they are not interested in (``hidden``). Ratings ≥ the model's ``min_rating``
+    are likes, the others dislikes (see :meth:`Recommender.recommend_for_profile`)."""
+
+    ratings: Mapping[MovieRef, float]
+    hidden: Collection[MovieRef] = ()
+
+
+@dataclass(frozen=True)
+class GroupPick:
+    """A movie night's pick: ``score`` is the group's (the mean of the members' normalised
+    scores, in (0, 1]), ``members`` each member's normalised score in the order the tastes
+    were given, ``serves`` the positions of the members whose taste it serves most."""
+
+    movie: Movie
+    score: float
+    members: tuple[float, ...]
+    serves: tuple[int, ...]
+
+    def to_dict(self, names: Sequence[str] | None = None) -> dict[str, Any]:
+        """JSON-ready; ``names`` (one per member) name the members, else their positions."""
+        label = list(names) if names is not None else list(range(len(self.members)))
+        return {
+            "movie_id": self.movie.movie_id,
+            "title": self.movie.title,
+            "score": round(float(self.score), 6),
+            "members": {str(label[i]): round(float(v), 6) for i, v in enumerate(self.members)},
+            "serves_most": [label[i] for i in self.serves],
+        }
+
+
+class GroupPicks(list[GroupPick]):
+    """A movie night's picks, best first, with how many ``candidates`` there were and how many
+    misery ``vetoed``; :attr:`why_empty` says why there are none, when there are none."""
+
+    def __init__(
+        self,
+        items: Iterable[GroupPick] = (),
+        candidates: int = 0,
+        vetoed: int = 0,
+        why_empty: str | None = None,
+    ) -> None:
+        super().__init__(items)
+        self.candidates = candidates
+        self.vetoed = vetoed
         self.why_empty = None if self else why_empty
 
 
@@ -345,6 +397,106 @@ class Recommender:
         scores = self.model.liked_scores(indices, self.favourite_weight, len(self.items))
         is_liked = any(m.movie_id == movie.movie_id for m in likes)
         return Scored(movie, float(scores[self._item_index(movie)]), liked=is_liked)
+
+    # ---- a profile's ratings: likes, dislikes and hidden movies ---------------------------
+    def _one_row(self, indices: np.ndarray, weights: np.ndarray) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
+        order = np.argsort(indices, kind="stable")
+        return sp.csr_matrix(
+            (
+                np.asarray(weights, dtype=np.float32)[order],
+                np.asarray(indices, dtype=np.int32)[order],
+                np.array([0, len(indices)]),
+            ),
+            shape=(1, len(self.items)),
+        )
+
+    def _known(self, refs: Iterable[MovieRef]) -> tuple[np.ndarray, np.ndarray]:
+        """The ``movie_id``\\ s of ``refs`` and their item indices (−1: a movie this model
+        does not know, e.g. rated with another dataset's model)."""
+        ids = np.array(
+            [int(r) if isinstance(r, (int, np.integer)) else self.movie(r).movie_id for r in refs],
+            dtype=np.int64,
+        )
+        return ids, self.items.lookup(ids)
+
+    def taste_scores(self, taste: Taste) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
+        """One person's scores for every movie the model knows (by item index), the item
+        indices they rated or hid (never to be offered), and the row of their likes.
+
+        Ratings ≥ ``min_rating`` (the dataset's rule) are likes, each weighing what the same
+        rating weighs for a user of the dataset (its confidence under the weighting). Lower
+        ratings are dislikes and count against: the scores are the fold-in of the likes
+        minus what the dislikes add to a fold-in (the fold-in of the dislikes, each weighing
+        a favourite's weight, less that of an empty row), so movies the model ties to a
+        disliked one sink. Movies the model does not know are left out."""
+        from .datasets.rules import is_kept
+        from .interactions import confidence
+
+        _, indices = self._known(taste.ratings)
+        stars = np.array(list(taste.ratings.values()), dtype=np.float32)
+        known = indices >= 0
+        indices, stars = indices[known], stars[known]
+        kept = is_kept(stars, self.settings.min_rating)
+        if not kept.any():
+            raise MovieRecError(
+                f"no movie is rated {self.settings.min_rating:g} stars or more yet, so there "
+                "is no taste to start from; rate a movie you liked"
+            )
+        likes = self._one_row(indices[kept], confidence(stars[kept], self.settings.weighting))
+        scores = self.model.fold_in_scores(likes)[0].astype(np.float64)
+        if not kept.all():
+            weights = np.full(int((~kept).sum()), self.favourite_weight, dtype=np.float32)
+            dislikes = self._one_row(indices[~kept], weights)
+            blank = self._one_row(np.zeros(0, dtype=np.int32), np.zeros(0))
+            scores -= self.model.fold_in_scores(dislikes)[0] - self.model.fold_in_scores(blank)[0]
+        _, hidden = self._known(taste.hidden)
+        exclude = np.union1d(indices, hidden[hidden >= 0])
+        return scores, exclude, likes
+
+    def recommend_for_profile(
+        self,
+        ratings: Mapping[MovieRef, float],
+        hidden: Collection[MovieRef] = (),
+        n: int = 10,
+        explain: bool = False,
+    ) -> Ranked:
+        """Top-``n`` movies for someone who gave ``ratings`` (stars by title or ``movie_id``)
+        and is not interested in ``hidden``, folded in without retraining: likes draw, dislikes
+        push away (see :meth:`taste_scores`); nothing rated or hidden comes back. ``explain``
+        gives each the liked movies behind it."""
+        scores, exclude, likes = self.taste_scores(Taste(ratings, hidden))
+        explainer: Explainer = (likes.indices, lambda best: self.model.contributions(likes, best))
+        return self._ranked(scores, exclude, n, explainer if explain else None, "you rated or hid")
+
+    def recommend_for_group(self, tastes: Sequence[Taste], n: int = 10) -> GroupPicks:
+        """Movie night: the top-``n`` movies for 2 to 6 people together, by average without
+        misery (:mod:`movierec.movie_night`: a movie anyone would like less than three
+        quarters of the candidates is dropped; the rest ranked by the members' mean
+        normalised score). Nothing any member rated or hid comes back."""
+        check_group_size(len(tastes))
+        config.check_n(n)
+        rows, excluded = [], []
+        for taste in tastes:
+            scores, exclude, _ = self.taste_scores(taste)
+            rows.append(scores)
+            excluded.append(exclude)
+        ranking = average_without_misery(np.vstack(rows), np.unique(np.concatenate(excluded)), n)
+        movies = self._movies(self.items.id_of(ranking.items))
+        picks = (
+            GroupPick(movie, float(score), tuple(float(v) for v in column), serves)
+            for movie, score, column, serves in zip(
+                movies, ranking.group_scores, ranking.member_scores.T, ranking.serves
+            )
+        )
+        why = (
+            "the members have rated or hidden every movie the model knows"
+            if ranking.candidates == 0
+            else f"every one of the {ranking.candidates:,} candidates is below some member's "
+            "25th percentile"
+        )
+        return GroupPicks(picks, ranking.candidates, ranking.vetoed, why)
 
     def _user_index(self, user_id: int) -> int:
         index = self.users.find(int(user_id))

@@ -22,6 +22,7 @@ from .settings import Settings, catalogue_preset, default_preset
 
 if TYPE_CHECKING:
     from .datasets import Dataset
+    from .profiles.picks import ProfilesAdded
     from .recommender import Recommender
     from .serving import Source
 
@@ -32,16 +33,18 @@ OverrideHint = Callable[[str, object], str]
 
 @dataclass(frozen=True)
 class TrainedRun:
-    """A model just trained: the recommender, the folder it was saved to (None: not saved) and
-    the seconds its training took (loading the data not counted)."""
+    """A model just trained: the recommender, the folder it was saved to (None: not saved),
+    the seconds its training took (loading the data not counted) and what profiles added to
+    the data (None: none were asked for)."""
 
     recommender: Recommender
     out: Path | None
     seconds: float
+    profiles: ProfilesAdded | None = None
 
     def to_dict(self) -> dict[str, Any]:
         rec = self.recommender
-        return {
+        out = {
             "dataset": rec.dataset.name,
             "out": str(self.out),
             "settings": rec.settings.to_dict(),
@@ -50,6 +53,9 @@ class TrainedRun:
             "movies": len(rec.items),
             "fit_seconds": round(self.seconds, 3),
         }
+        if self.profiles is not None:
+            out["profiles"] = self.profiles.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class TrainingPlan:
     spark_master: str | None = None
     out: Path | None = None
     hint: OverrideHint | None = None
+    with_profiles: str | Path | None = None
 
     def __post_init__(self) -> None:
         from .spark.engine import check_engine
@@ -79,6 +86,10 @@ class TrainingPlan:
             check_replaceable(self.out, is_model_folder, "movierec model")
         model = self.settings(self.preset).model if self.preset is not None else None
         check_engine(self.engine, model, self.spark_master)
+        if self.with_profiles is not None:  # a database that holds no profiles, refused now
+            from .profiles import ProfileStore
+
+            ProfileStore.open(self.with_profiles, create=False).close()
 
     @property
     def warning(self) -> str | None:
@@ -121,7 +132,13 @@ class TrainingPlan:
         from .datasets.dataset import is_uri
         from .recommender import Recommender
 
+        added = None
         if self.spark and source.ratings is not None and is_uri(source.ratings):
+            if self.with_profiles is not None:
+                raise MovieRecError(
+                    "--with-profiles adds profiles' ratings to ratings movierec reads itself, "
+                    "not to ratings Spark reads from a URI; give a local --ratings file"
+                )
             if source.dataset is not None:
                 raise MovieRecError(
                     f"give a MovieLens dataset ({source.dataset}) or your own ratings (--ratings), "
@@ -136,6 +153,10 @@ class TrainingPlan:
             )
         else:
             dataset = source.load(self.min_rating)
+            if self.with_profiles is not None:
+                from .profiles.picks import with_profiles
+
+                dataset, added = with_profiles(dataset, self.with_profiles)
             settings = self.settings_for(dataset)
             started = time.perf_counter()
             rec = Recommender.train(
@@ -146,4 +167,4 @@ class TrainingPlan:
                 spark_master=self.spark_master,
             )
         seconds = time.perf_counter() - started
-        return TrainedRun(rec, None if self.out is None else rec.save(self.out), seconds)
+        return TrainedRun(rec, None if self.out is None else rec.save(self.out), seconds, added)

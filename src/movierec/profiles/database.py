@@ -76,20 +76,23 @@ class Database:
         self.engine.dispose()
 
 
-def open_database(db: str | Path | None = None) -> Database:
+def open_database(db: str | Path | None = None, create: bool = True) -> Database:
     """Open (creating, or migrating from an older movierec's schema) the profile database
-    ``db``: a file path (SQLite; made if missing), a ``sqlite:///PATH`` or
+    ``db``: a file path (SQLite), a ``sqlite:///PATH`` or
     ``postgresql://user:password@host:port/database`` URL, or None for :func:`default_path`.
-    MovieRecError, in one line, for a bad URL, an unreachable server, a locked or foreign
-    file, or a schema made by a newer movierec."""
+    ``create`` False refuses a database that does not hold movierec's tables yet (a SQLite
+    file that does not exist is not made). MovieRecError, in one line, for a bad URL, an
+    unreachable server, a locked or foreign file, or a schema made by a newer movierec."""
     url, shown_as = _url(db)
+    if not create and url.get_backend_name() == "sqlite" and not Path(str(url.database)).exists():
+        raise _no_profiles(shown_as)
     try:
         engine = _engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise _driver_error(url, shown_as, exc) from None
     database = Database(engine, shown_as)
     try:
-        _prepare(database)
+        _prepare(database, create)
     except BaseException:
         database.close()
         raise
@@ -200,13 +203,22 @@ def revision_of(connection: Connection, database: Database) -> str | None:
     return None
 
 
-def _prepare(database: Database) -> None:
+def _no_profiles(shown_as: str) -> MovieRecError:
+    return MovieRecError(
+        f"no profile database at {shown_as}; make one with `movierec profile create --db "
+        f"{shown_as}`, or check --db"
+    )
+
+
+def _prepare(database: Database, create: bool = True) -> None:
     """Check the schema's revision, and migrate when it is older than :data:`HEAD` (under the
     write lock, checked again there: two programs opening a new database make it once)."""
     with database.reading() as connection:
         revision = revision_of(connection, database)
     if revision == HEAD:
         return
+    if revision is None and not create:
+        raise _no_profiles(database.shown_as)
     _refuse_unknown(revision, database.shown_as)
     with database.writing() as connection:
         if not database.is_sqlite:

@@ -145,13 +145,17 @@ class ProfileStore:
 
     @classmethod
     def open(
-        cls, db: str | Path | None = None, scale: tuple[float, float, float] = DEFAULT_SCALE
+        cls,
+        db: str | Path | None = None,
+        scale: tuple[float, float, float] = DEFAULT_SCALE,
+        create: bool = True,
     ) -> ProfileStore:
-        """The store in ``db``: a SQLite file's path (made if missing), a ``postgresql://…``
-        URL, or None for ``profiles.db`` in movierec's cache folder; its schema is migrated
-        when an older movierec made it (see :func:`movierec.profiles.database.open_database`).
-        ``scale`` is (lowest, highest, step) of the stars :meth:`rate` accepts."""
-        return cls(open_database(db), _checked_scale(scale))
+        """The store in ``db``: a SQLite file's path, a ``postgresql://…`` URL, or None for
+        ``profiles.db`` in movierec's cache folder; made when missing (unless ``create`` is
+        False: then a database without profiles is refused), migrated when an older movierec
+        made it (see :func:`movierec.profiles.database.open_database`). ``scale`` is
+        (lowest, highest, step) of the stars :meth:`rate` accepts."""
+        return cls(open_database(db, create), _checked_scale(scale))
 
     def close(self) -> None:
         self.database.close()
