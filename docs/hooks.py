@@ -44,7 +44,20 @@ def cli_reference() -> str:
     parts = ["```text", help_text([]).rstrip(), "```", ""]
     for name in command_names():
         parts += [f"## `movierec {name}`", "", "```text", help_text([name]).rstrip(), "```", ""]
+        for sub in subcommand_names(name):  # a group's (profile create, …)
+            page = help_text([name, sub]).rstrip()
+            parts += [f"### `movierec {name} {sub}`", "", "```text", page, "```", ""]
     return "\n".join(parts)
+
+
+def subcommand_names(name: str) -> list[str]:
+    """The commands of the group ``name`` (``profile``), in its order; none for a command."""
+    import typer.main
+
+    from movierec.cli import app
+
+    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    return list(getattr(command, "commands", {}))
 
 
 def on_page_markdown(markdown: str, page: Any, **kwargs: Any) -> str:
