@@ -17,6 +17,7 @@ from starlette.routing import Mount, Route
 
 from movierec import Recommender
 from movierec.web.app import create_app
+from movierec.web.guard import CSRF_HEADER
 from movierec.web.headers import ASSET_CACHE, DEFAULT_POLICY, PAGE_POLICY
 
 LIKED = [1, 260, 2571]
@@ -24,11 +25,39 @@ LIKED = [1, 260, 2571]
 BODIES = {"/api/recommend": {"liked": LIKED}, "/api/score": {"liked": LIKED, "movie_id": 608}}
 QUERIES = {"/api/movies/search": {"q": "toy"}}
 PATH_VALUES = {"movie_id": "1"}
+PROFILE_PATHS = ("/api/profile", "/api/movie-night")  # answered only with a profile: see below
 
 
 @pytest.fixture(scope="module")
-def app(small_recommender: Recommender) -> FastAPI:
-    return create_app(small_recommender)
+def app(small_recommender: Recommender, tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
+    db = tmp_path_factory.mktemp("profiles") / "profiles.db"
+    return create_app(small_recommender, db, write_burst=100_000)  # one client, many writes
+
+
+def with_profile(client: Any) -> dict[str, Any]:
+    """Give ``client`` the CSRF token and a fresh profile with likes, and return the bodies
+    its profile routes need: a private link of its own, a movie-night code of another."""
+    client.headers[CSRF_HEADER] = client.get("/api/session").json()["csrf"]
+    client.post("/api/profile")
+    client.put("/api/profile/ratings/608", json={"stars": 5.0})
+    code = client.post("/api/profile/share").json()["code"]
+    client.post("/api/profile")
+    for movie_id in LIKED:
+        client.put(f"/api/profile/ratings/{movie_id}", json={"stars": 5.0})
+    link = client.post("/api/profile/link").json()["fragment"]
+    return {
+        ("POST", "/api/profile/open"): {"link": link},
+        ("POST", "/api/movie-night"): {"guests": [{"code": code}]},
+        ("PUT", "/api/profile/ratings/1"): {"stars": 4.0},
+    }
+
+
+def send(client: Any, method: str, url: str, kwargs: dict[str, Any]) -> Any:
+    """One of :func:`route_requests`' requests; a profile route's after :func:`with_profile`."""
+    if url.startswith(PROFILE_PATHS):
+        body = with_profile(client).get((method, url))
+        kwargs = {**kwargs, **({"json": body} if body is not None else {})}
+    return client.request(method, url, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +93,7 @@ def route_requests(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
             if method == "HEAD":
                 method = "GET"
             kwargs: dict[str, Any] = {}
-            if method == "POST":
+            if method == "POST" and not path.startswith(PROFILE_PATHS):
                 kwargs["json"] = BODIES[path]
             if path in QUERIES:
                 kwargs["params"] = QUERIES[path]
@@ -85,16 +114,17 @@ def assert_secure(response: Any) -> None:
 
 
 def test_every_route_is_covered(app: FastAPI) -> None:
-    urls = {url for _, url, _ in route_requests(app)}
+    requests = {(method, url) for method, url, _ in route_requests(app)}
+    urls = {url for _, url in requests}
     assert {"/", "/docs", "/openapi.json", "/healthz", "/api/recommend", "/api/score"} <= urls
     assert any(url.startswith("/static/") for url in urls)
     assert any(url.startswith("/docs-assets/") for url in urls)
-    assert len(urls) == len(list(walk(app.routes)))
+    assert len(requests) == len(list(walk(app.routes)))
 
 
 def test_every_route_answers_with_the_security_headers(app: FastAPI, client: Any) -> None:
     for method, url, kwargs in route_requests(app):
-        response = client.request(method, url, **kwargs)
+        response = send(client, method, url, kwargs)
         assert response.status_code == 200, (method, url, response.text[:200])
         assert_secure(response)
 
@@ -104,6 +134,7 @@ def test_head_is_get_without_the_body_on_every_get_route(app: FastAPI, client: A
     body GET sends included), no body. On a POST route HEAD is refused as GET is, with no body."""
     gets = [(url, kwargs) for method, url, kwargs in route_requests(app) if method == "GET"]
     assert len(gets) >= 8
+    with_profile(client)
     for url, kwargs in gets:
         get, head = client.get(url, **kwargs), client.head(url, **kwargs)
         assert head.status_code == get.status_code == 200, url

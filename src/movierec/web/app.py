@@ -16,6 +16,7 @@ logo from its makers' CDN).
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,10 +30,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._version import __version__
+from ..errors import MovieRecError
 from ..recommender import Recommender
 from .body import MAX_BODY_BYTES, BodyLimit
 from .errors import install_error_handlers, readable
+from .guard import RateLimiter
 from .headers import PAGE_POLICY, SecurityHeaders, docs_policy
+from .profile_routes import ROUTERS as PROFILE_ROUTERS
+from .profile_routes import Profiles
 from .routes import ROUTERS, Served
 from .schemas import MAX_LIKED, MAX_RESULTS
 
@@ -41,11 +46,32 @@ __all__ = [
     "MAX_HEADER_BYTES",
     "SERVER_OPTIONS",
     "STATIC_DIR",
+    "check_listen_address",
     "create_app",
     "readable",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
+DB_VARIABLE = "MOVIEREC_PROFILES_DB"
+"""The profile database ``create_app`` opens when given none: a SQLite path or a
+``postgresql://`` URL; unset, ``profiles.db`` in movierec's cache folder."""
+WRITE_BURST, WRITES_PER_SECOND = 60, 10.0
+"""Each client's changes to profiles: 60 at once, then 10 a second (429 beyond)."""
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def check_listen_address(host: str, allow_remote: bool) -> None:
+    """Refuse, in one line, to serve on an address other machines can reach unless
+    ``allow_remote`` says so: profiles hold people's ratings, and their cookies are ``Secure``
+    only over HTTPS (put a TLS proxy in front)."""
+    loopback = host in LOOPBACK or host.startswith("127.")
+    if not loopback and not allow_remote:
+        raise MovieRecError(
+            f"{host} can be reached from other machines; serve on 127.0.0.1, or pass "
+            "--allow-remote (behind HTTPS) to serve profiles there"
+        )
+
+
 SWAGGER_DIR = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI, shipped offline
 DESCRIPTION = (
     "Movie recommendations from MovieLens. Movies are named by their MovieLens `movie_id` "
@@ -120,19 +146,36 @@ class SecureFastAPI(FastAPI):
         return SecurityHeaders(HeadAsGet(HeaderLimit(super().build_middleware_stack())))
 
 
-def create_app(recommender: Recommender) -> FastAPI:
+def create_app(
+    recommender: Recommender,
+    db: str | Path | None = None,
+    *,
+    write_burst: int = WRITE_BURST,
+    writes_per_second: float = WRITES_PER_SECOND,
+) -> FastAPI:
     """A FastAPI app serving ``recommender``: the page at ``/``, the JSON API under ``/api``,
-    its documentation at ``/docs`` (Swagger UI), all without network access. It answers once
-    its lifespan has started (uvicorn, or ``with TestClient(app)``)."""
+    its documentation at ``/docs`` (Swagger UI), all without network access. Profiles are kept
+    in ``db`` (a SQLite path or ``postgresql://`` URL; None: ``$MOVIEREC_PROFILES_DB``, else
+    the cache folder's ``profiles.db``); each client may change them ``write_burst`` times at
+    once, then ``writes_per_second``. It answers once its lifespan has started (uvicorn, or
+    ``with TestClient(app)``)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from ..profiles import ProfileStore
+
         app.state.served = await run_in_threadpool(Served.prepare, recommender)
+        where = db if db is not None else os.environ.get(DB_VARIABLE) or None
+        store = await run_in_threadpool(ProfileStore.open, where)
+        app.state.profiles = Profiles(store, RateLimiter(write_burst, writes_per_second))
         # The model and its lookups live as long as the server: out of the garbage collector's
         # sight, its full collections stay short and do not stretch the latency tail.
         gc.collect()
         gc.freeze()
-        yield
+        try:
+            yield
+        finally:
+            store.close()
 
     app = SecureFastAPI(
         title="movierec",
@@ -144,7 +187,7 @@ def create_app(recommender: Recommender) -> FastAPI:
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     install_error_handlers(app)
-    for router in ROUTERS:
+    for router in (*ROUTERS, *PROFILE_ROUTERS):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")

@@ -1,20 +1,100 @@
-// movierec's page: favourites in, recommendations out. Vanilla JS, same-origin JSON API only.
+// movierec's page: a personal MovieLens. Rate movies (half stars), hide what you will never
+// watch, keep a watch list, see what your ratings say, get picks alone or for a movie night.
+// Vanilla JS, same-origin JSON API only. Your profile's key is in an HttpOnly cookie this
+// script never sees; every change sends the CSRF token the server gave (X-CSRF-Token).
 "use strict";
 
 const RECOMMENDATIONS = 10;
 const SUGGESTIONS = 8;
-const STORAGE_KEY = "movierec.favourites";
-const EXAMPLE = ["Toy Story", "Matrix, The", "Fargo"];
+const ONBOARDING = 10;
+const LANGUAGE_KEY = "movierec.language";
+const ONBOARDED_KEY = "movierec.onboarded";
 
 const $ = (id) => document.getElementById(id);
-const favourites = new Map(); // movie_id → movie, in the order they were added
-const state = { recs: [], similar: null, similarOf: null, popular: [], recsRequest: 0 };
+const state = {
+  session: null, // {profile, csrf, language, scale, min_rating}
+  profile: null, // GET /api/profile
+  stars: new Map(), // movie_id → stars
+  hidden: new Set(),
+  watch: new Set(),
+  recs: [],
+  recsNote: null,
+  similar: null,
+  similarOf: null,
+  popular: [],
+  onboarding: [],
+  stats: null,
+  guests: [],
+  night: null,
+  recsRequest: 0,
+};
 
-// ---- small helpers ------------------------------------------------------------------------
-async function api(path, body) {
-  const options = { headers: { Accept: "application/json" } };
+// ---- languages ----------------------------------------------------------------------------
+const i18n = { language: "en", strings: {} };
+
+function t(key, params = {}) {
+  const text = i18n.strings[key];
+  if (text === undefined) return key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+// "{count} ratings": the catalogue holds KEY.one and KEY.other (Korean says both alike).
+function plural(key, count, params = {}) {
+  const form = new Intl.PluralRules(i18n.language).select(count) === "one" ? "one" : "other";
+  return t(`${key}.${form}`, { count: number().format(count), ...params });
+}
+
+function genreName(genre) {
+  const key = `genre.${genre}`;
+  return key in i18n.strings ? i18n.strings[key] : genre;
+}
+
+function number() {
+  return new Intl.NumberFormat(i18n.language);
+}
+
+async function loadLanguage(language) {
+  const response = await fetch(`/static/i18n-${language}.json`, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(`no catalogue for ${language}`);
+  i18n.strings = await response.json();
+  i18n.language = language;
+  document.documentElement.lang = language;
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-placeholder]")) {
+    node.placeholder = t(node.dataset.i18nPlaceholder);
+  }
+  for (const node of document.querySelectorAll("[data-i18n-aria-label]")) {
+    node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+  }
+  for (const button of document.querySelectorAll(".lang")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === language));
+  }
+}
+
+async function switchLanguage(language) {
+  try {
+    localStorage.setItem(LANGUAGE_KEY, language);
+  } catch (_) {
+    // storage refused: the choice lasts for this visit
+  }
+  await loadLanguage(language);
+  renderEverything();
+  if (state.popular.length) suggestTitles(state.popular);
+  if (state.stats) showStats(state.stats);
+}
+
+// ---- the API --------------------------------------------------------------------------------
+class ApiError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.status = status;
+  }
+}
+
+async function api(path, { method = "GET", body } = {}) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (method !== "GET") options.headers["X-CSRF-Token"] = state.session ? state.session.csrf : "";
   if (body !== undefined) {
-    options.method = "POST";
     options.headers["Content-Type"] = "application/json";
     options.body = JSON.stringify(body);
   }
@@ -27,7 +107,8 @@ async function api(path, body) {
   }
   if (!response.ok) {
     const detail = data && typeof data.detail === "string" ? data.detail : "";
-    throw new Error(detail || `the server answered ${response.status}`);
+    if (response.status === 429) throw new ApiError(t("error.slow_down"), 429);
+    throw new ApiError(detail || t("error.status", { status: response.status }), response.status);
   }
   return data;
 }
@@ -54,120 +135,149 @@ function el(tag, className, text) {
   return node;
 }
 
-const number = new Intl.NumberFormat("en");
-
 function setStatus(node, text, isError = false) {
   node.textContent = text;
   node.classList.toggle("error", isError);
 }
 
-// ---- favourites ---------------------------------------------------------------------------
-function saveFavourites() {
-  try {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify([...favourites.values()]));
-  } catch (_) {
-    // Private browsing may refuse storage; favourites then last for this visit only.
-  }
+function starsText(stars) {
+  return Number.isInteger(stars) ? String(stars) : stars.toFixed(1);
 }
 
-function loadFavourites() {
+// ---- the profile ----------------------------------------------------------------------------
+async function ensureProfile() {
+  if (state.session.profile) return;
+  const made = await api("/api/profile", { method: "POST" });
+  state.session.profile = made.profile;
+}
+
+function forgetProfile() {
+  state.session.profile = null;
+  state.profile = null;
+  state.stars.clear();
+  state.hidden.clear();
+  state.watch.clear();
+  state.recs = [];
+  state.recsNote = null;
+  state.night = null;
+}
+
+// A change, then everything it affects: the profile, the picks and every list's controls.
+async function change(work, statusNode, done) {
   try {
-    const saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "[]");
-    for (const movie of saved) {
-      if (movie && Number.isInteger(movie.movie_id)) favourites.set(movie.movie_id, movie);
+    await work();
+    if (done) setStatus(statusNode, done);
+  } catch (error) {
+    if (error.status === 401 || error.status === 403) {
+      if (error.status === 403 && !/CSRF|another/.test(error.message)) forgetProfile();
     }
-  } catch (_) {
-    favourites.clear();
+    setStatus(statusNode, t("error.change", { message: error.message }), true);
   }
+  await refresh();
 }
 
-function addFavourite(movie) {
-  if (favourites.has(movie.movie_id)) {
-    setStatus($("fav-status"), `${label(movie)} is already a favourite.`);
+async function rate(movie, stars) {
+  const status = $("profile-status");
+  await change(
+    async () => {
+      if (stars === null) {
+        await api(`/api/profile/ratings/${movie.movie_id}`, { method: "DELETE" });
+      } else {
+        await ensureProfile();
+        await api(`/api/profile/ratings/${movie.movie_id}`, { method: "PUT", body: { stars } });
+      }
+    },
+    status,
+    stars === null
+      ? t("rate.removed", { title: label(movie) })
+      : t("rate.done", { title: label(movie), stars: starsText(stars) }),
+  );
+}
+
+async function toggle(list, movie, on) {
+  const path = `/api/profile/${list}/${movie.movie_id}`;
+  const done = {
+    hidden: on ? "hide.done" : "hide.undone",
+    watchlist: on ? "watch.done" : "watch.undone",
+  }[list];
+  await change(
+    async () => {
+      await ensureProfile();
+      await api(path, { method: on ? "PUT" : "DELETE" });
+    },
+    $("profile-status"),
+    t(done, { title: label(movie) }),
+  );
+}
+
+async function refresh() {
+  const request = ++state.recsRequest;
+  if (!state.session.profile) {
+    forgetProfile();
+    renderEverything();
     return;
   }
-  const { movie_id, title, genres, year } = movie; // keep what a chip needs, not scores
-  favourites.set(movie_id, { movie_id, title, genres, year });
-  setStatus($("fav-status"), `Added ${label(movie)}. ${favourites.size} favourites.`);
-  favouritesChanged();
+  $("recs-card").setAttribute("aria-busy", "true");
+  try {
+    const [profile, picks] = await Promise.all([
+      api("/api/profile"),
+      api(`/api/profile/recommendations?n=${RECOMMENDATIONS}`),
+    ]);
+    if (request !== state.recsRequest) return; // a newer refresh is on its way
+    state.profile = profile;
+    state.stars = new Map(profile.ratings.map((r) => [r.movie_id, r.stars]));
+    state.hidden = new Set(profile.hidden.map((m) => m.movie_id));
+    state.watch = new Set(profile.watchlist.map((m) => m.movie_id));
+    state.recs = picks.recommendations;
+    state.recsNote = picks.note;
+  } catch (error) {
+    if (request !== state.recsRequest) return;
+    if (error.status === 401 || error.status === 403) forgetProfile();
+    setStatus($("profile-status"), t("error.load", { message: error.message }), true);
+  } finally {
+    if (request === state.recsRequest) $("recs-card").setAttribute("aria-busy", "false");
+  }
+  if (request === state.recsRequest) renderEverything();
 }
 
-function removeFavourite(movieId, focusAfter) {
-  const movie = favourites.get(movieId);
-  if (!movie) return;
-  favourites.delete(movieId);
-  setStatus($("fav-status"), `Removed ${label(movie)}. ${favourites.size} favourites.`);
-  favouritesChanged();
-  if (focusAfter) focusAfter();
+// ---- one movie row --------------------------------------------------------------------------
+function starsSelect(movie) {
+  const select = el("select", "stars");
+  select.setAttribute("aria-label", t("rate.label", { title: label(movie) }));
+  const current = state.stars.get(movie.movie_id);
+  select.append(new Option(current === undefined ? t("rate.prompt") : t("rate.remove"), ""));
+  const { lowest, highest, step } = state.session.scale;
+  for (let stars = highest; stars >= lowest - 1e-9; stars -= step) {
+    const value = Math.round(stars * 10) / 10;
+    select.append(new Option(t("rate.option", { stars: starsText(value) }), String(value)));
+  }
+  select.value = current === undefined ? "" : String(current);
+  select.classList.toggle("rated", current !== undefined);
+  select.addEventListener("change", () => rate(movie, select.value === "" ? null : Number(select.value)));
+  return select;
 }
 
-function renderChips() {
-  const chips = $("chips");
-  chips.replaceChildren();
-  const ids = [...favourites.keys()];
-  ids.forEach((movieId, position) => {
-    const movie = favourites.get(movieId);
-    const chip = el("li", "chip");
-    const name = el("button", "chip-name", displayTitle(movie.title));
-    name.type = "button";
-    name.setAttribute("aria-label", `${label(movie)}: show similar movies`);
-    name.addEventListener("click", () => openSimilar(movie, name));
-    if (movie.year) name.append(el("span", "chip-year", ` ${movie.year}`));
-    const remove = el("button", "chip-remove", "×");
-    remove.type = "button";
-    remove.setAttribute("aria-label", `Remove ${label(movie)} from favourites`);
-    remove.addEventListener("click", () =>
-      removeFavourite(movieId, () => {
-        const buttons = chips.querySelectorAll(".chip-remove");
-        const next = buttons[Math.min(position, buttons.length - 1)];
-        (next || $("search")).focus();
-      }),
-    );
-    chip.append(name, remove);
-    chips.append(chip);
-  });
-  $("chips-empty").hidden = ids.length > 0;
-  $("clear").hidden = ids.length === 0;
-}
-
-function favouritesChanged() {
-  saveFavourites();
-  renderChips();
-  refreshRecommendations();
-  renderPopular();
-  if (state.similar) renderSimilar();
-}
-
-// ---- movie lists --------------------------------------------------------------------------
-function addButton(movie) {
-  const button = el("button", "add");
+function toggleButton(list, movie) {
+  const on = list === "hidden" ? state.hidden.has(movie.movie_id) : state.watch.has(movie.movie_id);
+  const key = list === "hidden" ? (on ? "hide.undo" : "hide.button") : on ? "watch.remove" : "watch.button";
+  const button = el("button", `action ${list === "hidden" ? "hide" : "watch"}`, t(key));
   button.type = "button";
-  const added = favourites.has(movie.movie_id);
-  const unusable = movie.count === 0;
-  button.textContent = added ? "✓" : "+";
-  button.disabled = added || unusable;
-  button.setAttribute(
-    "aria-label",
-    added
-      ? `${label(movie)} is a favourite`
-      : unusable
-        ? `${label(movie)} has no ratings to learn from`
-        : `Add ${label(movie)} to favourites`,
-  );
-  button.title = added ? "In your favourites" : unusable ? "No ratings to learn from" : "Add to favourites";
-  button.addEventListener("click", () => addFavourite(movie));
+  button.setAttribute("aria-pressed", String(on));
+  button.setAttribute("aria-label", t(`${key}.label`, { title: label(movie) }));
+  button.addEventListener("click", () => toggle(list, movie, !on));
   return button;
 }
 
-// One movie row: title (opens similar movies), year, genres, and optional score/reason/count.
+// Title (opens the movie and similar ones), year, genres, reasons, and its controls.
 function movieItem(movie, extra = {}) {
   const item = el("li", "movie");
+  item.dataset.movieId = String(movie.movie_id);
   const body = el("div", "movie-body");
   const heading = el("p", "movie-title");
   const open = el("button", "title-link", displayTitle(movie.title));
   open.type = "button";
-  open.setAttribute("aria-label", `${label(movie)}: show similar movies`);
-  open.addEventListener("click", () => openSimilar(movie, open));
+  open.setAttribute("aria-label", t("movie.open", { title: label(movie) }));
+  open.addEventListener("click", () => openMovie(movie, open));
   heading.append(open);
   body.append(heading);
   const genres = (movie.genres || []).filter((g) => g !== "(no genres listed)");
@@ -175,7 +285,8 @@ function movieItem(movie, extra = {}) {
     const meta = el("p", "genres");
     if (movie.year) meta.append(el("span", "year", String(movie.year)));
     if (movie.year && genres.length) meta.append(" · ");
-    genres.forEach((genre, index) => {
+    genres.forEach((raw, index) => {
+      const genre = genreName(raw);
       if (index > 0) meta.append(" · ");
       meta.append(el("span", "genre", genre));
     });
@@ -183,28 +294,39 @@ function movieItem(movie, extra = {}) {
   }
   if (movie.because && movie.because.length) {
     const why = el("p", "because");
-    why.append("Because you liked ");
+    why.append(t("movie.because"));
     movie.because.forEach((title, index) => {
-      if (index > 0) why.append(index === movie.because.length - 1 ? " and " : ", ");
+      if (index > 0) why.append(index === movie.because.length - 1 ? t("list.and") : t("list.comma"));
       why.append(el("cite", "", displayTitle(title)));
     });
+    why.append(t("movie.because_end"));
     body.append(why);
   }
+  if (extra.serves) body.append(extra.serves);
+  const actions = el("div", "actions");
+  if (extra.undoHidden) {
+    actions.append(toggleButton("hidden", movie));
+  } else {
+    actions.append(starsSelect(movie));
+    if (!state.stars.has(movie.movie_id)) actions.append(toggleButton("watchlist", movie));
+    if (!extra.noHide) actions.append(toggleButton("hidden", movie));
+  }
+  body.append(actions);
   item.append(body);
   const side = el("div", "movie-side");
-  if (typeof movie.score === "number") {
+  if (typeof movie.score === "number" && !extra.hideScore) {
     const score = el("span", "score", movie.score.toFixed(2));
-    score.title = "Preference score (higher is a better match)";
-    score.setAttribute("aria-label", `score ${movie.score.toFixed(2)}`);
+    score.title = t("movie.score_title");
+    score.setAttribute("aria-label", t("movie.score", { score: movie.score.toFixed(2) }));
     side.append(score);
     if (extra.maxScore > 0) side.append(bar(movie.score / extra.maxScore));
   }
   if (typeof extra.count === "number") {
-    side.append(el("span", "count", `${number.format(extra.count)} ratings`));
+    side.append(el("span", "count", plural("movie.count", extra.count)));
     if (extra.maxCount > 0) side.append(bar(extra.count / extra.maxCount));
   }
-  side.append(addButton(movie));
-  item.append(side);
+  if (side.childNodes.length) item.append(side);
+  else item.classList.add("no-side");
   return item;
 }
 
@@ -217,82 +339,179 @@ function bar(fraction) {
   return track;
 }
 
-function renderList(node, movies, extraOf) {
+function renderList(node, movies, extraOf = () => ({})) {
   node.replaceChildren(...movies.map((movie) => movieItem(movie, extraOf(movie))));
 }
 
-// ---- recommendations ----------------------------------------------------------------------
-async function refreshRecommendations() {
-  const request = ++state.recsRequest;
-  const status = $("recs-status");
-  const card = $("recs-card");
-  if (favourites.size === 0) {
-    state.recs = [];
-    $("recs").replaceChildren();
-    setStatus(status, "Add a favourite movie to get recommendations.");
-    return;
-  }
-  card.setAttribute("aria-busy", "true");
-  setStatus(status, "Finding recommendations…");
-  try {
-    const recs = await api("/api/recommend", {
-      liked: [...favourites.keys()],
-      n: RECOMMENDATIONS,
-      explain: true,
-    });
-    if (request !== state.recsRequest) return; // a newer request is on its way
-    state.recs = recs;
-    renderRecommendations();
-    const count = favourites.size;
-    setStatus(
-      status,
-      `${recs.length} recommendations from your ${count} favourite${count === 1 ? "" : "s"}.`,
-    );
-  } catch (error) {
-    if (request !== state.recsRequest) return;
-    state.recs = [];
-    $("recs").replaceChildren();
-    setStatus(status, `Could not get recommendations: ${error.message}`, true);
-  } finally {
-    if (request === state.recsRequest) card.setAttribute("aria-busy", "false");
-  }
+// ---- what is on the page --------------------------------------------------------------------
+function renderEverything() {
+  renderRecommendations();
+  renderProfile();
+  renderOnboarding();
+  renderPopular();
+  renderKeep();
+  renderNight();
+  if (state.similarOf) renderSimilar();
 }
 
 function renderRecommendations() {
+  const status = $("recs-status");
+  if (!state.session || !state.session.profile || !state.stars.size) {
+    $("recs").replaceChildren();
+    setStatus(status, t("recs.empty"));
+    return;
+  }
   const maxScore = Math.max(0, ...state.recs.map((m) => m.score));
   renderList($("recs"), state.recs, () => ({ maxScore }));
+  if (!state.recs.length) setStatus(status, state.recsNote ? t("recs.none") : t("recs.empty"));
+  else setStatus(status, plural("recs.status", state.recs.length, { ratings: state.stars.size }));
 }
 
-// ---- similar movies -----------------------------------------------------------------------
+function renderProfile() {
+  const profile = state.profile;
+  $("ratings-count").textContent = number().format(state.stars.size);
+  $("watch-count").textContent = number().format(state.watch.size);
+  $("hidden-count").textContent = number().format(state.hidden.size);
+  if (!profile) {
+    $("profile-counts").replaceChildren();
+    $("taste").replaceChildren(el("p", "empty", t("profile.empty")));
+    for (const id of ["ratings", "watchlist", "hidden"]) $(id).replaceChildren();
+    return;
+  }
+  const taste = profile.taste;
+  const facts = [
+    [t("profile.rated"), number().format(profile.ratings.length)],
+    [t("profile.likes"), number().format(taste.likes)],
+    [t("profile.dislikes"), number().format(taste.dislikes)],
+    [t("profile.mean"), taste.mean_stars === null ? "–" : `★ ${taste.mean_stars.toFixed(1)}`],
+  ];
+  $("profile-counts").replaceChildren(
+    ...facts.map(([term, value]) => {
+      const group = el("div", "stat");
+      group.append(el("dt", "", term), el("dd", "", value));
+      return group;
+    }),
+  );
+  const parts = [el("p", "hint", t("profile.likes_rule", { stars: starsText(taste.min_rating) }))];
+  if (taste.genres.length) {
+    parts.push(el("h3", "subhead", t("profile.genres")));
+    const list = el("ul", "genre-bars");
+    const most = Math.max(1, ...taste.genres.map((g) => g.liked + g.disliked));
+    for (const g of taste.genres) {
+      const row = el("li", "genre-row");
+      row.append(el("span", "genre-name", genreName(g.genre)));
+      const track = el("span", "genre-track");
+      track.setAttribute("aria-hidden", "true");
+      const liked = el("span", "genre-liked");
+      liked.style.width = `${((g.liked / most) * 100).toFixed(1)}%`;
+      const disliked = el("span", "genre-disliked");
+      disliked.style.width = `${((g.disliked / most) * 100).toFixed(1)}%`;
+      track.append(liked, disliked);
+      row.append(track, el("span", "genre-figures", t("profile.genre_counts", { liked: g.liked, disliked: g.disliked })));
+      list.append(row);
+    }
+    parts.push(list);
+  }
+  if (taste.drivers.length) {
+    parts.push(el("h3", "subhead", t("profile.drivers")));
+    const drivers = el("ul", "drivers");
+    for (const d of taste.drivers) {
+      const item = el("li");
+      item.append(el("cite", "", displayTitle(d.title)), " ", el("span", "hint", plural("profile.driver_picks", d.picks)));
+      drivers.append(item);
+    }
+    parts.push(drivers);
+  }
+  $("taste").replaceChildren(...parts);
+  renderList($("ratings"), profile.ratings, () => ({ noHide: true }));
+  renderList($("watchlist"), profile.watchlist);
+  renderList($("hidden"), profile.hidden, () => ({ undoHidden: true }));
+}
+
+function renderKeep() {
+  const has = Boolean(state.session && state.session.profile);
+  $("link-make").disabled = !has;
+  $("delete").disabled = !has;
+  $("export").hidden = !has;
+  if (has) $("export").href = "/api/profile/export"; // the cookie says whose
+  else $("export").removeAttribute("href");
+  $("night-code").disabled = !has;
+  if (!has) {
+    $("link-box").hidden = true;
+    $("delete-confirm").hidden = true;
+    $("night-code-out").textContent = "";
+  }
+}
+
+// ---- onboarding: ten well-known movies of different kinds ----------------------------------
+function varied(movies, count) {
+  const chosen = [];
+  const seen = new Set();
+  const pool = movies.filter((m) => m.count > 0);
+  while (chosen.length < count && pool.length) {
+    let best = 0;
+    let bestNew = -1;
+    pool.forEach((movie, index) => {
+      const fresh = (movie.genres || []).filter((g) => !seen.has(g)).length;
+      if (fresh > bestNew) {
+        best = index;
+        bestNew = fresh;
+      }
+    });
+    const [movie] = pool.splice(best, 1);
+    (movie.genres || []).forEach((g) => seen.add(g));
+    chosen.push(movie);
+  }
+  return chosen;
+}
+
+function onboarded() {
+  try {
+    return localStorage.getItem(ONBOARDED_KEY) === "1";
+  } catch (_) {
+    return false;
+  }
+}
+
+function renderOnboarding() {
+  const card = $("onboarding");
+  const show = state.onboarding.length > 0 && state.stars.size < 5 && !onboarded();
+  card.hidden = !show;
+  if (show) renderList($("onboarding-list"), state.onboarding, () => ({}));
+}
+
+// ---- the movie, and similar movies ---------------------------------------------------------
 let similarOpener = null;
 
-async function openSimilar(movie, opener) {
+async function openMovie(movie, opener) {
   similarOpener = opener || null;
-  const card = $("similar-card");
-  const heading = $("similar-heading");
-  const status = $("similar-status");
   state.similarOf = movie;
-  heading.textContent = `Similar to ${label(movie)}`;
+  state.similar = null;
+  const card = $("similar-card");
   card.hidden = false;
-  setStatus(status, "Loading…");
-  $("similar").replaceChildren();
-  heading.focus();
+  renderSimilar();
+  setStatus($("similar-status"), t("similar.loading"));
+  $("similar-heading").focus();
   try {
     const similar = await api(`/api/movies/${movie.movie_id}/similar?n=10`);
     if (state.similarOf !== movie) return;
     state.similar = similar;
     renderSimilar();
-    setStatus(status, `${similar.length} movies similar to ${label(movie)}.`);
   } catch (error) {
     if (state.similarOf !== movie) return;
-    state.similar = null;
-    setStatus(status, `Could not find similar movies: ${error.message}`, true);
+    setStatus($("similar-status"), t("similar.failed", { message: error.message }), true);
   }
 }
 
 function renderSimilar() {
-  const maxScore = Math.max(0, ...state.similar.map((m) => m.score));
-  renderList($("similar"), state.similar, () => ({ maxScore }));
+  const movie = state.similarOf;
+  $("similar-heading").textContent = label(movie);
+  renderList($("chosen"), [movie], () => ({ hideScore: true }));
+  if (!state.similar) return;
+  const similar = state.similar.filter((m) => !state.hidden.has(m.movie_id));
+  const maxScore = Math.max(0, ...similar.map((m) => m.score));
+  renderList($("similar"), similar, () => ({ maxScore }));
+  setStatus($("similar-status"), plural("similar.status", similar.length, { title: label(movie) }));
 }
 
 function closeSimilar() {
@@ -305,27 +524,31 @@ function closeSimilar() {
   else $("search").focus();
 }
 
-// ---- popular and stats --------------------------------------------------------------------
+// ---- popular and stats ----------------------------------------------------------------------
 async function loadPopular() {
   try {
-    state.popular = await api("/api/popular?n=10");
+    const popular = await api("/api/popular?n=100");
+    state.popular = popular.slice(0, 10);
+    state.onboarding = varied(popular, ONBOARDING);
     renderPopular();
+    renderOnboarding();
     suggestTitles(state.popular);
   } catch (error) {
-    $("popular").replaceChildren(el("li", "status error", `Could not load: ${error.message}`));
+    $("popular").replaceChildren(el("li", "status error", t("error.load", { message: error.message })));
   }
 }
 
 // The search box's example titles come from the loaded data set: its popular, short titles.
 function suggestTitles(movies) {
-  const short = movies.map((m) => displayTitle(m.title)).filter((t) => t.length <= 20);
+  const short = movies.map((m) => displayTitle(m.title)).filter((title) => title.length <= 20);
   if (short.length) $("search").placeholder = `${short.slice(0, 2).join(", ")}…`;
 }
 
 function renderPopular() {
   if (!state.popular.length) return;
-  const maxCount = Math.max(...state.popular.map((m) => m.count));
-  renderList($("popular"), state.popular, (movie) => ({ count: movie.count, maxCount }));
+  const shown = state.popular.filter((m) => !state.hidden.has(m.movie_id));
+  const maxCount = Math.max(...shown.map((m) => m.count));
+  renderList($("popular"), shown, (movie) => ({ count: movie.count, maxCount }));
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -347,14 +570,13 @@ function drawChart(stats) {
   const plot = height - top - bottom;
   const step = width / rows.length;
   const peak = Math.max(1, ...rows.map((r) => r.all));
-  const stars = (r) => (Number.isInteger(r.rating) ? String(r.rating) : r.rating.toFixed(1));
   const summary = rows
-    .map((r) => `${stars(r)} stars: ${number.format(r.all)}${r.kept ? "" : " (dropped)"}`)
+    .map((r) => t(r.kept ? "chart.row" : "chart.row_dropped", { stars: starsText(r.rating), count: number().format(r.all) }))
     .join("; ");
   const chart = svg("svg", {
     viewBox: `0 0 ${width} ${height}`,
     role: "img",
-    "aria-label": `Bar chart of ratings per star value. ${summary}.`,
+    "aria-label": t("chart.label", { summary }),
     class: "chart-svg",
   });
   chart.append(svg("line", { x1: 0, x2: width, y1: top + plot, y2: top + plot, class: "axis" }));
@@ -363,46 +585,57 @@ function drawChart(stats) {
     const w = step * 0.64;
     const h = (row.all / peak) * plot;
     const group = svg("g", {});
-    group.append(svg("title", {}, `${stars(row)} stars: ${number.format(row.all)} ratings` +
-      (row.kept ? " (kept)" : " (dropped by the cut-off)")));
+    group.append(svg("title", {}, t(row.kept ? "chart.row" : "chart.row_dropped", {
+      stars: starsText(row.rating), count: number().format(row.all),
+    })));
     group.append(svg("rect", {
       x, width: w, y: top + plot - h, height: Math.max(h, 0.5), rx: 2,
       class: row.kept ? "bar-kept" : "bar-dropped",
     }));
-    group.append(svg("text", { x: x + w / 2, y: height - 6, class: "tick" }, stars(row)));
+    group.append(svg("text", { x: x + w / 2, y: height - 6, class: "tick" }, starsText(row.rating)));
     chart.append(group);
   });
   $("chart").replaceChildren(chart);
-  $("chart-caption").textContent =
-    `Ratings per star value; the model learns from the ${number.format(stats.ratings_kept)} ` +
-    `at or above ${stats.min_rating} stars (solid), not from the pale ones.`;
+  $("chart-caption").textContent = t("stats.caption", {
+    kept: number().format(stats.ratings_kept),
+    stars: starsText(stats.min_rating),
+  });
+}
+
+function showStats(stats) {
+  const facts = [
+    [t("stats.dataset"), stats.dataset],
+    [t("stats.kept"), t("stats.kept_value", {
+      kept: number().format(stats.ratings_kept),
+      total: number().format(stats.ratings_total),
+      share: (stats.kept_ratio * 100).toFixed(1),
+    })],
+    [t("stats.users"), number().format(stats.users)],
+    [t("stats.movies"), t("stats.movies_value", {
+      movies: number().format(stats.movies), total: number().format(stats.movies_total),
+    })],
+  ];
+  $("stats").replaceChildren(
+    ...facts.map(([term, value]) => {
+      const group = el("div", "stat");
+      group.append(el("dt", "", term), el("dd", "", value));
+      return group;
+    }),
+  );
+  drawChart(stats);
+  $("model-description").textContent = t("footer.model", { model: stats.model_description, dataset: stats.dataset });
 }
 
 async function loadStats() {
   try {
-    const stats = await api("/api/stats");
-    const facts = [
-      ["Data set", stats.dataset],
-      ["Ratings kept", `${number.format(stats.ratings_kept)} of ${number.format(stats.ratings_total)} ` +
-        `(${(stats.kept_ratio * 100).toFixed(1)}%)`],
-      ["Users", number.format(stats.users)],
-      ["Movies", `${number.format(stats.movies)} of ${number.format(stats.movies_total)}`],
-    ];
-    $("stats").replaceChildren(
-      ...facts.flatMap(([term, value]) => {
-        const group = el("div", "stat");
-        group.append(el("dt", "", term), el("dd", "", value));
-        return [group];
-      }),
-    );
-    drawChart(stats);
-    $("model-description").textContent = `${stats.model_description}, trained on ${stats.dataset}`;
+    state.stats = await api("/api/stats");
+    showStats(state.stats);
   } catch (error) {
-    $("stats").replaceChildren(el("p", "status error", `Could not load: ${error.message}`));
+    $("stats").replaceChildren(el("p", "status error", t("error.load", { message: error.message })));
   }
 }
 
-// ---- the search combobox ------------------------------------------------------------------
+// ---- the search combobox --------------------------------------------------------------------
 const combo = { options: [], active: -1, timer: 0, controller: null };
 
 function closeSuggestions() {
@@ -416,8 +649,7 @@ function closeSuggestions() {
 }
 
 function setActive(index) {
-  const list = $("suggestions");
-  const items = list.querySelectorAll("[role=option]");
+  const items = $("suggestions").querySelectorAll("[role=option]");
   if (!items.length) return;
   combo.active = (index + items.length) % items.length;
   items.forEach((item, position) => item.setAttribute("aria-selected", String(position === combo.active)));
@@ -429,17 +661,9 @@ function setActive(index) {
 function choose(index) {
   const movie = combo.options[index];
   if (!movie) return;
-  if (movie.count === 0 || favourites.has(movie.movie_id)) {
-    $("search-message").textContent = favourites.has(movie.movie_id)
-      ? `${label(movie)} is already a favourite.`
-      : `${label(movie)} has no ratings to learn from; pick another movie.`;
-    return;
-  }
-  const input = $("search");
-  input.value = "";
+  $("search").value = "";
   closeSuggestions();
-  addFavourite(movie);
-  input.focus();
+  openMovie(movie, $("search"));
 }
 
 function renderSuggestions(movies, query) {
@@ -448,7 +672,7 @@ function renderSuggestions(movies, query) {
   combo.active = -1;
   list.replaceChildren();
   if (!movies.length) {
-    const none = el("li", "suggestion-empty", `No movie matches “${query}”.`);
+    const none = el("li", "suggestion-empty", t("search.none", { query }));
     none.setAttribute("role", "option");
     none.setAttribute("aria-disabled", "true");
     none.id = "suggestion-none";
@@ -459,13 +683,10 @@ function renderSuggestions(movies, query) {
     option.id = `suggestion-${index}`;
     option.setAttribute("role", "option");
     option.setAttribute("aria-selected", "false");
-    const added = favourites.has(movie.movie_id);
-    const unusable = movie.count === 0;
-    if (added || unusable) option.setAttribute("aria-disabled", "true");
     option.append(el("span", "suggestion-title", displayTitle(movie.title)));
-    const details = [movie.year, (movie.genres || []).slice(0, 3).join(", ")].filter(Boolean);
-    if (added) details.push("already a favourite");
-    if (unusable) details.push("no ratings");
+    const details = [movie.year, (movie.genres || []).slice(0, 3).map(genreName).join(", ")].filter(Boolean);
+    const stars = state.stars.get(movie.movie_id);
+    if (stars !== undefined) details.push(t("search.rated", { stars: starsText(stars) }));
     option.append(el("span", "suggestion-detail", details.join(" · ")));
     option.addEventListener("mousedown", (event) => event.preventDefault()); // keep focus
     option.addEventListener("click", () => choose(index));
@@ -473,8 +694,7 @@ function renderSuggestions(movies, query) {
   });
   list.hidden = false;
   $("search").setAttribute("aria-expanded", "true");
-  const usable = movies.findIndex((m) => m.count !== 0 && !favourites.has(m.movie_id));
-  if (movies.length) setActive(Math.max(usable, 0));
+  if (movies.length) setActive(0);
 }
 
 async function search(query) {
@@ -486,17 +706,16 @@ async function search(query) {
     const response = await fetch(url, { signal: controller.signal, headers: { Accept: "application/json" } });
     const data = await response.json();
     if (controller.signal.aborted || $("search").value.trim() !== query) return;
-    if (!response.ok) throw new Error(data.detail || `the server answered ${response.status}`);
+    if (!response.ok) throw new Error(data.detail || t("error.status", { status: response.status }));
     renderSuggestions(data, query);
-    setStatus($("fav-status"), `${data.length} matching movies.`);
+    setStatus($("search-status"), plural("search.status", data.length));
   } catch (error) {
-    if (error.name !== "AbortError") setStatus($("fav-status"), `Search failed: ${error.message}`);
+    if (error.name !== "AbortError") setStatus($("search-status"), t("search.failed", { message: error.message }));
   }
 }
 
 function onSearchInput() {
   const query = $("search").value.trim();
-  $("search-message").textContent = "";
   clearTimeout(combo.timer);
   if (!query) {
     closeSuggestions();
@@ -538,22 +757,148 @@ function onSearchKey(event) {
   }
 }
 
-async function addExample() {
-  for (const title of EXAMPLE) {
-    try {
-      const [movie] = await api(`/api/movies/search?q=${encodeURIComponent(title)}&n=1`);
-      if (movie && movie.count > 0) favourites.set(movie.movie_id, movie);
-    } catch (_) {
-      // An example that this data set lacks is simply skipped.
-    }
+// ---- keeping the profile: private link, export, delete --------------------------------------
+async function makeLink() {
+  const status = $("keep-status");
+  try {
+    const made = await api("/api/profile/link", { method: "POST" });
+    const link = `${location.origin}${location.pathname}#${made.fragment}`;
+    $("link-box").hidden = false;
+    $("link-out").value = link;
+    $("link-out").select();
+    setStatus(status, t("keep.link_made"));
+  } catch (error) {
+    setStatus(status, t("error.change", { message: error.message }), true);
   }
-  setStatus($("fav-status"), `Added an example: ${favourites.size} favourites.`);
-  favouritesChanged();
-  $("recs-heading").focus();
 }
 
-// ---- start --------------------------------------------------------------------------------
-function start() {
+async function deleteProfile() {
+  const status = $("keep-status");
+  try {
+    await api("/api/profile", { method: "DELETE" });
+    forgetProfile();
+    try {
+      localStorage.removeItem(ONBOARDED_KEY);
+    } catch (_) {
+      // nothing kept
+    }
+    $("delete-confirm").hidden = true;
+    renderEverything();
+    setStatus(status, t("keep.deleted"));
+  } catch (error) {
+    setStatus(status, t("error.change", { message: error.message }), true);
+  }
+}
+
+// A private link's fragment (#open=ID.SECRET) never reaches the server as part of a URL: it is
+// taken off the address bar at once and traded for the profile cookie with a POST.
+async function openFromLink() {
+  const hash = location.hash;
+  if (!hash.startsWith("#open=")) return;
+  history.replaceState(null, "", `${location.pathname}${location.search}`);
+  try {
+    const opened = await api("/api/profile/open", { method: "POST", body: { link: hash.slice(1) } });
+    state.session.profile = opened.profile;
+    setStatus($("keep-status"), t("keep.opened"));
+  } catch (error) {
+    setStatus($("keep-status"), t("keep.open_failed", { message: error.message }), true);
+  }
+}
+
+// ---- movie night ----------------------------------------------------------------------------
+async function makeCode() {
+  try {
+    const made = await api("/api/profile/share", { method: "POST" });
+    $("night-code-out").textContent = made.code;
+    setStatus($("night-status"), t("night.code_made"));
+  } catch (error) {
+    setStatus($("night-status"), t("error.change", { message: error.message }), true);
+  }
+}
+
+function addGuest(event) {
+  event.preventDefault();
+  const code = $("night-guest-code").value.trim();
+  if (!code) return;
+  if (state.guests.length >= 5) {
+    setStatus($("night-status"), t("night.full"), true);
+    return;
+  }
+  const name = $("night-guest-name").value.trim() || t("night.guest", { number: state.guests.length + 1 });
+  state.guests.push({ code, name });
+  $("night-guest-code").value = "";
+  $("night-guest-name").value = "";
+  setStatus($("night-status"), t("night.added", { name }));
+  renderNight();
+}
+
+async function findNightPicks() {
+  const status = $("night-status");
+  setStatus(status, t("night.loading"));
+  try {
+    state.night = await api("/api/movie-night", {
+      method: "POST",
+      body: { guests: state.guests, n: RECOMMENDATIONS },
+    });
+    setStatus(status, plural("night.status", state.night.picks.length, { people: state.night.members.length }));
+  } catch (error) {
+    state.night = null;
+    setStatus(status, t("night.failed", { message: error.message }), true);
+  }
+  renderNight();
+}
+
+function memberName(name) {
+  return name === "you" ? t("night.you") : name;
+}
+
+function renderNight() {
+  const guests = $("night-guests");
+  guests.replaceChildren(
+    ...state.guests.map((guest, index) => {
+      const item = el("li", "guest");
+      item.append(el("span", "guest-name", guest.name));
+      const remove = el("button", "chip-remove", "×");
+      remove.type = "button";
+      remove.setAttribute("aria-label", t("night.remove", { name: guest.name }));
+      remove.addEventListener("click", () => {
+        state.guests.splice(index, 1);
+        renderNight();
+      });
+      item.append(remove);
+      return item;
+    }),
+  );
+  const has = Boolean(state.session && state.session.profile);
+  $("night-go").disabled = !has || state.guests.length === 0;
+  $("night-rule").hidden = !state.night;
+  if (!state.night) {
+    $("night-picks").replaceChildren();
+    return;
+  }
+  renderList($("night-picks"), state.night.picks, (pick) => {
+    const serves = el("p", "serves");
+    serves.append(t("night.serves"), " ");
+    pick.serves.forEach((name, index) => {
+      if (index > 0) serves.append(t("list.comma"));
+      serves.append(el("strong", "member", memberName(name)));
+    });
+    return { serves, hideScore: false };
+  });
+}
+
+// ---- start ----------------------------------------------------------------------------------
+function preferredLanguage(server) {
+  try {
+    const chosen = localStorage.getItem(LANGUAGE_KEY);
+    if (chosen === "en" || chosen === "ko") return chosen;
+  } catch (_) {
+    // no storage: follow the browser
+  }
+  return server;
+}
+
+async function start() {
   const input = $("search");
   input.addEventListener("input", onSearchInput);
   input.addEventListener("keydown", onSearchKey);
@@ -562,18 +907,41 @@ function start() {
   $("similar-card").addEventListener("keydown", (event) => {
     if (event.key === "Escape") closeSimilar();
   });
-  $("example").addEventListener("click", addExample);
-  $("clear").addEventListener("click", () => {
-    favourites.clear();
-    setStatus($("fav-status"), "Cleared all favourites.");
-    favouritesChanged();
-    input.focus();
+  $("onboarding-close").addEventListener("click", () => {
+    try {
+      localStorage.setItem(ONBOARDED_KEY, "1");
+    } catch (_) {
+      // the card comes back next visit
+    }
+    $("onboarding").hidden = true;
   });
-  loadFavourites();
-  renderChips();
-  refreshRecommendations();
-  loadPopular();
-  loadStats();
+  for (const button of document.querySelectorAll(".lang")) {
+    button.addEventListener("click", () => switchLanguage(button.dataset.lang));
+  }
+  $("link-make").addEventListener("click", makeLink);
+  $("delete").addEventListener("click", () => {
+    $("delete-confirm").hidden = false;
+    $("delete-no").focus();
+  });
+  $("delete-no").addEventListener("click", () => {
+    $("delete-confirm").hidden = true;
+    $("delete").focus();
+  });
+  $("delete-yes").addEventListener("click", deleteProfile);
+  $("night-code").addEventListener("click", makeCode);
+  $("night-form").addEventListener("submit", addGuest);
+  $("night-go").addEventListener("click", findNightPicks);
+
+  state.session = await api("/api/session");
+  try {
+    await loadLanguage(preferredLanguage(state.session.language));
+  } catch (_) {
+    await loadLanguage("en");
+  }
+  await openFromLink();
+  renderEverything();
+  await Promise.all([refresh(), loadPopular(), loadStats()]);
+  document.body.dataset.ready = "true";
 }
 
 document.addEventListener("DOMContentLoaded", start);
