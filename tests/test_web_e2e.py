@@ -1,13 +1,16 @@
 """End to end: `movierec serve` on a free loopback port, driven by Debian's Chromium (Playwright).
 
-A person searches, picks three favourites with keyboard and mouse, sees ten explained
-recommendations, opens a movie's similar list, and the page never reaches another host. The
+A person walks the profile flow of issue 24 (onboarding, rating, hiding, a dislike, reload,
+the private link in a fresh browser, movie night for two, export, delete) at 1280 and 390 px,
+in English and Korean, and the page never reaches another host. The
 browser tests skip where Chromium or playwright is missing, and fail there instead under
 MOVIEREC_REQUIRE_BROWSER (CI installs both and sets it). Slow tier: run with --slow.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import signal
@@ -44,8 +47,10 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    """`movierec serve` on the bundled dataset, as a person would start it."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`movierec serve` on the bundled dataset, as a person would start it, with a profile
+    database of its own."""
+    profiles_db = tmp_path_factory.mktemp("profiles") / "profiles.db"
     port = free_port()
     command = [
         sys.executable,
@@ -60,7 +65,10 @@ def server() -> Iterator[str]:
         str(port),
         "--no-access-log",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    environment = {**os.environ, "MOVIEREC_PROFILES_DB": str(profiles_db)}
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment
+    )
     base = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 240
     try:
@@ -166,94 +174,194 @@ class Visit:
         self.context.close()
 
 
-def pick(page: Any, query: str, *, keys: list[str]) -> None:
-    """Type a query into the search box and choose a suggestion with the given keys."""
-    search = page.get_by_role("combobox", name="Search for a movie to add")
-    search.click()
-    search.press_sequentially(query, delay=30)
-    page.wait_for_selector("#suggestions [role=option][aria-selected=true]")
-    for key in keys:
-        search.press(key)
+def choose_stars(item: Any, stars: str) -> None:
+    """Rate the movie in list item ``item`` with the stars select (half stars as "4.5")."""
+    item.locator("select.stars").select_option(stars)
 
 
-def test_pick_three_favourites_see_ten_recommendations_and_similar_movies(
-    browser: Any, server: str, tmp_path: Path
+def movie_ids(page: Any, selector: str) -> list[int]:
+    return [
+        int(i)
+        for i in page.locator(f"{selector} > li").evaluate_all(
+            "items => items.map(item => item.dataset.movieId)"
+        )
+    ]
+
+
+TEXTS = {  # what the catalogues say, in each language, for the checks below
+    "en": {
+        "recs": "Recommended for you",
+        "hide": "Not interested",
+        "switch": "한국어",
+        "other_recs": "나를 위한 추천",
+    },
+    "ko": {
+        "recs": "나를 위한 추천",
+        "hide": "관심 없음",
+        "switch": "English",
+        "other_recs": "Recommended for you",
+    },
+}
+LOCALES = {"en": "en-GB", "ko": "ko-KR"}
+VIEWPORTS = {
+    1280: {"viewport": {"width": 1280, "height": 900}},
+    390: {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+
+
+def fits(page: Any, width: int) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than {width}px"
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_profile_from_onboarding_to_movie_night_export_and_delete(
+    browser: Any, server: str, tmp_path: Path, width: int, language: str
 ) -> None:
+    """The whole flow of issue 24: onboarding, rating, hiding, a dislike never recommended,
+    reload keeps the profile, the private link opens it in a fresh browser, movie night for
+    two, export, delete; in the browser's language, at a desktop's and a phone's width."""
     from playwright.sync_api import expect
 
-    visit = Visit(browser, server, viewport={"width": 1280, "height": 900})
-    page = visit.page
+    texts = TEXTS[language]
+    options = {**VIEWPORTS[width], "locale": LOCALES[language], "accept_downloads": True}
+    tag = f"{width}-{language}"
+    home = Visit(browser, server, **options)
+    page = home.page
     page.goto(server)
-    expect(page.locator("#popular li")).to_have_count(10)
-    expect(page.locator("#chart svg rect")).not_to_have_count(0)
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    expect(page.locator("#recs-heading")).to_have_text(texts["recs"])
 
-    chips = page.get_by_role("list", name="Your favourite movies").get_by_role("listitem")
-    pick(page, "toy story", keys=["Enter"])  # the best match is chosen by default
-    expect(chips).to_have_count(1)
-    expect(chips.first).to_contain_text("Toy Story")
-
-    pick(page, "matrix", keys=[])
-    page.get_by_role("option").filter(has_text="Matrix").first.click()  # with the mouse
-    expect(chips).to_have_count(2)
-
-    pick(page, "fargo", keys=["ArrowDown", "ArrowUp", "Enter"])  # arrows wrap round and back
-    expect(chips).to_have_count(3)
-    expect(page.get_by_role("combobox")).to_be_focused()
-    expect(page.get_by_role("combobox")).to_have_attribute("aria-expanded", "false")
-
+    # Onboarding: ten well-known movies of varied genres; rate three of them.
+    onboarding = page.locator("#onboarding-list > li")
+    expect(page.locator("#onboarding")).to_be_visible()
+    expect(onboarding).to_have_count(10)
+    genres = set(page.locator("#onboarding-list .genre").all_inner_texts())
+    assert len(genres) >= 8, genres
+    for position, stars in [(0, "5"), (1, "4.5"), (2, "4")]:
+        choose_stars(onboarding.nth(position), stars)
+        expect(page.locator("#ratings-count")).to_have_text(str(position + 1))
     recs = page.locator("#recs > li")
     expect(recs).to_have_count(10)
-    expect(page.locator("#recs-status")).to_have_text("10 recommendations from your 3 favourites.")
-    first = recs.first
-    expect(first.locator(".year")).to_have_text(re.compile(r"^\d{4}$"))
-    expect(first.locator(".genres")).not_to_be_empty()
-    expect(first.locator(".score")).to_have_text(re.compile(r"^-?\d+\.\d\d$"))
-    expect(first.locator(".because")).to_contain_text("Because you liked")
-    liked = {"Toy Story", "The Matrix", "Fargo"}
-    assert not liked & {t.strip() for t in recs.locator(".title-link").all_inner_texts()}
+    expect(recs.first.locator(".because")).not_to_be_empty()
+    home.shot(tmp_path, f"profile-onboarding-{tag}")
 
-    title = first.locator(".title-link").inner_text()
-    first.locator(".title-link").click()
-    similar = page.get_by_role("region", name=f"Similar to {title}", exact=False)
-    expect(page.locator("#similar-card")).to_be_visible()
-    expect(page.locator("#similar-heading")).to_contain_text(f"Similar to {title}")
-    expect(page.locator("#similar-heading")).to_be_focused()
+    # Rate from search: the movie opens with its similar movies.
+    search = page.locator("#search")
+    search.click()
+    search.press_sequentially("toy story", delay=20)
+    page.wait_for_selector("#suggestions [role=option][aria-selected=true]")
+    search.press("Enter")
+    expect(page.locator("#chosen > li")).to_have_count(1)
     expect(page.locator("#similar > li")).to_have_count(10)
-    assert similar.count() == 1
-    visit.shot(tmp_path, "desktop")
+    choose_stars(page.locator("#chosen > li"), "5")
+    expect(page.locator("#ratings-count")).to_have_text("4")
+    page.locator("#similar-close").click()
 
-    # Removing a favourite updates the recommendations; the page still answers afterwards.
-    page.get_by_role("button", name="Remove Fargo (1996) from favourites").click()
-    expect(chips).to_have_count(2)
-    expect(page.locator("#recs-status")).to_have_text("10 recommendations from your 2 favourites.")
-    page.keyboard.press("Escape")
-    assert visit.outside == [] and visit.errors == []
-    visit.close()
+    # A dislike: the top pick rated one star never comes back.
+    disliked = movie_ids(page, "#recs")[0]
+    choose_stars(page.locator(f"#recs > li[data-movie-id='{disliked}']"), "1")
+    expect(page.locator("#ratings-count")).to_have_text("5")
+    expect(recs).to_have_count(10)
+    assert disliked not in movie_ids(page, "#recs")
 
+    # Not interested: gone from the picks, listed under "not interested".
+    hidden = movie_ids(page, "#recs")[0]
+    page.locator(f"#recs > li[data-movie-id='{hidden}'] button.hide").click()
+    expect(page.locator("#hidden-count")).to_have_text("1")
+    expect(recs).to_have_count(10)
+    assert hidden not in movie_ids(page, "#recs") and disliked not in movie_ids(page, "#recs")
+    assert movie_ids(page, "#hidden") == [hidden]
+    watched = movie_ids(page, "#recs")[0]
+    page.locator(f"#recs > li[data-movie-id='{watched}'] button.watch").click()
+    expect(page.locator("#watch-count")).to_have_text("1")
 
-def test_phone_width_page_fits_and_works(browser: Any, server: str, tmp_path: Path) -> None:
-    from playwright.sync_api import expect
+    # What the ratings say: likes, dislikes, genres and the movies behind the picks.
+    expect(page.locator("#profile-counts dd").nth(1)).to_have_text("4")
+    expect(page.locator("#profile-counts dd").nth(2)).to_have_text("1")
+    expect(page.locator("#taste .genre-row").first).to_be_visible()
+    expect(page.locator("#taste .drivers li").first).to_be_visible()
+    fits(page, width)
+    home.shot(tmp_path, f"profile-rated-{tag}")
 
-    visit = Visit(
-        browser,
-        server,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    page = visit.page
-    page.goto(server)
-    page.get_by_role("button", name="try an example").click()
-    expect(page.locator("#chips > li")).to_have_count(3)
-    expect(page.locator("#recs > li")).to_have_count(10)
-    page.locator("#recs .title-link").nth(1).click()
-    expect(page.locator("#similar > li")).to_have_count(10)
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than a 390px phone"
-    visit.shot(tmp_path, "phone")
-    assert visit.outside == [] and visit.errors == []
-    visit.close()
+    # Reload keeps the profile (its cookie); the dislike and the hidden movie stay out.
+    before = movie_ids(page, "#recs")
+    page.reload()
+    expect(page.locator("body[data-ready=true]")).to_have_count(1)
+    expect(page.locator("#ratings-count")).to_have_text("5")
+    expect(recs).to_have_count(10)
+    assert movie_ids(page, "#recs") == before
+
+    # The private link opens the profile in a fresh browser; the fragment leaves the address.
+    page.locator("#link-make").click()
+    expect(page.locator("#link-out")).to_have_value(re.compile(r"#open=[\w-]+\.[\w-]{40,}$"))
+    link = page.locator("#link-out").input_value()
+    away = Visit(browser, server, **options)
+    away.page.goto(link)
+    expect(away.page.locator("body[data-ready=true]")).to_have_count(1)
+    expect(away.page.locator("#ratings-count")).to_have_text("5")
+    assert "#" not in away.page.url
+    expect(away.page.locator("#recs > li")).to_have_count(10)
+    assert movie_ids(away.page, "#recs") == before
+
+    # Movie night for two: a friend's profile, its code, picks that name whose taste they serve.
+    friend = Visit(browser, server, **options)
+    friend.page.goto(server)
+    expect(friend.page.locator("#onboarding-list > li")).to_have_count(10)
+    for position, stars in [(5, "5"), (7, "4.5"), (9, "0.5")]:
+        choose_stars(friend.page.locator("#onboarding-list > li").nth(position), stars)
+        expect(friend.page.locator("#ratings-count")).to_have_text(str(position // 2 - 1))
+    friend.page.locator("#night-code").click()
+    expect(friend.page.locator("#night-code-out")).not_to_be_empty()
+    code = friend.page.locator("#night-code-out").inner_text()
+    page.locator("#night-guest-code").fill(code)
+    page.locator("#night-guest-name").fill("Ben")
+    page.locator("#night-form button[type=submit]").click()
+    expect(page.locator("#night-guests > li")).to_have_count(1)
+    page.locator("#night-go").click()
+    picks = page.locator("#night-picks > li")
+    expect(picks).to_have_count(10)
+    expect(picks.first.locator(".serves .member").first).to_be_visible()
+    served = set(page.locator("#night-picks .member").all_inner_texts())
+    assert served <= {"Ben", "you", "나"} and len(served) >= 1, served
+    assert not set(movie_ids(page, "#night-picks")) & {disliked, hidden}
+    page.locator("#night-card").scroll_into_view_if_needed()
+    home.shot(tmp_path, f"profile-movie-night-{tag}")
+
+    # The language switch: the other language at once, then back.
+    page.get_by_role("button", name=texts["switch"]).click()
+    expect(page.locator("#recs-heading")).to_have_text(texts["other_recs"])
+    page.get_by_role("button", name=TEXTS["ko" if language == "en" else "en"]["switch"]).click()
+    expect(page.locator("#recs-heading")).to_have_text(texts["recs"])
+
+    # Export: a JSON download of everything the profile holds.
+    with page.expect_download() as download:
+        page.locator("#export").click()
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported["format"] == "movierec-profile" and len(exported["ratings"]) == 5
+    assert [k["movie_id"] for k in exported["not_interested"]] == [hidden]
+
+    # Delete: gone here, and from the other browser that opened it by link.
+    page.locator("#delete").click()
+    page.locator("#delete-yes").click()
+    expect(page.locator("#ratings-count")).to_have_text("0")
+    expect(recs).to_have_count(0)
+    expect(page.locator("#onboarding")).to_be_visible()
+    home.shot(tmp_path, f"profile-deleted-{tag}")
+    away.page.reload()
+    expect(away.page.locator("body[data-ready=true]")).to_have_count(1)
+    expect(away.page.locator("#ratings-count")).to_have_text("0")
+    fits(page, width)
+    for visit in (home, away, friend):
+        assert visit.outside == [] and visit.errors == [], (visit.outside, visit.errors)
+        visit.close()
 
 
 def test_api_docs_render_offline(browser: Any, server: str, tmp_path: Path) -> None:
