@@ -29,6 +29,7 @@ Prints three tables and writes ``bench/results/small_default.json`` (``--results
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -177,6 +178,36 @@ def quality_rows(runs: list[dict[str, Any]], specs: list[str]) -> list[dict[str,
     return rows
 
 
+def markdown_table(runs: list[dict[str, Any]], specs: list[str], names: list[str]) -> str:
+    """One row per model, one column group per dataset: test NDCG@10 (mean ± std over the
+    seeds) with its paired difference from the first model (± its standard error), similar
+    hit@10, mean fit CPU (wall) seconds and the largest peak RSS of a fit's process."""
+
+    def cells(name: str, spec: str) -> list[str]:
+        mine = [r for r in runs if r["dataset"] == name and r["model"] == spec]
+        first = [r for r in runs if r["dataset"] == name and r["model"] == specs[0]]
+        if not mine:
+            return ["—"] * 3
+        test = [r["test_ndcg"] for r in mine]
+        delta = "" if spec == specs[0] else f" ({_paired(test, [r['test_ndcg'] for r in first])})"
+        cpu = statistics.mean(r["fit_cpu_s"] for r in mine)
+        wall = statistics.mean(r["fit_s"] for r in mine)
+        return [
+            _mean_std(test) + delta,
+            _mean_std([r["similar_hit"] for r in mine], "{:.3f}"),
+            f"{cpu:.1f} ({wall:.1f}) s, {max(r['peak_mb'] for r in mine):,.0f} MB",
+        ]
+
+    header = ["model"]
+    for name in names:
+        header += [f"{name} test NDCG@10", f"{name} similar hit@10", f"{name} fit CPU (wall), peak"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for spec in specs:
+        row = [f"`{spec}`"] + [cell for name in names for cell in cells(name, spec)]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def quality_phase(
     name: str, specs: list[str], seeds: list[int], root: Path, data_dir: Path | None
 ) -> tuple[list[dict[str, Any]], Any]:
@@ -217,7 +248,14 @@ def main() -> int:
     )
     parser.add_argument("--no-full", action="store_true", help="skip the fits on all the data")
     parser.add_argument("--results", default="small_default", help="bench/results/NAME.json")
+    parser.add_argument(
+        "--markdown", type=Path, help="print the markdown table of a results JSON and stop"
+    )
     args = parser.parse_args()
+    if args.markdown:
+        saved = json.loads(args.markdown.read_text())
+        print(markdown_table(saved["runs"], saved["models"], saved["datasets"]))
+        return 0
 
     specs = [spec.label for spec in parse_model_specs(args.models)]  # fail early on a typo
     seeds = list(SEEDS[: args.seeds])
@@ -287,6 +325,8 @@ def main() -> int:
                 top = [str(titles.get(m, m))[:30] for m in run["similar"][movie_id][:3]]
                 panel.append({"model": run["model"], "similar to": short, "top 3": " | ".join(top)})
         print_rows(panel)
+    print()
+    print(markdown_table(results["runs"], specs, names))
     load = results["load_average_start"], results["load_average_end"]
     print(f"total {results['wall_s']:.0f} s; load average (1, 5, 15 min) {load[0]} → {load[1]}")
     write_results(args.results, results)
