@@ -34,7 +34,7 @@ def database_for(backend: str, folder: Path) -> str:
     return str(folder / "profiles.db") if backend == "sqlite" else empty_postgres()
 
 
-@pytest.fixture(params=BACKENDS)
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture(params=BACKENDS, name="db")
+def any_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A new, empty profile database: a SQLite file's path, or a PostgreSQL URL."""
     return database_for(request.param, tmp_path)

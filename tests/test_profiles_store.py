@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from profiles_db import db  # noqa: F401 (a fixture)
+from profiles_db import any_database  # noqa: F401 (the db fixture)
 from sqlalchemy import func, select, text
 
 from movierec.errors import MovieRecError
@@ -33,7 +33,7 @@ def count_rows(opened: ProfileStore, profile_id: str | None = None) -> dict[str,
 
 
 @pytest.fixture
-def opened(db: str):  # noqa: F811
+def opened(db: str):
     with ProfileStore.open(db) as profile_store:
         yield profile_store
 
@@ -117,7 +117,7 @@ def test_stars_off_the_scale_are_refused(opened, stars) -> None:
     assert opened.ratings(new.profile_id) == []
 
 
-def test_the_scale_is_the_datasets(db) -> None:  # noqa: F811
+def test_the_scale_is_the_datasets(db) -> None:
     with ProfileStore.open(db, scale=(1, 5, 1)) as whole_stars:
         new = whole_stars.create()
         whole_stars.rate(new.profile_id, 1, 3)
@@ -266,7 +266,7 @@ def test_head_is_the_last_migration_and_builds_the_schema_exactly(opened) -> Non
     assert [d for d in differences if "movierec_schema_version" not in str(d)] == []
 
 
-def test_a_database_of_the_first_revision_is_migrated_keeping_its_rows(db) -> None:  # noqa: F811
+def test_a_database_of_the_first_revision_is_migrated_keeping_its_rows(db) -> None:
     engine_database = database.Database(
         database._engine(database._url(db)[0]), "the first revision"
     )
@@ -289,7 +289,7 @@ def test_a_database_of_the_first_revision_is_migrated_keeping_its_rows(db) -> No
             assert database.revision_of(connection, opened.database) == database.HEAD
 
 
-def test_a_database_of_a_newer_movierec_is_refused_in_one_line(db) -> None:  # noqa: F811
+def test_a_database_of_a_newer_movierec_is_refused_in_one_line(db) -> None:
     ProfileStore.open(db).close()
     with ProfileStore.open(db) as opened, opened.database.writing() as connection:
         connection.execute(text("UPDATE movierec_schema_version SET version_num = '0099'"))
@@ -360,11 +360,19 @@ def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
 
 
 # ---- concurrent writers ------------------------------------------------------------------
-def write_concurrently(db: str, writers: int, seconds: float) -> tuple[int, int, list[str]]:  # noqa: F811
+def write_concurrently(
+    db: str,
+    writers: int,
+    seconds: float,
+    profile_id: str | None = None,
+    first: int = 0,
+) -> tuple[int, int, list[str]]:
     """``writers`` threads, each with its own store (its own connections), rate distinct
-    movies for ``seconds``: (ratings acknowledged, ratings found after, errors)."""
-    with ProfileStore.open(db) as setup:
-        profile_id = setup.create().profile_id
+    movies (from writer number ``first``) for ``seconds``: (ratings acknowledged, ratings
+    found after, errors)."""
+    if profile_id is None:
+        with ProfileStore.open(db) as setup:
+            profile_id = setup.create().profile_id
     acknowledged = [0] * writers
     errors: list[str] = []
     start = threading.Barrier(writers)
@@ -375,9 +383,10 @@ def write_concurrently(db: str, writers: int, seconds: float) -> tuple[int, int,
                 start.wait()
                 deadline = time.monotonic() + seconds
                 while time.monotonic() < deadline:
-                    own.rate(profile_id, number * 1_000_000 + acknowledged[number], 3.5)
+                    movie_id = (first + number) * 1_000_000 + acknowledged[number]
+                    own.rate(profile_id, movie_id, 3.5)
                     acknowledged[number] += 1
-        except Exception as exc:  # noqa: BLE001 (counted and shown below)
+        except Exception as exc:  # counted and shown by the caller
             errors.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(writers)]
@@ -390,13 +399,35 @@ def write_concurrently(db: str, writers: int, seconds: float) -> tuple[int, int,
     return sum(acknowledged), found, errors
 
 
-def test_64_concurrent_writers_lose_no_write(db) -> None:  # noqa: F811
+def test_64_concurrent_writers_lose_no_write(db) -> None:
     acknowledged, found, errors = write_concurrently(db, 64, 2.0)
     assert errors == []
     assert acknowledged > 64 and found == acknowledged
 
 
 @pytest.mark.slow
-def test_64_concurrent_writers_for_a_minute_lose_no_write(db) -> None:  # noqa: F811
+def test_64_concurrent_writers_for_a_minute_lose_no_write(db) -> None:
     acknowledged, found, errors = write_concurrently(db, 64, 60.0)
     assert errors == [] and found == acknowledged
+
+
+def _writing_process(db: str, profile_id: str, first: int, threads: int, seconds: float):
+    return write_concurrently(db, threads, seconds, profile_id, first)
+
+
+@pytest.mark.slow
+def test_64_writers_in_8_processes_lose_no_write(db) -> None:
+    """Writers of several processes contend through SQLite's own locking (and PostgreSQL's)."""
+    import multiprocessing
+
+    with ProfileStore.open(db) as setup:
+        profile_id = setup.create().profile_id
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(8) as pool:
+        results = pool.starmap(
+            _writing_process, [(db, profile_id, 8 * n, 8, 20.0) for n in range(8)]
+        )
+    errors = [e for _, _, found in results for e in found]
+    with ProfileStore.open(db) as check:
+        found = len(check.ratings(profile_id))
+    assert errors == [] and found == sum(r[0] for r in results) > 64

@@ -9,7 +9,9 @@ of failing, and none loses a write. PostgreSQL is reached through psycopg 3.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,6 +43,40 @@ def default_path() -> Path:
     return cache_root() / DEFAULT_FILE
 
 
+class _TurnLock:
+    """A lock taken in turn (first come, first served). SQLite's busy handler is not fair: with
+    dozens of writers, one can keep losing the race for the write lock until its busy timeout
+    runs out (seen: 1 writer in 64 over a minute). Writers of one process therefore queue
+    here, in order, and only one at a time asks SQLite."""
+
+    def __init__(self) -> None:
+        self._turns = threading.Condition()
+        self._next = 0
+        self._serving = 0
+
+    def __enter__(self) -> None:
+        with self._turns:
+            ticket = self._next
+            self._next += 1
+            while ticket != self._serving:
+                self._turns.wait()
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._turns:
+            self._serving += 1
+            self._turns.notify_all()
+
+
+_WRITERS: dict[str, _TurnLock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writers_of(path: str) -> _TurnLock:
+    """The one queue of this process's writers to the SQLite file ``path``."""
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(path, _TurnLock())
+
+
 class Database:
     """An open profile database: an engine, the place it is shown as (a path, or a URL without
     its password) and whether it is SQLite. :meth:`reading` and :meth:`writing` give a
@@ -50,6 +86,9 @@ class Database:
         self.engine = engine
         self.shown_as = shown_as
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._writers = (
+            _writers_of(str(engine.url.database)) if self.is_sqlite else contextlib.nullcontext()
+        )
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
@@ -59,8 +98,9 @@ class Database:
     @contextmanager
     def writing(self) -> Iterator[Connection]:
         """A write transaction, committed on leaving (rolled back on an exception); on SQLite
-        it holds the write lock from its start (``BEGIN IMMEDIATE``)."""
-        with self.errors(), self.engine.connect() as connection:
+        it holds the write lock from its start (``BEGIN IMMEDIATE``), and this process's
+        writers take their turns in order (:class:`_TurnLock`)."""
+        with self.errors(), self._writers, self.engine.connect() as connection:
             connection.execution_options(**{_WRITE: True})
             with connection.begin():
                 yield connection
