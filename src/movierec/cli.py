@@ -1304,6 +1304,13 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="log each request")
     ] = True,
+    db: DbOpt = None,
+    allow_remote: Annotated[
+        bool,
+        typer.Option(
+            "--allow-remote", help="serve on an address other machines reach (behind HTTPS)"
+        ),
+    ] = False,
 ) -> None:
     """Serve the web page and JSON API until Ctrl+C.
 
@@ -1316,13 +1323,14 @@ def serve(
     """
     import uvicorn
 
-    from .web import create_app
+    from .web import check_listen_address, create_app
     from .web.app import SERVER_OPTIONS
 
+    check_listen_address(host, allow_remote)
     # Each request is one small solve: _recommender limits BLAS to one thread, which would
     # otherwise only contend with the server's own.
     rec = _recommender(Source(dataset, data_dir, ratings_file, movies_file), min_rating, model)
-    web_app = create_app(rec)
+    web_app = create_app(rec, db)
     line(
         f"Serving {rec.dataset.name} at http://{host}:{port}/ (API docs at /docs); Ctrl+C stops",
         stderr=True,
