@@ -432,3 +432,22 @@ def test_accept_language_picks_the_page_language(header: str, language: str) -> 
 def test_the_session_says_korean_for_a_korean_browser(browser: Browser) -> None:
     answer = browser.get("/api/session", headers={"Accept-Language": "ko-KR,ko;q=0.9"})
     assert answer.json()["language"] == "ko"
+
+
+# ---- movierec serve ---------------------------------------------------------------------------
+def test_serve_refuses_a_remote_address_without_allow_remote(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from movierec.cli import main
+
+    assert main(["serve", "--host", "0.0.0.0", "--dataset", "ml-latest-small"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--allow-remote" in err
+
+
+def test_serve_takes_a_profile_database(capsys: pytest.CaptureFixture[str]) -> None:
+    from movierec.cli import main
+
+    assert main(["serve", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--db" in out and "--allow-remote" in out

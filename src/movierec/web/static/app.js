@@ -876,14 +876,21 @@ function renderNight() {
     $("night-picks").replaceChildren();
     return;
   }
+  const percent = new Intl.NumberFormat(i18n.language, { style: "percent", maximumFractionDigits: 1 });
+  const members = state.night.members;
   renderList($("night-picks"), state.night.picks, (pick) => {
-    const serves = el("p", "serves");
-    serves.append(t("night.serves"), " ");
+    const serves = el("div", "night-why");
+    const most = el("p", "serves");
+    most.append(t("night.serves"), " ");
     pick.serves.forEach((name, index) => {
-      if (index > 0) serves.append(t("list.comma"));
-      serves.append(el("strong", "member", memberName(name)));
+      if (index > 0) most.append(t("list.comma"));
+      most.append(el("strong", "member", memberName(name)));
     });
-    return { serves, hideScore: false };
+    // Each member's percentile of this pick among the candidates: 100% is their best match.
+    const fit = el("p", "fit", `${t("night.fit")} `);
+    fit.append(members.map((name, i) => `${memberName(name)} ${percent.format(pick.members[i])}`).join(" · "));
+    serves.append(most, fit);
+    return { serves, hideScore: true };
   });
 }
 
