@@ -151,12 +151,14 @@ class Visit:
         self.page.set_default_timeout(20_000)
         self.errors: list[str] = []
         self.outside: list[str] = []
+        self.requested: list[str] = []  # every URL the page asked the server for
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.route("**/*", self._only_local)
 
     def _only_local(self, route: Any) -> None:
         url = route.request.url
+        self.requested.append(url)
         if url.startswith(self.base) or url.startswith("data:"):
             route.continue_()
         else:
@@ -308,6 +310,8 @@ def test_a_profile_from_onboarding_to_movie_night_export_and_delete(
     expect(away.page.locator("body[data-ready=true]")).to_have_count(1)
     expect(away.page.locator("#ratings-count")).to_have_text("5")
     assert "#" not in away.page.url
+    secret = link.rsplit(".", 1)[1]
+    assert away.requested and not [url for url in away.requested if secret in url]
     expect(away.page.locator("#recs > li")).to_have_count(10)
     assert movie_ids(away.page, "#recs") == before
 
