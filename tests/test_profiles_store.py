@@ -71,6 +71,43 @@ def test_the_secret_is_checked_in_constant_time(opened, monkeypatch) -> None:
     assert len(compared) == 5  # every path compares, an unknown id too
 
 
+def test_no_secret_reaches_any_log(opened, caplog) -> None:
+    """With every logger at DEBUG (SQLAlchemy's statements and parameters included), making,
+    checking and replacing secrets logs none of them: only hashes ever reach the database."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.DEBUG)
+    try:
+        with ProfileStore.open(opened.database.engine.url.render_as_string(False)) as logged:
+            new = logged.create("Ana")
+            assert logged.check_secret(new.profile_id, new.secret)
+            replaced = logged.new_secret(new.profile_id)
+            logged.export(new.profile_id)
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.NOTSET)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "INSERT INTO profiles" in text  # the statements were logged
+    assert new.secret not in text and replaced not in text
+
+
+def test_an_overlong_secret_is_simply_wrong(opened) -> None:
+    new = opened.create()
+    assert not opened.check_secret(new.profile_id, new.secret * 1000)
+
+
+def test_idle_profiles_are_those_unchanged_for_long(opened, monkeypatch) -> None:
+    clock = {"now": 1000}
+    monkeypatch.setattr(store, "_now", lambda: clock["now"])
+    old, fresh = opened.create(), opened.create()
+    clock["now"] = 5000
+    opened.rate(fresh.profile_id, 1, 4)
+    clock["now"] = 6000
+    assert [p.profile_id for p in opened.idle_profiles(2000)] == [old.profile_id]
+    assert [p.profile_id for p in opened.idle_profiles(0)] == [old.profile_id, fresh.profile_id]
+    assert opened.idle_profiles(5001) == []
+
+
 def test_a_new_secret_revokes_the_old(opened) -> None:
     new = opened.create()
     replaced = opened.new_secret(new.profile_id)

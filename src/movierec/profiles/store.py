@@ -43,6 +43,8 @@ EXPORT_FORMAT = "movierec-profile"
 EXPORT_VERSION = 1
 SECRET_BYTES = 32
 """A secret's random bytes (256 bits; the issue asks for at least 128)."""
+MAX_SECRET_LENGTH = 256
+"""Longer is never a secret of ours (43 characters): refused without hashing it."""
 ID_BYTES = 9
 """A public id's random bytes: 12 URL-safe characters."""
 DEFAULT_SCALE = (0.5, 5.0, 0.5)
@@ -213,6 +215,20 @@ class ProfileStore:
             ).all()
         return [Profile(*row) for row in rows]
 
+    def idle_profiles(self, seconds: float) -> list[Profile]:
+        """The profiles nothing changed in for at least ``seconds`` (by their ``updated``
+        time), oldest change first: candidates for :meth:`delete` when a page makes a profile
+        on a first rating and its visitor never comes back."""
+        before = _now() - seconds
+        columns = schema.profiles.c
+        with self.database.reading() as connection:
+            rows = connection.execute(
+                select(*_profile_columns())
+                .where(columns.updated <= before)
+                .order_by(columns.updated, columns.id)
+            ).all()
+        return [Profile(*row) for row in rows]
+
     def profile(self, profile_id: str) -> Profile:
         """One profile's fields; MovieRecError when there is none with this id."""
         with self.database.reading() as connection:
@@ -240,7 +256,8 @@ class ProfileStore:
                     select(schema.profiles.c.secret_hash).where(schema.profiles.c.id == profile_id)
                 ).scalar()
             stored = found or _DUMMY_HASH
-        given = hash_secret(secret) if isinstance(secret, str) else ""
+        plausible = isinstance(secret, str) and len(secret) <= MAX_SECRET_LENGTH
+        given = hash_secret(secret) if plausible else ""
         return hmac.compare_digest(stored, given) and stored != _DUMMY_HASH
 
     def new_secret(self, profile_id: str) -> str:
