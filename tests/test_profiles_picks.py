@@ -158,3 +158,14 @@ def test_movie_night_serves_both_tastes(small_recommender) -> None:
     picks = small_recommender.recommend_for_group([kids, noir], n=10)
     served = {i for p in picks for i in p.serves}
     assert served == {0, 1}
+
+
+# ---- the stars a profile may give --------------------------------------------------------------
+def test_the_scale_follows_the_dataset(small_recommender, tmp_path) -> None:
+    from movierec.profiles.picks import rating_scale
+
+    assert rating_scale("ml-1m") == rating_scale("ml-100k") == (1.0, 5.0, 1.0)
+    assert rating_scale("ml-latest-small") == rating_scale("ml-25m") == (0.5, 5.0, 0.5)
+    assert rating_scale("mine.csv") == (0.5, 5.0, 0.5)
+    saved = small_recommender.save(tmp_path / "model")
+    assert rating_scale(None, saved) == (0.5, 5.0, 0.5)

@@ -468,3 +468,52 @@ def test_64_writers_in_8_processes_lose_no_write(db) -> None:
     with ProfileStore.open(db) as check:
         found = len(check.ratings(profile_id))
     assert errors == [] and found == sum(r[0] for r in results) > 64
+
+
+def test_a_writer_interrupted_while_waiting_gives_its_turn_up() -> None:
+    """A writer stopped (Ctrl+C) while it waits its turn must not block those after it."""
+    turns = database._TurnLock()
+    turns.__enter__()  # the first writer holds its turn
+    real_wait = turns._turns.wait
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    turns._turns.wait = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        turns.__enter__()  # the second stops waiting
+    turns._turns.wait = real_wait
+    done = threading.Event()
+
+    def third() -> None:
+        with turns:
+            done.set()
+
+    waiting = threading.Thread(target=third, daemon=True)
+    waiting.start()
+    turns.__exit__(None, None, None)  # the first writer is done: the third's turn, not the 2nd
+    waiting.join(5)
+    assert done.is_set()
+
+
+def test_many_programs_opening_a_new_database_at_once_make_it_once(db) -> None:
+    errors: list[str] = []
+
+    def opener() -> None:
+        try:
+            with ProfileStore.open(db) as opened:
+                opened.create()
+        except Exception as exc:  # shown by the assertion
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=opener) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with ProfileStore.open(db) as opened:
+        assert len(opened.profiles()) == 16
+        with opened.database.reading() as connection:
+            versions = connection.execute(text("SELECT version_num FROM movierec_schema_version"))
+            assert list(versions.scalars()) == [database.HEAD]

@@ -53,18 +53,31 @@ class _TurnLock:
         self._turns = threading.Condition()
         self._next = 0
         self._serving = 0
+        self._abandoned: set[int] = set()  # tickets whose holders stopped waiting
 
     def __enter__(self) -> None:
         with self._turns:
             ticket = self._next
             self._next += 1
-            while ticket != self._serving:
-                self._turns.wait()
+            try:
+                while ticket != self._serving:
+                    self._turns.wait()
+            except BaseException:  # interrupted while waiting (Ctrl+C): give the turn up
+                self._abandoned.add(ticket)
+                self._pass_on()
+                raise
 
     def __exit__(self, *exc_info: object) -> None:
         with self._turns:
             self._serving += 1
-            self._turns.notify_all()
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        """Skip the turns nobody waits for any more, and wake the waiters (lock held)."""
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+        self._turns.notify_all()
 
 
 _WRITERS: dict[str, _TurnLock] = {}
