@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +38,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 SHOTS = Path("/tmp/web-shots")  # copies for a person to look at
+ACCESS_LOG = Path(tempfile.gettempdir()) / f"movierec-e2e-access-{os.getpid()}.log"
 HOST = "127.0.0.1"
 
 
@@ -63,12 +65,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         HOST,
         "--port",
         str(port),
-        "--no-access-log",
+        "--db",
+        str(profiles_db),
     ]
-    environment = {**os.environ, "MOVIEREC_PROFILES_DB": str(profiles_db)}
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment
-    )
+    ACCESS_LOG.unlink(missing_ok=True)
+    log = ACCESS_LOG.open("wb")  # uvicorn's access log (stdout): checked for secrets below
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.PIPE)
     base = f"http://{HOST}:{port}"
     deadline = time.monotonic() + 240
     try:
@@ -92,6 +94,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        log.close()
+        ACCESS_LOG.unlink(missing_ok=True)
 
 
 def test_server_refuses_a_chunked_oversized_body_and_keeps_serving(server: str) -> None:
@@ -312,6 +316,8 @@ def test_a_profile_from_onboarding_to_movie_night_export_and_delete(
     assert "#" not in away.page.url
     secret = link.rsplit(".", 1)[1]
     assert away.requested and not [url for url in away.requested if secret in url]
+    logged = ACCESS_LOG.read_text(encoding="utf-8", errors="replace")
+    assert "POST /api/profile/open" in logged and secret not in logged  # no secret in logs
     expect(away.page.locator("#recs > li")).to_have_count(10)
     assert movie_ids(away.page, "#recs") == before
 

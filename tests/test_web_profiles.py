@@ -451,3 +451,10 @@ def test_serve_takes_a_profile_database(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["serve", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--db" in out and "--allow-remote" in out
+
+
+def test_the_api_offers_the_stores_scale() -> None:
+    from movierec.profiles.store import DEFAULT_SCALE
+    from movierec.web.profile_schemas import HIGHEST, LOWEST, STEP
+
+    assert (LOWEST, HIGHEST, STEP) == DEFAULT_SCALE

@@ -38,8 +38,18 @@ class SessionOut(BaseModel):
     min_rating: float = Field(description="ratings from here up are likes; lower, dislikes")
 
 
+LOWEST, HIGHEST, STEP = 0.5, 5.0, 0.5
+"""The stars the page offers: the profile store's DEFAULT_SCALE, MovieLens' own (a test checks
+that they agree; not imported from there, which would import SQLAlchemy with the web app)."""
+
+
 class StarsRequest(Strict):
-    stars: float = Field(description="stars, on the scale /api/session gives (0.5 to 5)")
+    stars: float = Field(
+        ge=LOWEST,
+        le=HIGHEST,
+        multiple_of=STEP,
+        description=f"stars, {LOWEST:g} to {HIGHEST:g} in steps of {STEP:g} (/api/session's scale)",
+    )
 
 
 class OpenRequest(Strict):
