@@ -458,3 +458,16 @@ def test_the_api_offers_the_stores_scale() -> None:
     from movierec.web.profile_schemas import HIGHEST, LOWEST, STEP
 
     assert (LOWEST, HIGHEST, STEP) == DEFAULT_SCALE
+
+
+def test_movie_night_names_a_member_without_likes_by_the_hosts_name_not_their_id(
+    server: TestClient,
+) -> None:
+    ana, ben = Browser(server), Browser(server)
+    rated(ana, LIKES)
+    ben_id = rated(ben, {FARGO: 1.0})  # a dislike only: no taste to start from
+    code = ben.send("POST", "/api/profile/share").json()["code"]
+    answer = ana.send("POST", "/api/movie-night", json={"guests": [{"code": code, "name": "Ben"}]})
+    assert answer.status_code == 422
+    detail = answer.json()["detail"]
+    assert detail.startswith("Ben: ") and ben_id not in detail, detail

@@ -108,6 +108,10 @@ async function api(path, { method = "GET", body } = {}) {
   if (!response.ok) {
     const detail = data && typeof data.detail === "string" ? data.detail : "";
     if (response.status === 429) throw new ApiError(t("error.slow_down"), 429);
+    if (response.status === 401) throw new ApiError(t("error.no_profile"), 401);
+    if (response.status === 403 && path.startsWith("/api/profile") && path !== "/api/profile/open") {
+      throw new ApiError(t("error.forbidden"), 403);
+    }
     throw new ApiError(detail || t("error.status", { status: response.status }), response.status);
   }
   return data;
@@ -168,9 +172,7 @@ async function change(work, statusNode, done) {
     await work();
     if (done) setStatus(statusNode, done);
   } catch (error) {
-    if (error.status === 401 || error.status === 403) {
-      if (error.status === 403 && !/CSRF|another/.test(error.message)) forgetProfile();
-    }
+    if (error.status === 401 || error.status === 403) forgetProfile();
     setStatus(statusNode, t("error.change", { message: error.message }), true);
   }
   await refresh();
