@@ -471,3 +471,22 @@ def test_movie_night_names_a_member_without_likes_by_the_hosts_name_not_their_id
     assert answer.status_code == 422
     detail = answer.json()["detail"]
     assert detail.startswith("Ben: ") and ben_id not in detail, detail
+
+
+def test_whole_star_datasets_take_whole_stars(
+    small_recommender: Recommender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page offers the dataset's stars (profiles.picks.rating_scale: whole stars for ml-100k
+    and ml-1m), and the store refuses others."""
+    import movierec.profiles.picks
+
+    monkeypatch.setattr(movierec.profiles.picks, "rating_scale", lambda name: (1.0, 5.0, 1.0))
+    with TestClient(create_app(small_recommender, tmp_path / "p.db")) as client:
+        session = client.get("/api/session").json()
+        client.headers[CSRF_HEADER] = session["csrf"]
+        client.post("/api/profile")
+        half = client.put(f"/api/profile/ratings/{TOY_STORY}", json={"stars": 4.5})
+        whole = client.put(f"/api/profile/ratings/{TOY_STORY}", json={"stars": 4.0})
+    assert session["scale"] == {"lowest": 1.0, "highest": 5.0, "step": 1.0}
+    assert half.status_code == 422 and "steps of 1" in half.json()["detail"]
+    assert whole.status_code == 200

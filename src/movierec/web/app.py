@@ -163,10 +163,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from ..profiles import ProfileStore
+        from ..profiles.picks import rating_scale
 
         app.state.served = await run_in_threadpool(Served.prepare, recommender)
         where = db if db is not None else os.environ.get(DB_VARIABLE) or None
-        store = await run_in_threadpool(ProfileStore.open, where)
+        # the dataset's stars: half stars 0.5-5, whole stars 1-5 for ml-100k and ml-1m
+        scale = rating_scale(recommender.dataset.name)
+        store = await run_in_threadpool(ProfileStore.open, where, scale)
         app.state.profiles = Profiles(store, RateLimiter(write_burst, writes_per_second))
         # The model and its lookups live as long as the server: out of the garbage collector's
         # sight, its full collections stay short and do not stretch the latency tail.
