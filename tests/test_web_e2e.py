@@ -182,7 +182,9 @@ class Visit:
 
 def choose_stars(item: Any, stars: str) -> None:
     """Rate the movie in list item ``item`` with the stars select (half stars as "4.5")."""
-    item.locator("select.stars").select_option(stars)
+    select = item.locator("select.stars")
+    select.focus()  # as a keyboard user would reach it
+    select.select_option(stars)
 
 
 def movie_ids(page: Any, selector: str) -> list[int]:
@@ -254,6 +256,8 @@ def test_a_profile_from_onboarding_to_movie_night_export_and_delete(
     for position, stars in [(0, "5"), (1, "4.5"), (2, "4")]:
         choose_stars(onboarding.nth(position), stars)
         expect(page.locator("#ratings-count")).to_have_text(str(position + 1))
+        # the list is drawn afresh; the rated movie's stars keep the keyboard focus
+        expect(onboarding.nth(position).locator("select.stars")).to_be_focused()
     recs = page.locator("#recs > li")
     expect(recs).to_have_count(10)
     expect(recs.first.locator(".because")).not_to_be_empty()

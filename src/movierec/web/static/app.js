@@ -346,7 +346,31 @@ function renderList(node, movies, extraOf = () => ({})) {
 }
 
 // ---- what is on the page --------------------------------------------------------------------
+// Lists are drawn afresh after each change; the control that had focus gets it back (the same
+// control of the same movie in the same list), so keyboard users keep their place.
+function focusedControl() {
+  const active = document.activeElement;
+  const item = active && active.closest ? active.closest("li[data-movie-id]") : null;
+  const list = item ? item.closest("ol[id]") : null;
+  if (!item || !list) return null;
+  const kind = ["select.stars", "button.watch", "button.hide", "button.title-link"].find((s) => active.matches(s));
+  return kind ? { list: list.id, movie: item.dataset.movieId, kind } : null;
+}
+
+function restoreFocus(place) {
+  if (!place || (document.activeElement && document.activeElement !== document.body)) return;
+  const item = document.querySelector(`#${place.list} > li[data-movie-id="${place.movie}"]`);
+  const control = item && (item.querySelector(place.kind) || item.querySelector("select.stars"));
+  if (control) control.focus();
+}
+
 function renderEverything() {
+  const place = focusedControl();
+  renderAll();
+  restoreFocus(place);
+}
+
+function renderAll() {
   renderRecommendations();
   renderProfile();
   renderOnboarding();
@@ -365,7 +389,7 @@ function renderRecommendations() {
   }
   const maxScore = Math.max(0, ...state.recs.map((m) => m.score));
   renderList($("recs"), state.recs, () => ({ maxScore }));
-  if (!state.recs.length) setStatus(status, state.recsNote ? t("recs.none") : t("recs.empty"));
+  if (!state.recs.length) setStatus(status, state.recsNote ? t("recs.none", { stars: starsText(state.session.min_rating) }) : t("recs.empty"));
   else setStatus(status, plural("recs.status", state.recs.length, { ratings: state.stars.size }));
 }
 
