@@ -490,3 +490,33 @@ def test_whole_star_datasets_take_whole_stars(
     assert session["scale"] == {"lowest": 1.0, "highest": 5.0, "step": 1.0}
     assert half.status_code == 422 and "steps of 1" in half.json()["detail"]
     assert whole.status_code == 200
+
+
+@pytest.mark.parametrize("text", [".\u0080", "abc.\u00e9\u00e9", "\ud800.x", "x" * 101])
+def test_links_and_codes_that_are_not_base64url_are_refused_not_500(
+    browser: Browser, text: str
+) -> None:
+    rated(browser, LIKES)
+    json_type = {"Content-Type": "application/json"}  # json.dumps escapes a lone surrogate
+    opened = browser.send(
+        "POST", "/api/profile/open", content=json.dumps({"link": text}), headers=json_type
+    )
+    night = browser.send(
+        "POST",
+        "/api/movie-night",
+        content=json.dumps({"guests": [{"code": text}]}),
+        headers=json_type,
+    )
+    assert opened.status_code == night.status_code == 422, (opened.text, night.text)
+
+
+def test_the_code_checks_themselves_take_any_text(server: TestClient) -> None:
+    """Behind the schema, too: nothing a client sends makes a comparison raise."""
+    from movierec.web.guard import Credential
+
+    profiles = server.app.state.profiles
+    for text in [".\u0080", "\u00e9.\u00e9", "a.b", ""]:
+        assert profiles.check_share_code(text) is None
+        assert Credential.parse(text) is None or not profiles.store.check_secret(
+            Credential.parse(text).profile_id, Credential.parse(text).secret
+        )

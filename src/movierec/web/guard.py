@@ -48,7 +48,7 @@ class Credential:
     @classmethod
     def parse(cls, text: str | None) -> Credential | None:
         """``ID.SECRET`` → a Credential; None for anything else (nothing is quoted back)."""
-        if not text or len(text) > 200:
+        if not text or len(text) > 200 or not text.isascii():  # ids and secrets are base64url
             return None
         profile_id, dot, secret = text.partition(".")
         if not dot or not profile_id or not secret:

@@ -87,6 +87,8 @@ class Profiles:
 
     def check_share_code(self, code: str) -> str | None:
         """The profile a movie-night code is for, or None (compared in constant time)."""
+        if not code.isascii():  # codes are URL-safe base64; compare_digest takes only ASCII
+            return None
         profile_id, _, mac = code.partition(".")
         stored = self._stored_hash(profile_id) if profile_id and len(profile_id) <= 16 else None
         expected = self._mac(stored or "no such profile")

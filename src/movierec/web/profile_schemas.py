@@ -52,9 +52,12 @@ class StarsRequest(Strict):
     )
 
 
+CODE_PATTERN = r"^[A-Za-z0-9_.=-]+$"  # base64url ids, secrets and MACs, joined by "."
+
+
 class OpenRequest(Strict):
-    link: Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS)] = Field(
-        description="ID.SECRET, from the fragment of a private link (#open=ID.SECRET)"
+    link: Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS, pattern=CODE_PATTERN)] = (
+        Field(description="ID.SECRET, from the fragment of a private link (#open=ID.SECRET)")
     )
 
 
@@ -124,8 +127,8 @@ class PicksOut(BaseModel):
 
 
 class Guest(Strict):
-    code: Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS)] = Field(
-        description="a movie-night code the member made (POST /api/profile/share)"
+    code: Annotated[str, Field(min_length=1, max_length=MAX_CODE_CHARS, pattern=CODE_PATTERN)] = (
+        Field(description="a movie-night code the member made (POST /api/profile/share)")
     )
     name: Annotated[str, Field(max_length=MAX_LABEL_CHARS, pattern=NAME_PATTERN)] = ""
 
