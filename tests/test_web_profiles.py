@@ -520,3 +520,21 @@ def test_the_code_checks_themselves_take_any_text(server: TestClient) -> None:
         assert Credential.parse(text) is None or not profiles.store.check_secret(
             Credential.parse(text).profile_id, Credential.parse(text).secret
         )
+
+
+def test_the_write_limit_can_be_raised_for_a_load_test(
+    small_recommender: Recommender, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from movierec.web.app import write_limit
+
+    assert write_limit("1000/500") == (1000, 500.0)
+    for wrong in ["60", "0/10", "60/0", "a/b", "60/inf"]:
+        with pytest.raises(MovieRecError, match="BURST/PER_SECOND"):
+            write_limit(wrong)
+    monkeypatch.setenv("MOVIEREC_WRITE_LIMIT", "2/0.01")
+    with TestClient(create_app(small_recommender, tmp_path / "p.db")) as client:
+        token = client.get("/api/session").json()["csrf"]
+        codes = [
+            client.post("/api/profile", headers={CSRF_HEADER: token}).status_code for _ in range(3)
+        ]
+    assert codes == [200, 200, 429]

@@ -57,6 +57,32 @@ DB_VARIABLE = "MOVIEREC_PROFILES_DB"
 ``postgresql://`` URL; unset, ``profiles.db`` in movierec's cache folder."""
 WRITE_BURST, WRITES_PER_SECOND = 60, 10.0
 """Each client's changes to profiles: 60 at once, then 10 a second (429 beyond)."""
+WRITE_LIMIT_VARIABLE = "MOVIEREC_WRITE_LIMIT"
+"""``BURST/PER_SECOND`` (e.g. ``60/10``) replaces those for ``movierec serve``: a load test
+from one address needs far more than a person."""
+
+
+def write_limit(text: str | None) -> tuple[int, float]:
+    """``BURST/PER_SECOND`` → (burst, per second); None or empty → the defaults.
+
+    >>> write_limit("120/20"), write_limit(None)
+    ((120, 20.0), (60, 10.0))
+    """
+    if not text:
+        return WRITE_BURST, WRITES_PER_SECOND
+    burst, slash, rate = text.partition("/")
+    try:
+        limit = int(burst), float(rate)
+    except ValueError:
+        limit = (0, 0.0)
+    if not slash or limit[0] < 1 or not 0 < limit[1] < float("inf"):
+        raise MovieRecError(
+            f"{WRITE_LIMIT_VARIABLE}={text[:40]!r} is not BURST/PER_SECOND (e.g. 60/10: 60 "
+            "changes at once, then 10 a second, per client)"
+        )
+    return limit
+
+
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -150,15 +176,20 @@ def create_app(
     recommender: Recommender,
     db: str | Path | None = None,
     *,
-    write_burst: int = WRITE_BURST,
-    writes_per_second: float = WRITES_PER_SECOND,
+    write_burst: int | None = None,
+    writes_per_second: float | None = None,
 ) -> FastAPI:
     """A FastAPI app serving ``recommender``: the page at ``/``, the JSON API under ``/api``,
     its documentation at ``/docs`` (Swagger UI), all without network access. Profiles are kept
     in ``db`` (a SQLite path or ``postgresql://`` URL; None: ``$MOVIEREC_PROFILES_DB``, else
     the cache folder's ``profiles.db``); each client may change them ``write_burst`` times at
-    once, then ``writes_per_second``. It answers once its lifespan has started (uvicorn, or
-    ``with TestClient(app)``)."""
+    once, then ``writes_per_second`` (None: ``$MOVIEREC_WRITE_LIMIT``, else 60 and 10). It
+    answers once its lifespan has started (uvicorn, or ``with TestClient(app)``)."""
+    burst, per_second = write_limit(os.environ.get(WRITE_LIMIT_VARIABLE))
+    limiter = RateLimiter(
+        burst if write_burst is None else write_burst,
+        per_second if writes_per_second is None else writes_per_second,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -170,7 +201,7 @@ def create_app(
         # the dataset's stars: half stars 0.5-5, whole stars 1-5 for ml-100k and ml-1m
         scale = rating_scale(recommender.dataset.name)
         store = await run_in_threadpool(ProfileStore.open, where, scale)
-        app.state.profiles = Profiles(store, RateLimiter(write_burst, writes_per_second))
+        app.state.profiles = Profiles(store, limiter)
         # The model and its lookups live as long as the server: out of the garbage collector's
         # sight, its full collections stay short and do not stretch the latency tail.
         gc.collect()
