@@ -149,9 +149,17 @@ function starsText(stars) {
 }
 
 // ---- the profile ----------------------------------------------------------------------------
+// The first rating starts the profile; two quick first clicks start one, not two.
+let starting = null;
+
 async function ensureProfile() {
   if (state.session.profile) return;
-  const made = await api("/api/profile", { method: "POST" });
+  if (!starting) {
+    starting = api("/api/profile", { method: "POST" }).finally(() => {
+      starting = null;
+    });
+  }
+  const made = await starting;
   state.session.profile = made.profile;
 }
 
