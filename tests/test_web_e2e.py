@@ -261,6 +261,10 @@ def test_a_profile_from_onboarding_to_movie_night_export_and_delete(
     recs = page.locator("#recs > li")
     expect(recs).to_have_count(10)
     expect(recs.first.locator(".because")).not_to_be_empty()
+    cookies = {c["name"]: c for c in home.context.cookies()}
+    key = cookies["movierec_profile"]
+    assert key["httpOnly"] and key["sameSite"] == "Strict" and key["path"] == "/api"
+    assert "movierec_profile" not in page.evaluate("document.cookie")  # no script reads it
     home.shot(tmp_path, f"profile-onboarding-{tag}")
 
     # Rate from search: the movie opens with its similar movies.
