@@ -445,6 +445,19 @@ def test_serve_refuses_a_remote_address_without_allow_remote(
     assert err.count("\n") == 1 and "--allow-remote" in err
 
 
+def test_a_database_that_cannot_be_opened_is_refused_before_the_server_starts(
+    small_recommender: Recommender, tmp_path: Path
+) -> None:
+    """Opened when the app is made, not in its lifespan (where a failure ended the server with
+    a traceback): `serve` then says it in one line, exit 2."""
+    with pytest.raises(MovieRecError, match=r"missing does not exist; create it"):
+        create_app(small_recommender, tmp_path / "missing" / "profiles.db")
+    made = create_app(small_recommender, tmp_path / "profiles.db")
+    for _ in range(2):  # a second start of the same app opens the database again
+        with TestClient(made) as client:
+            assert client.get("/api/session").status_code == 200
+
+
 def test_serve_takes_a_profile_database(capsys: pytest.CaptureFixture[str]) -> None:
     from movierec.cli import main
 

@@ -191,16 +191,24 @@ def create_app(
         per_second if writes_per_second is None else writes_per_second,
     )
 
+    from ..profiles import ProfileStore
+    from ..profiles.picks import rating_scale
+
+    where = db if db is not None else os.environ.get(DB_VARIABLE) or None
+    # the dataset's stars: half stars 0.5-5, whole stars 1-5 for ml-100k and ml-1m
+    scale = rating_scale(recommender.dataset.name)
+    # Opened now, so a database that cannot be opened is refused in one line before the
+    # server starts (in the lifespan it would end the server with a traceback); a second start
+    # of the same app (tests) opens it again.
+    opened = [ProfileStore.open(where, scale)]
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from ..profiles import ProfileStore
-        from ..profiles.picks import rating_scale
-
         app.state.served = await run_in_threadpool(Served.prepare, recommender)
-        where = db if db is not None else os.environ.get(DB_VARIABLE) or None
-        # the dataset's stars: half stars 0.5-5, whole stars 1-5 for ml-100k and ml-1m
-        scale = rating_scale(recommender.dataset.name)
-        store = await run_in_threadpool(ProfileStore.open, where, scale)
+        if opened:
+            store = opened.pop()
+        else:
+            store = await run_in_threadpool(ProfileStore.open, where, scale)
         app.state.profiles = Profiles(store, limiter)
         # The model and its lookups live as long as the server: out of the garbage collector's
         # sight, its full collections stay short and do not stretch the latency tail.
