@@ -257,12 +257,10 @@ SparkMasterOpt = Annotated[
         "running session's (spark-submit), else local[2]]",
     ),
 ]
-LikeOpt = Annotated[
-    list[str],
-    typer.Option(
-        "--like", "-l", metavar="TITLE", help=f"a movie you like (repeat the option): {MOVIE_HELP}"
-    ),
-]
+LIKE_OPTION = typer.Option(
+    "--like", "-l", metavar="TITLE", help=f"a movie you like (repeat the option): {MOVIE_HELP}"
+)
+LikeOpt = Annotated[list[str], LIKE_OPTION]
 
 
 def _named(rec: Any, names: list[str]) -> list[Any]:
@@ -461,32 +459,26 @@ DB_HELP = (
 DbOpt = Annotated[str | None, typer.Option("--db", metavar="DB", help=DB_HELP)]
 
 
+ProfilesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        metavar="ID",
+        help="instead of --like: a profile of --db (its ratings and hidden movies); two to "
+        "six: picks for a movie night, average without misery",
+    ),
+]
+ExplainOpt = Annotated[bool, typer.Option("--explain", help="say which liked movies led to each")]
+
+
 @app.command()
 def recommend(
-    like: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--like",
-            "-l",
-            metavar="TITLE",
-            help=f"a movie you like (repeat the option): {MOVIE_HELP}",
-        ),
-    ] = None,
-    profile: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--profile",
-            "-p",
-            metavar="ID",
-            help="instead of --like: a profile of --db (its ratings and hidden movies); two to "
-            "six: picks for a movie night, average without misery",
-        ),
-    ] = None,
+    like: Annotated[list[str] | None, LIKE_OPTION] = None,
+    profile: ProfilesOpt = None,
     db: DbOpt = None,
     n: CountOpt = 10,
-    explain: Annotated[
-        bool, typer.Option("--explain", help="say which liked movies led to each")
-    ] = False,
+    explain: ExplainOpt = False,
     dataset: ModelDatasetOpt = None,
     data_dir: DataDirOpt = None,
     ratings_file: RatingsOpt = None,
@@ -508,17 +500,10 @@ def recommend(
     """
     config.check_n(n, "-n")
     source = Source(dataset, data_dir, ratings_file, movies_file)
-    if profile:
-        if like:
-            raise MovieRecError("give movies you like (--like) or profiles (--profile), not both")
-        _recommend_for_profiles(source, min_rating, model, db, profile, n, explain, as_json)
+    if _for_profiles(like, profile, db):
+        _recommend_for_profiles(source, min_rating, model, db, profile or [], n, explain, as_json)
         return
-    if not like:
-        raise MovieRecError(
-            "name movies you like (--like TITLE, repeated) or profiles (--profile ID --db DB)"
-        )
-    if db is not None:
-        raise MovieRecError("--db is for --profile; drop it, or name profiles with --profile ID")
+    like = like or []
     rec = _recommender(source, min_rating, model, like)
     liked_movies = _named(rec, like)
     liked_ids = [m.movie_id for m in liked_movies]
@@ -604,6 +589,19 @@ def _flag_hint(parameter: str, example: object) -> str:
     return f"pass e.g. --{parameter.replace('_', '-')} {example}"
 
 
+WithProfilesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--with-profiles",
+        metavar="DB",
+        help="add the ratings of the profiles in this profile database that consent to "
+        "training (each a new user, ids above the data's); the model records it",
+    ),
+]
+OVERRIDES = ("factors", "regularization", "alpha", "iterations", "weighting", "seed", "min_rating")
+"""The options of ``train`` that override a preset's settings, in its parameters' order."""
+
+
 @app.command()
 def train(
     out: Annotated[
@@ -624,15 +622,7 @@ def train(
     ratings_file: RatingsUriOpt = None,
     movies_file: MoviesUriOpt = None,
     min_rating: MinRatingOpt = config.MIN_RATING,
-    with_profiles: Annotated[
-        str | None,
-        typer.Option(
-            "--with-profiles",
-            metavar="DB",
-            help="add the ratings of the profiles in this profile database that consent to "
-            "training (each a new user, ids above the data's); the model records it",
-        ),
-    ] = None,
+    with_profiles: WithProfilesOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train a model and save it for --model.
@@ -646,15 +636,8 @@ def train(
     """
     from .training import TrainingPlan
 
-    overrides = {
-        "factors": factors,
-        "regularization": regularization,
-        "alpha": alpha,
-        "iterations": iterations,
-        "weighting": weighting,
-        "seed": seed,
-        "min_rating": min_rating,
-    }
+    given = (factors, regularization, alpha, iterations, weighting, seed, min_rating)
+    overrides = dict(zip(OVERRIDES, given, strict=True))
     # An --out it may not replace, a bad preset or value, or an engine that cannot train the
     # model: refused here, before any loading.
     plan = TrainingPlan(
@@ -675,15 +658,34 @@ def train(
         return
     rec = run.recommender
     if run.profiles is not None:
-        added = run.profiles
-        line(
-            f"Added {added.ratings:,} ratings of {added.profiles:,} consenting profiles (user "
-            f"ids from {added.first_user_id}) from {added.database}"
-            + (f"; {added.left_out:,} of movies not in the data left out" if added.left_out else "")
-        )
+        _say_added(run.profiles)
     line(
         f"Trained {rec.describe()} on {rec.dataset.name} ({len(rec.users):,} users × "
         f"{len(rec.items):,} movies) in {run.seconds:.2f} s; saved to {run.out}"
+    )
+
+
+def _for_profiles(like: list[str] | None, profile: list[str] | None, db: str | None) -> bool:
+    """Whether ``recommend`` answers profiles (else liked movies); one line for a mix."""
+    if profile:
+        if like:
+            raise MovieRecError("give movies you like (--like) or profiles (--profile), not both")
+        return True
+    if not like:
+        raise MovieRecError(
+            "name movies you like (--like TITLE, repeated) or profiles (--profile ID --db DB)"
+        )
+    if db is not None:
+        raise MovieRecError("--db is for --profile; drop it, or name profiles with --profile ID")
+    return False
+
+
+def _say_added(added: Any) -> None:
+    """What ``train --with-profiles`` added to the data."""
+    left_out = f"; {added.left_out:,} of movies not in the data left out" if added.left_out else ""
+    line(
+        f"Added {added.ratings:,} ratings of {added.profiles:,} consenting profiles (user ids "
+        f"from {added.first_user_id}) from {added.database}{left_out}"
     )
 
 
@@ -700,7 +702,6 @@ def _recommend_for_profiles(
     """``recommend --profile``: one profile's recommendations, or a movie night's picks."""
     from .movie_night import check_group_size
     from .profiles import ProfileStore
-    from .profiles.picks import movie_night, recommend_for_profile
 
     if len(profile_ids) > 1:
         check_group_size(len(profile_ids))
@@ -708,18 +709,32 @@ def _recommend_for_profiles(
         members = [store.profile_data(profile_id) for profile_id in profile_ids]
     rec = _recommender(source, min_rating, model)
     if len(members) == 1:
-        results = recommend_for_profile(rec, members[0], n, explain)
-        if results.why_empty:
-            notice(f"no recommendations: {results.why_empty}")
-        if as_json:
-            emit_json([r.to_dict() for r in results])
-        elif results:
-            columns = ["#", "movie_id", "title", "score"] + (["because you liked"] * explain)
-            title = members[0].profile.name or members[0].profile.profile_id
-            table(f"For {title}", columns, scored_rows(results, explain))
+        _one_profile(rec, members[0], n, explain, as_json)
         return
     if explain:
         notice("--explain is for one profile; a movie night's picks say whose taste they serve")
+    _movie_night(rec, members, n, as_json)
+
+
+def _one_profile(rec: Any, member: Any, n: int, explain: bool, as_json: bool) -> None:
+    """``recommend --profile ID``: one profile's recommendations."""
+    from .profiles.picks import recommend_for_profile
+
+    results = recommend_for_profile(rec, member, n, explain)
+    if results.why_empty:
+        notice(f"no recommendations: {results.why_empty}")
+    if as_json:
+        emit_json([r.to_dict() for r in results])
+    elif results:
+        columns = ["#", "movie_id", "title", "score"] + (["because you liked"] * explain)
+        title = member.profile.name or member.profile.profile_id
+        table(f"For {title}", columns, scored_rows(results, explain))
+
+
+def _movie_night(rec: Any, members: list[Any], n: int, as_json: bool) -> None:
+    """``recommend --profile A --profile B …``: a movie night's picks."""
+    from .profiles.picks import movie_night
+
     picks = movie_night(rec, members, n)
     if picks.why_empty:
         notice(f"no picks: {picks.why_empty}")

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 from fastapi import FastAPI, Request
@@ -172,6 +173,43 @@ class SecureFastAPI(FastAPI):
         return SecurityHeaders(HeadAsGet(HeaderLimit(super().build_middleware_stack())))
 
 
+def _profile_stores(recommender: Recommender, db: str | Path | None) -> Callable[[], Any]:
+    """What opens the profile store for each start of the app: the first one is opened now,
+    so a database that cannot be opened is refused in one line before the server starts (in
+    the lifespan it would end the server with a traceback); a second start (tests) opens it
+    again."""
+    from ..profiles import ProfileStore
+    from ..profiles.picks import rating_scale
+
+    where = db if db is not None else os.environ.get(DB_VARIABLE) or None
+    # the dataset's stars: half stars 0.5-5, whole stars 1-5 for ml-100k and ml-1m
+    scale = rating_scale(recommender.dataset.name)
+    opened = [ProfileStore.open(where, scale)]
+    return lambda: opened.pop() if opened else ProfileStore.open(where, scale)
+
+
+def _lifespan(
+    recommender: Recommender, stores: Callable[[], Any], limiter: RateLimiter
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the served model's lookups and the profile store, made once."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.served = await run_in_threadpool(Served.prepare, recommender)
+        store = await run_in_threadpool(stores)
+        app.state.profiles = Profiles(store, limiter)
+        # The model and its lookups live as long as the server: out of the garbage collector's
+        # sight, its full collections stay short and do not stretch the latency tail.
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            store.close()
+
+    return lifespan
+
+
 def create_app(
     recommender: Recommender,
     db: str | Path | None = None,
@@ -190,35 +228,7 @@ def create_app(
         burst if write_burst is None else write_burst,
         per_second if writes_per_second is None else writes_per_second,
     )
-
-    from ..profiles import ProfileStore
-    from ..profiles.picks import rating_scale
-
-    where = db if db is not None else os.environ.get(DB_VARIABLE) or None
-    # the dataset's stars: half stars 0.5-5, whole stars 1-5 for ml-100k and ml-1m
-    scale = rating_scale(recommender.dataset.name)
-    # Opened now, so a database that cannot be opened is refused in one line before the
-    # server starts (in the lifespan it would end the server with a traceback); a second start
-    # of the same app (tests) opens it again.
-    opened = [ProfileStore.open(where, scale)]
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.served = await run_in_threadpool(Served.prepare, recommender)
-        if opened:
-            store = opened.pop()
-        else:
-            store = await run_in_threadpool(ProfileStore.open, where, scale)
-        app.state.profiles = Profiles(store, limiter)
-        # The model and its lookups live as long as the server: out of the garbage collector's
-        # sight, its full collections stay short and do not stretch the latency tail.
-        gc.collect()
-        gc.freeze()
-        try:
-            yield
-        finally:
-            store.close()
-
+    lifespan = _lifespan(recommender, _profile_stores(recommender, db), limiter)
     app = SecureFastAPI(
         title="movierec",
         version=__version__,
