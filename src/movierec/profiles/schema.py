@@ -7,6 +7,8 @@ that SQLite and PostgreSQL store and return the same values.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -40,8 +42,8 @@ profiles = Table(
 )
 
 
-def _owned(name: str) -> Table:
-    """A table of movies a profile keeps, one row per (profile, movie)."""
+def _per_movie(name: str, *columns: Column[Any]) -> Table:
+    """A table of one row per (profile, movie) with ``columns``: a profile's row goes with it."""
     return Table(
         name,
         metadata,
@@ -52,20 +54,17 @@ def _owned(name: str) -> Table:
             primary_key=True,
         ),
         Column("movie_id", BigInteger, primary_key=True, autoincrement=False),
-        Column("added", BigInteger, nullable=False),
+        *columns,
     )
 
 
-ratings = Table(
+def _owned(name: str) -> Table:
+    """A table of movies a profile keeps, with when each was added."""
+    return _per_movie(name, Column("added", BigInteger, nullable=False))
+
+
+ratings = _per_movie(
     "ratings",
-    metadata,
-    Column(
-        "profile_id",
-        String(PROFILE_ID_LENGTH),
-        ForeignKey("profiles.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("movie_id", BigInteger, primary_key=True, autoincrement=False),
     Column("stars", Float, nullable=False),
     Column("rated", BigInteger, nullable=False),
 )

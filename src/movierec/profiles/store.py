@@ -180,20 +180,23 @@ class ProfileStore:
     def create(self, name: str = "", consent_to_training: bool = False) -> NewProfile:
         """A new profile: its public id and its secret (keep it: only its hash is stored)."""
         name = _checked_name(name)
-        secret = secrets.token_urlsafe(SECRET_BYTES)
-        now = _now()
         with self.database.writing() as connection:
-            profile_id = self._free_id(connection)
-            connection.execute(
-                insert(schema.profiles).values(
-                    id=profile_id,
-                    secret_hash=hash_secret(secret),
-                    name=name,
-                    created=now,
-                    updated=now,
-                    consent_to_training=bool(consent_to_training),
-                )
+            return self._new(connection, name, _now(), bool(consent_to_training))
+
+    def _new(self, connection: Connection, name: str, created: int, consent: bool) -> NewProfile:
+        """A profile row under a free id, with a new secret (its hash stored)."""
+        secret = secrets.token_urlsafe(SECRET_BYTES)
+        profile_id = self._free_id(connection)
+        connection.execute(
+            insert(schema.profiles).values(
+                id=profile_id,
+                secret_hash=hash_secret(secret),
+                name=name,
+                created=created,
+                updated=_now(),
+                consent_to_training=consent,
             )
+        )
         return NewProfile(profile_id, secret)
 
     @staticmethod
@@ -424,21 +427,10 @@ class ProfileStore:
         fault, for anything else."""
         data = _read_export(exported)
         stars = [self._checked_stars(r.stars) for r in data.ratings]
-        secret = secrets.token_urlsafe(SECRET_BYTES)
         profile = data.profile
-        now = _now()
         with self.database.writing() as connection:
-            profile_id = self._free_id(connection)
-            connection.execute(
-                insert(schema.profiles).values(
-                    id=profile_id,
-                    secret_hash=hash_secret(secret),
-                    name=profile.name,
-                    created=profile.created,
-                    updated=now,
-                    consent_to_training=profile.consent_to_training,
-                )
-            )
+            new = self._new(connection, profile.name, profile.created, profile.consent_to_training)
+            profile_id = new.profile_id
             rows: dict[Table, list[dict[str, Any]]] = {
                 schema.ratings: [
                     {"profile_id": profile_id, "movie_id": r.movie_id, "stars": s, "rated": r.rated}
@@ -450,7 +442,7 @@ class ProfileStore:
             for table, values in rows.items():
                 if values:
                     connection.execute(insert(table), values)
-        return NewProfile(profile_id, secret)
+        return new
 
 
 def _profile_columns() -> tuple[Any, ...]:
