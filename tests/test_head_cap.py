@@ -85,6 +85,7 @@ def test_the_capped_preset_is_the_head_preset_with_the_cap() -> None:
     assert capped.params == {
         **Settings.preset(config.DENSE_HEAD_PRESET).params,
         "max_head_items": config.DENSE_HEAD_CAP,
+        "tail_neighbours": config.CAPPED_HEAD_TAIL_NEIGHBOURS,
     }
     assert "5,000 most-rated movies at most" in capped.describe()
 
@@ -109,3 +110,51 @@ def test_the_capped_share_counts_the_k_most_rated_with_enough_ratings(monkeypatc
     assert capped_share(np.array([10, 2, 5, 3])) == pytest.approx(15 / 20)
     assert capped_share(np.array([2, 2, 1])) == 0.0  # none has DENSE_HEAD_MIN_RATINGS
     assert capped_share(np.zeros(0, dtype=np.int64)) == 0.0
+
+
+def test_a_tail_item_is_similar_to_its_head_items_of_highest_cosine() -> None:
+    matrix = ratings()
+    model = EASE(max_head_items=4, tail_neighbours=3, **PARAMS).fit(matrix)
+    dense = matrix.toarray()
+    for item in [0, 1, 2, 3, 4, 9]:
+        cosine = dense[:, item] @ dense[:, model.head]
+        cosine = cosine / np.sqrt(dense[:, item].sum() * dense[:, model.head].sum(axis=0))
+        order = np.argsort(-cosine, kind="stable")
+        order = order[cosine[order] > 0][:3]
+        items, similarity = model.similar_items(item, 10)
+        assert items.tolist() == model.head[order].tolist()
+        np.testing.assert_allclose(similarity, cosine[order], rtol=1e-6)
+    assert len(model.similar_items(2, 2)[0]) == 2  # n below k
+
+
+def test_tail_neighbours_change_no_score() -> None:
+    matrix = ratings()
+    plain = EASE(max_head_items=4, **PARAMS).fit(matrix)
+    neighbours = EASE(max_head_items=4, tail_neighbours=3, **PARAMS).fit(matrix)
+    np.testing.assert_array_equal(neighbours.weights, plain.weights)
+    np.testing.assert_array_equal(neighbours.fold_in_scores(matrix), plain.fold_in_scores(matrix))
+    assert len(plain.similar_items(0, 5)[0]) == 0  # without them, a tail item has none
+
+
+def test_tail_neighbours_are_saved_and_restored() -> None:
+    model = EASE(max_head_items=4, tail_neighbours=3, **PARAMS).fit(ratings())
+    restored = EASE(**PARAMS).set_state(model.state())
+    for got, wanted in zip(restored.similar_items(1, 3), model.similar_items(1, 3)):
+        np.testing.assert_array_equal(got, wanted)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"tail": np.array([0, 1, 2, 3, 5, 9])},  # 5 is in the head
+        {"tail": np.array([1, 0, 2, 3, 4, 9])},  # not ascending
+        {"tail_similar": np.full((6, 3), 1)},  # neighbours outside the head
+        {"tail_similarity": np.zeros((6, 2), dtype=np.float32)},  # not one per neighbour
+        {"tail_similar": None},  # missing
+    ],
+)
+def test_a_broken_saved_tail_is_refused(change: dict[str, object]) -> None:
+    state = EASE(max_head_items=4, tail_neighbours=3, **PARAMS).fit(ratings()).state()
+    broken = {key: value for key, value in {**state, **change}.items() if value is not None}
+    with pytest.raises(MovieRecError, match="tail neighbours do not fit its head"):
+        EASE(**PARAMS).set_state(broken)

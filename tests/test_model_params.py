@@ -83,6 +83,7 @@ EXPECTED: dict[str, dict[str, Spec]] = {
         "lowpass_weight": number(0.0),
         "min_item_ratings": whole(0, 1_000_000),
         "max_head_items": whole(0, 20_000),
+        "tail_neighbours": whole(0, 1000),
         "seed": SEED_SPEC,
     },
     "admm-slim": {

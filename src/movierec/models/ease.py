@@ -33,6 +33,10 @@ lower index), so any catalogue gets dense matrices of at most K × K and a fit w
 with the ratings (the Gram of the head's columns) rather than the catalogue's square; the tail
 beyond the K is zero as above. On synthetic ML-25M-shaped data (58,266 kept movies) the 5,000
 most-rated hold 95% of the kept ratings (docs/large-catalogues.md).
+
+``tail_neighbours`` k gives the items outside the head something for ``similar``: each one's k
+head items of highest cosine similarity (on who rated them), stored sparsely (tail × k). They
+change no score: a tail item still adds nothing when liked and scores 0.
 """
 
 from __future__ import annotations
@@ -299,6 +303,46 @@ def training_score(gram_matrix: np.ndarray, weights: np.ndarray) -> float:
     return float(np.einsum("ij,ij->", gram_matrix, weights, dtype=np.float64))
 
 
+TAIL_BLOCK = 2048
+"""Tail items per block of :func:`tail_neighbours`: a block × head dense array (40 MB at a head
+of 5,000)."""
+
+
+def tail_neighbours(
+    user_items: sp.csr_matrix, head: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every rated item outside ``head``: its ``k`` head items of highest cosine similarity
+    on who rated them (binary), best first by :func:`top_n`'s rule; only items that share a
+    user. Returns (the tail items, ascending; their neighbours, tail × k item indices, −1 past
+    the last; the similarities, float32, 0 there). One sparse product per block of tail items."""
+    import scipy.sparse as sp
+
+    binary = sp.csc_matrix(user_items, dtype=np.float32)
+    binary.data[:] = 1.0
+    counts = np.diff(binary.indptr).astype(np.float64)
+    tail = np.setdiff1d(np.flatnonzero(counts > 0), head)
+    k = min(k, len(head))
+    neighbours = np.full((len(tail), k), -1, dtype=np.int32)
+    similarity = np.zeros((len(tail), k), dtype=np.float32)
+    if not len(tail) or not k:
+        return tail, neighbours, similarity
+    head_columns = sp.csr_matrix(binary[:, head])
+    head_norms = np.sqrt(counts[head])
+    for start in range(0, len(tail), TAIL_BLOCK):
+        items = tail[start : start + TAIL_BLOCK]
+        shared = (sp.csr_matrix(binary[:, items].T) @ head_columns).toarray()
+        cosine = shared / (np.sqrt(counts[items])[:, np.newaxis] * head_norms[np.newaxis, :])
+        cosine[shared == 0] = -np.inf  # share no user: not a neighbour
+        best = top_n(cosine, k, exclude=sp.csr_matrix(cosine.shape, dtype=np.float32))
+        found = best >= 0
+        rows = np.arange(len(items))[:, np.newaxis]
+        neighbours[start : start + len(items)] = np.where(found, head[np.maximum(best, 0)], -1)
+        similarity[start : start + len(items)] = np.where(
+            found, cosine[rows, np.maximum(best, 0)], 0.0
+        )
+    return tail, neighbours, similarity
+
+
 class DenseItemItemModel(ItemItemModel[np.ndarray]):
     """An item–item model whose whole state is one dense square ``weights`` matrix (EASE and its
     dropout variants, ADMM-SLIM): row ``W[item, :]`` says what liking ``item`` predicts.
@@ -307,9 +351,19 @@ class DenseItemItemModel(ItemItemModel[np.ndarray]):
     and every other item's row and column are zero: the model is the same as the whole square
     matrix with those zeros, at the head's size in memory and on disk."""
 
-    learned: ClassVar[tuple[str, ...]] = ("weights", "head", "catalogue_items")
+    learned: ClassVar[tuple[str, ...]] = (
+        "weights",
+        "head",
+        "catalogue_items",
+        "tail",
+        "tail_similar",
+        "tail_similarity",
+    )
     head: np.ndarray | None
     catalogue_items: int | None  # with a head: how many items there are in all
+    tail: np.ndarray | None  # items outside the head with neighbours for `similar` (ascending)
+    tail_similar: np.ndarray | None  # tail × k head item indices, best first, −1 past the last
+    tail_similarity: np.ndarray | None  # tail × k cosine similarities (0 past the last)
 
     @property
     def n_items(self) -> int:
@@ -339,11 +393,25 @@ class DenseItemItemModel(ItemItemModel[np.ndarray]):
         """Items whose liking is best predicted by liking ``item_index``: row ``W[item, :]``;
         none for an item whose row is zero (one the model learned nothing about)."""
         inside, rows = self._places(np.array([item_index]))
-        if not inside[0] or not self._weights()[rows[0]].any():
+        if not inside[0]:
+            return self._tail_similar(item_index, n)
+        if not self._weights()[rows[0]].any():
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
         row = self._full(self._weights()[rows[0]], self.n_items)
         best = top_n(row, n, exclude=np.array([item_index]))
         return best, row[best]
+
+    def _tail_similar(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """A tail item's stored head neighbours (none without them)."""
+        nothing = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        if self.tail is None or self.tail_similar is None or self.tail_similarity is None:
+            return nothing
+        place = int(np.searchsorted(self.tail, item_index))
+        if place >= len(self.tail) or self.tail[place] != item_index:
+            return nothing
+        found = np.asarray(self.tail_similar[place]) >= 0
+        items = np.asarray(self.tail_similar[place])[found][:n].astype(np.int64)
+        return items, np.asarray(self.tail_similarity[place], dtype=np.float32)[found][:n]
 
     def liked_scores(self, liked: np.ndarray, weight: float, n_items: int) -> np.ndarray:
         """``x·W`` for the row ``x`` of ``weight`` at ``liked``: the liked rows of ``W`` summed
@@ -388,18 +456,58 @@ class DenseItemItemModel(ItemItemModel[np.ndarray]):
         weights = {"weights": self._weights()}
         if self.head is None:
             return weights
-        return {**weights, "head": self.head, "catalogue_items": np.array(self.n_items)}
+        state = {**weights, "head": self.head, "catalogue_items": np.array(self.n_items)}
+        if (
+            self.tail is not None
+            and self.tail_similar is not None
+            and self.tail_similarity is not None
+        ):
+            state.update(
+                tail=self.tail, tail_similar=self.tail_similar, tail_similarity=self.tail_similarity
+            )
+        return state
 
     def set_state(self, arrays: dict[str, np.ndarray]) -> DenseItemItemModel:
         weights = np.asarray(arrays["weights"], dtype=np.float32)
         if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
             raise MovieRecError(f"the saved {self.name} weights are not square; retrain")
         self.weights, self.head, self.catalogue_items = weights, None, None
+        self.tail = self.tail_similar = self.tail_similarity = None
         if "head" in arrays:
             self.head, self.catalogue_items = self._checked_head(
                 np.asarray(arrays["head"]), np.asarray(arrays.get("catalogue_items", -1))
             )
+            if "tail" in arrays:
+                self._set_tail(arrays)
         return self
+
+    def _set_tail(self, arrays: dict[str, np.ndarray]) -> None:
+        """The saved tail neighbours, checked: ascending tail items outside the head, within
+        the catalogue, each with a row of head items (−1 past the last) and similarities."""
+        tail = np.asarray(arrays["tail"])
+        similar = arrays.get("tail_similar")
+        similarity = arrays.get("tail_similarity")
+        head = self.head if self.head is not None else np.empty(0, dtype=np.int64)
+        if (
+            tail.ndim != 1
+            or tail.dtype.kind not in "iu"
+            or similar is None
+            or similarity is None
+            or similar.ndim != 2
+            or similar.dtype.kind not in "iu"
+            or similar.shape[0] != len(tail)
+            or similarity.shape != similar.shape
+            or similarity.dtype.kind != "f"
+            or (len(tail) and (int(tail[0]) < 0 or int(tail[-1]) >= self.n_items))
+            or not bool(np.all(tail[1:] > tail[:-1]))
+            or np.isin(tail, head).any()
+            or not np.isin(similar[similar >= 0], head).all()
+        ):
+            raise MovieRecError(
+                f"the saved {self.name} tail neighbours do not fit its head and catalogue; retrain"
+            )
+        self.tail = tail.astype(np.int64)
+        self.tail_similar, self.tail_similarity = similar, similarity
 
     def _checked_head(self, head: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, int]:
         """A saved head (ascending indices, one per row of ``weights``) and the catalogue's
@@ -462,6 +570,7 @@ class EASE(DenseItemItemModel):
     lowpass_weight: float = hyperparameter(0.0, Number(low=0.0))
     min_item_ratings: int = hyperparameter(0, Whole(0, 1_000_000))  # 0 or 1: every item
     max_head_items: int = hyperparameter(0, Whole(0, MAX_ITEMS))  # 0: no cap on the head
+    tail_neighbours: int = hyperparameter(0, Whole(0, 1000))  # 0: the tail has no similar
     seed: int = hyperparameter(42, SEED)  # seeds the low-pass filter's subspace iteration
 
     def describe(self) -> str:
@@ -476,6 +585,8 @@ class EASE(DenseItemItemModel):
             details.append(f"movies with ≥ {self.min_item_ratings} ratings")
         if self.max_head_items:
             details.append(f"the {self.max_head_items:,} most-rated movies at most")
+        if self.tail_neighbours and (self.min_item_ratings > 1 or self.max_head_items):
+            details.append(f"{self.tail_neighbours} similar head movies for each other one")
         family = "EASE" if not self.dropout else "EDLAE" if self.zero_diagonal else "DLAE"
         return f"{family} ({', '.join(details)})"
 
@@ -505,6 +616,12 @@ class EASE(DenseItemItemModel):
             del gram_matrix
             self.weights, self.head = weights, head
             self.catalogue_items = None if head is None else user_items.shape[1]
+            self.tail = self.tail_similar = self.tail_similarity = None
+            if head is not None and self.tail_neighbours:
+                step.update(status="the tail's neighbours in the head")
+                self.tail, self.tail_similar, self.tail_similarity = tail_neighbours(
+                    user_items, head, self.tail_neighbours
+                )
         return self
 
     @property
