@@ -61,8 +61,9 @@ kept ratings (the synthetic ML-25M data: 95.7%); below it, where the dense head 
 what users rate, ``LARGE_CATALOGUE_PRESET``. Measured by capping the head at 500, 1,000 and
 2,000 movies on ml-latest-small and ML-1M (``bench/bench_small_default.py``, seeds 42–44;
 docs/large-catalogues.md): holding 78% of the ratings or more the capped head beat ``ials-large``
-on recommend and on similar; at 65% it won recommend and tied similar; at 47% and 57% it lost
-similar by 0.07–0.09 hit@10 (and recommend too at 57%, on ML-1M)."""
+on recommend and on similar; at 65% it won recommend; at 57% (ML-1M) it lost recommend by
+0.0055. Without the tail's neighbours it lost similar by 0.08 at 47–57%; with them it won
+similar at every cap."""
 LARGE_CATALOGUE_PRESET = "ials-large"
 """Above both limits. Chosen by ``python bench/bench_large_default.py`` (README, "Models and
 evaluation")."""
@@ -286,7 +287,7 @@ PRESETS["default-head"] = {**PRESETS["default"], "min_item_ratings": DENSE_HEAD_
 # (settings.catalogue_preset; docs/large-catalogues.md has the measurements).
 # Every movie outside the head gets its 50 most similar head movies (cosine on who rated them)
 # for `similar` alone: capped at 500–2,000 movies on ml-latest-small and ML-1M they lifted
-# similar hit@10 from 0.335–0.547 to 0.474–0.574, above ials-large's 0.418 and 0.446, and
+# similar hit@10 from 0.337–0.546 to 0.474–0.579, above ials-large's 0.418 and 0.446, and
 # changed no recommendation; at 25M ratings they add 17 CPU s to the fit.
 PRESETS[CAPPED_HEAD_PRESET] = {
     **PRESETS[DENSE_HEAD_PRESET],
