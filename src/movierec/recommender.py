@@ -421,6 +421,12 @@ class Recommender:
         )
         return ids, self.items.lookup(ids)
 
+    @cached_property
+    def _blank_scores(self) -> np.ndarray:
+        """The fold-in of an empty row (what a dislike's pull is measured from), made once."""
+        blank = self._one_row(np.zeros(0, dtype=np.int32), np.zeros(0))
+        return np.asarray(self.model.fold_in_scores(blank)[0])
+
     def taste_scores(self, taste: Taste) -> tuple[np.ndarray, np.ndarray, sp.csr_matrix]:
         """One person's scores for every movie the model knows (by item index), the item
         indices they rated or hid (never to be offered), and the row of their likes.
@@ -446,11 +452,11 @@ class Recommender:
             )
         likes = self._one_row(indices[kept], confidence(stars[kept], self.settings.weighting))
         scores = self.model.fold_in_scores(likes)[0].astype(np.float64)
-        if not kept.all():
-            weights = np.full(int((~kept).sum()), self.favourite_weight, dtype=np.float32)
-            dislikes = self._one_row(indices[~kept], weights)
-            blank = self._one_row(np.zeros(0, dtype=np.int32), np.zeros(0))
-            scores -= self.model.fold_in_scores(dislikes)[0] - self.model.fold_in_scores(blank)[0]
+        if not kept.all():  # the dislikes' row is of one weight: scored from its indices
+            disliked = np.sort(indices[~kept])
+            known = len(self.items)
+            against = self.model.liked_scores(disliked, self.favourite_weight, known)
+            scores -= against - self._blank_scores
         _, hidden = self._known(taste.hidden)
         exclude = np.union1d(indices, hidden[hidden >= 0])
         return scores, exclude, likes

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import MovieRecError, shown
@@ -239,15 +239,16 @@ class ProfileStore:
 
     def _profile(self, connection: Connection, profile_id: str) -> Profile:
         _checked_id(profile_id)
-        row = connection.execute(
-            select(*_profile_columns()).where(schema.profiles.c.id == profile_id)
-        ).first()
+        row = connection.execute(_PROFILE, {"profile_id": profile_id}).first()
         if row is None:
-            raise MovieRecError(
-                f"no profile {shown(profile_id)} in {self.database.shown_as}; "
-                "`movierec profile list` names them"
-            )
+            raise self._no_such(profile_id)
         return Profile(*row)
+
+    def _no_such(self, profile_id: str) -> MovieRecError:
+        return MovieRecError(
+            f"no profile {shown(profile_id)} in {self.database.shown_as}; "
+            "`movierec profile list` names them"
+        )
 
     def check_secret(self, profile_id: str, secret: str) -> bool:
         """Whether ``secret`` is this profile's, compared in constant time (an unknown or
@@ -255,9 +256,7 @@ class ProfileStore:
         stored = _DUMMY_HASH
         if isinstance(profile_id, str) and _ID_PATTERN.fullmatch(profile_id):
             with self.database.reading() as connection:
-                found = connection.execute(
-                    select(schema.profiles.c.secret_hash).where(schema.profiles.c.id == profile_id)
-                ).scalar()
+                found = connection.execute(_SECRET_HASH, {"profile_id": profile_id}).scalar()
             stored = found or _DUMMY_HASH
         plausible = isinstance(secret, str) and len(secret) <= MAX_SECRET_LENGTH
         given = hash_secret(secret) if plausible else ""
@@ -342,20 +341,27 @@ class ProfileStore:
 
     def profile_data(self, profile_id: str) -> ProfileData:
         """Everything one profile holds, read in one transaction."""
+        given = {"profile_id": profile_id}
         with self.database.reading() as connection:
             profile = self._profile(connection, profile_id)
-            ratings = connection.execute(
-                select(schema.ratings.c.movie_id, schema.ratings.c.stars, schema.ratings.c.rated)
-                .where(schema.ratings.c.profile_id == profile_id)
-                .order_by(schema.ratings.c.movie_id)
-            ).all()
+            ratings = connection.execute(_RATINGS, given).all()
             kept = [
-                [Kept(*row) for row in connection.execute(_kept_rows(table, profile_id))]
-                for table in (schema.not_interested, schema.watchlist)
+                [Kept(int(m), int(t)) for m, t in connection.execute(statement, given)]
+                for statement in _KEPT
             ]
         return ProfileData(
             profile, [Rating(int(m), float(s), int(t)) for m, s, t in ratings], kept[0], kept[1]
         )
+
+    def counts(self, profile_id: str) -> tuple[int, int, int]:
+        """How many ratings, "not interested" movies and watch-list entries a profile holds
+        (one query); MovieRecError when there is no such profile."""
+        _checked_id(profile_id)
+        with self.database.reading() as connection:
+            row = connection.execute(_COUNTS, {"profile_id": profile_id}).first()
+        if row is None:
+            raise self._no_such(profile_id)
+        return int(row[0]), int(row[1]), int(row[2])
 
     def consenting_ratings(self) -> list[tuple[str, int, float, int]]:
         """(profile id, movie_id, stars, time) of every rating of every profile that consents
@@ -450,12 +456,30 @@ def _profile_columns() -> tuple[Any, ...]:
     return (c.id, c.name, c.created, c.updated, c.consent_to_training)
 
 
-def _kept_rows(table: Table, profile_id: str) -> Any:
-    return (
-        select(table.c.movie_id, table.c.added)
-        .where(table.c.profile_id == profile_id)
-        .order_by(table.c.movie_id)
+# The reads every web request makes, built once (each call only binds the profile id).
+_ID = bindparam("profile_id", type_=schema.profiles.c.id.type)
+_SECRET_HASH = select(schema.profiles.c.secret_hash).where(schema.profiles.c.id == _ID)
+_PROFILE = select(*_profile_columns()).where(schema.profiles.c.id == _ID)
+_RATINGS = (
+    select(schema.ratings.c.movie_id, schema.ratings.c.stars, schema.ratings.c.rated)
+    .where(schema.ratings.c.profile_id == _ID)
+    .order_by(schema.ratings.c.movie_id)
+)
+_KEPT = [
+    select(table.c.movie_id, table.c.added)
+    .where(table.c.profile_id == _ID)
+    .order_by(table.c.movie_id)
+    for table in (schema.not_interested, schema.watchlist)
+]
+_COUNTS = select(
+    *(
+        select(func.count())
+        .select_from(table)
+        .where(table.c.profile_id == schema.profiles.c.id)
+        .scalar_subquery()
+        for table in (schema.ratings, schema.not_interested, schema.watchlist)
     )
+).where(schema.profiles.c.id == _ID)
 
 
 def _kept_dicts(profile_id: str, kept: Iterable[Kept]) -> list[dict[str, Any]]:

@@ -22,8 +22,9 @@ import base64
 import hashlib
 import hmac
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
@@ -68,6 +69,7 @@ TOP_GENRES = 8
 DRIVER_PICKS = 20  # the top picks whose reasons say which rated movies drive them
 TOP_DRIVERS = 5
 SHARE_CONTEXT = b"movierec movie night"
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,6 +78,14 @@ class Profiles:
 
     store: ProfileStore
     limiter: RateLimiter
+
+    async def read(self, read: Callable[..., T], *args: Any) -> T:
+        """A read of the store: on the event loop for SQLite, whose reads take a fraction of a
+        millisecond and never wait for a writer (WAL), so a worker thread's hand-off would
+        cost more than the read; in a worker thread for PostgreSQL (a round trip away)."""
+        if self.store.database.is_sqlite:
+            return read(*args)
+        return await run_in_threadpool(read, *args)
 
     def share_code(self, profile_id: str) -> str:
         """The profile's movie-night code: its id and an HMAC of its stored secret hash (a new
@@ -130,7 +140,7 @@ async def _owner(request: Request, profiles: Profiles) -> str:
     credential = Credential.parse(request.cookies.get(PROFILE_COOKIE))
     if credential is None:
         raise HTTPException(401, NO_PROFILE)
-    known = await run_in_threadpool(
+    known = await profiles.read(
         profiles.store.check_secret, credential.profile_id, credential.secret
     )
     if not known:
@@ -185,15 +195,6 @@ def _movie(served: Served, movie_id: int) -> dict[str, Any]:
         return served.recommender.movie(movie_id).to_dict()
     except TitleError:
         return {"movie_id": movie_id, "title": f"#{movie_id}", "genres": [], "year": None}
-
-
-def _counts(data: ProfileData) -> Counts:
-    return Counts(
-        profile=data.profile.profile_id,
-        ratings=len(data.ratings),
-        hidden=len(data.not_interested),
-        watchlist=len(data.watchlist),
-    )
 
 
 def _taste(served: Served, data: ProfileData) -> dict[str, Any]:
@@ -265,7 +266,7 @@ async def start_session(
     credential = Credential.parse(request.cookies.get(PROFILE_COOKIE))
     profile_id = None
     if credential is not None:
-        if await run_in_threadpool(
+        if await profiles.read(
             profiles.store.check_secret, credential.profile_id, credential.secret
         ):
             profile_id = credential.profile_id
@@ -346,7 +347,7 @@ async def delete_profile(
 async def read_profile(owner: Reader, profiles: Store, model: Model) -> JSONResponse:
     """Ratings (newest first), hidden movies, the watch list, and what the ratings say: likes
     and dislikes, genres of liked and disliked movies, the rated movies behind the picks."""
-    data = await run_in_threadpool(profiles.store.profile_data, owner)
+    data = await profiles.read(profiles.store.profile_data, owner)
     overview = await model.run(lambda: _overview(model, data))
     return JSONResponse(ProfileOut.model_validate(overview).model_dump(mode="json"))
 
@@ -367,7 +368,7 @@ async def profile_recommendations(
 async def _recommendations(owner: str, profiles: Profiles, model: Served, n: int) -> PicksOut:
     from ..profiles.picks import recommend_for_profile
 
-    data = await run_in_threadpool(profiles.store.profile_data, owner)
+    data = await profiles.read(profiles.store.profile_data, owner)
     try:
         picks = await model.run(
             lambda: recommend_for_profile(model.recommender, data, n, explain=True)
@@ -392,7 +393,8 @@ async def export_profile(owner: Reader, profiles: Store) -> JSONResponse:
 
 # ---- ratings, not interested, watch list ------------------------------------------------------
 async def _changed(profiles: Profiles, owner: str) -> Counts:
-    return _counts(await run_in_threadpool(profiles.store.profile_data, owner))
+    ratings, hidden, watchlist = await profiles.read(profiles.store.counts, owner)
+    return Counts(profile=owner, ratings=ratings, hidden=hidden, watchlist=watchlist)
 
 
 @profile.put("/profile/ratings/{movie_id}", summary="Rate a movie", response_model=Counts)
