@@ -109,7 +109,8 @@ def catalogue_preset(
       95.7% of the ratings in the head);
     - else ``config.LARGE_CATALOGUE_PRESET``, which holds no movies × movies matrix.
 
-    Both head presets beat ``ials-large`` on recommend and on similar where measured."""
+    Both head presets beat ``ials-large`` on recommend and on similar on the real data measured
+    (on synthetic ML-10M-shaped data ``ials-large`` led recommend: docs/large-catalogues.md)."""
     if movies <= config.DENSE_ITEMS_LIMIT:
         return "default"
     if spark:
