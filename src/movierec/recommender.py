@@ -454,8 +454,7 @@ class Recommender:
         scores = self.model.fold_in_scores(likes)[0].astype(np.float64)
         if not kept.all():  # the dislikes' row is of one weight: scored from its indices
             disliked = np.sort(indices[~kept])
-            known = len(self.items)
-            against = self.model.liked_scores(disliked, self.favourite_weight, known)
+            against = self.model.liked_scores(disliked, self.favourite_weight, len(self.items))
             scores -= against - self._blank_scores
         _, hidden = self._known(taste.hidden)
         exclude = np.union1d(indices, hidden[hidden >= 0])
