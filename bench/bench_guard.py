@@ -95,7 +95,12 @@ def web_cpu_ms(model: Path, requests: int, env: dict[str, str]) -> float:
         rng = random.Random(42)
         liked = [1, 2, 32, 50, 110, 260, 296, 318, 356, 480, 527, 589, 593, 1196, 2571, 2858]
         bodies = [
-            json.dumps({"liked": rng.sample(liked, 5), "n": 10}).encode()
+            (
+                "POST",
+                "/api/recommend",
+                json.dumps({"liked": rng.sample(liked, 5), "n": 10}).encode(),
+                {},
+            )
             for _ in range(requests + 200)
         ]
         asyncio.run(fire(port, bodies[:200], 8, 60.0, "lean"))  # warm-up
