@@ -144,6 +144,14 @@ class ProfileStore:
     def __init__(self, database: Database, scale: tuple[float, float, float] = DEFAULT_SCALE):
         self.database = database
         self.scale = scale
+        ratings = schema.ratings
+        upsert = self._insert(ratings).values(
+            profile_id=_ID, movie_id=_MOVIE, stars=bindparam("stars"), rated=bindparam("rated")
+        )
+        self._rating_upsert = upsert.on_conflict_do_update(  # built once: a rating's hot path
+            index_elements=[ratings.c.profile_id, ratings.c.movie_id],
+            set_={"stars": upsert.excluded.stars, "rated": upsert.excluded.rated},
+        )
 
     @classmethod
     def open(
@@ -304,19 +312,11 @@ class ProfileStore:
         movie_id = _checked_movie(movie_id)
         stars = self._checked_stars(stars)
         rated = _now() if rated is None else _checked_time(rated, "rated")
-        table = schema.ratings
+        given = {"profile_id": profile_id, "movie_id": movie_id, "stars": stars, "rated": rated}
         with self.database.writing() as connection:
             self._touch(connection, profile_id)
-            upsert = self._insert(table).values(
-                profile_id=profile_id, movie_id=movie_id, stars=stars, rated=rated
-            )
-            connection.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=[table.c.profile_id, table.c.movie_id],
-                    set_={"stars": stars, "rated": rated},
-                )
-            )
-            connection.execute(self._without(schema.watchlist, profile_id, movie_id))
+            connection.execute(self._rating_upsert, given)
+            connection.execute(_UNWATCH, given)
 
     def unrate(self, profile_id: str, movie_id: int) -> bool:
         """Remove a rating; whether there was one."""
@@ -384,9 +384,7 @@ class ProfileStore:
         """Mark the profile changed now; MovieRecError when it does not exist (checked inside
         the write, so a profile deleted meanwhile is never written to)."""
         _checked_id(profile_id)
-        done = connection.execute(
-            update(schema.profiles).where(schema.profiles.c.id == profile_id).values(updated=_now())
-        )
+        done = connection.execute(_TOUCH, {"profile_id": profile_id, "now": _now()})
         if done.rowcount == 0:
             self._profile(connection, profile_id)  # raises, naming it
 
@@ -471,6 +469,11 @@ _KEPT = [
     .order_by(table.c.movie_id)
     for table in (schema.not_interested, schema.watchlist)
 ]
+_MOVIE = bindparam("movie_id", type_=schema.ratings.c.movie_id.type)
+_TOUCH = update(schema.profiles).where(schema.profiles.c.id == _ID).values(updated=bindparam("now"))
+_UNWATCH = delete(schema.watchlist).where(
+    schema.watchlist.c.profile_id == _ID, schema.watchlist.c.movie_id == _MOVIE
+)
 _COUNTS = select(
     *(
         select(func.count())
