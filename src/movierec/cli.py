@@ -565,6 +565,8 @@ PresetOpt = Annotated[
         f"{config.DENSE_HEAD_PRESET} (default on the movies with ≥ "
         f"{config.DENSE_HEAD_MIN_RATINGS} ratings) where those are ≤ "
         f"{config.DENSE_ITEMS_LIMIT:,} and all ≤ {config.DENSE_HEAD_ITEMS_LIMIT:,}, else "
+        f"{config.CAPPED_HEAD_PRESET} (default on the {config.DENSE_HEAD_CAP:,} most-rated) "
+        f"where they hold ≥ {config.CAPPED_HEAD_MIN_SHARE:.0%} of the kept ratings, else "
         f"{config.LARGE_CATALOGUE_PRESET}; spark-als with --engine spark]",
     ),
 ]
