@@ -470,6 +470,40 @@ def test_64_writers_in_8_processes_lose_no_write(db) -> None:
     assert errors == [] and found == sum(r[0] for r in results) > 64
 
 
+def test_a_write_at_once_never_waits_and_writes_nothing_when_it_would(tmp_path: Path) -> None:
+    """The web server's writes on its event loop: done at once when nobody is in the way, else
+    WouldWait before anything is written (another program's lock, or this process's writer)."""
+    with ProfileStore.open(tmp_path / "p.db") as opened:
+        profile_id = opened.create().profile_id
+        with opened.database.at_once():
+            opened.rate(profile_id, 1, 4.0)
+        other = sqlite3.connect(tmp_path / "p.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another program writing
+        started = time.monotonic()
+        with pytest.raises(database.WouldWait), opened.database.at_once():
+            opened.rate(profile_id, 2, 4.0)
+        assert time.monotonic() - started < 1
+        other.execute("COMMIT")
+        holding, release = threading.Event(), threading.Event()
+
+        def writer() -> None:  # this process's writer, holding its turn
+            with opened.database.writing():
+                holding.set()
+                release.wait(10)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        holding.wait(10)
+        with pytest.raises(database.WouldWait), opened.database.at_once():
+            opened.rate(profile_id, 3, 4.0)
+        release.set()
+        thread.join()
+        opened.rate(profile_id, 4, 4.0)  # waiting writes wait again (busy timeout restored)
+        with opened.database.reading() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        assert [r.movie_id for r in opened.ratings(profile_id)] == [1, 4]
+
+
 def test_a_writer_interrupted_while_waiting_gives_its_turn_up() -> None:
     """A writer stopped (Ctrl+C) while it waits its turn must not block those after it."""
     turns = database._TurnLock()

@@ -263,9 +263,8 @@ class ProfileStore:
         malformed id takes the same path and is simply False)."""
         stored = _DUMMY_HASH
         if isinstance(profile_id, str) and _ID_PATTERN.fullmatch(profile_id):
-            with self.database.reading() as connection:
-                found = connection.execute(_SECRET_HASH, {"profile_id": profile_id}).scalar()
-            stored = found or _DUMMY_HASH
+            (found,) = self.database.query((_SECRET_HASH, {"profile_id": profile_id}))
+            stored = str(found[0][0]) if found else _DUMMY_HASH
         plausible = isinstance(secret, str) and len(secret) <= MAX_SECRET_LENGTH
         given = hash_secret(secret) if plausible else ""
         return hmac.compare_digest(stored, given) and stored != _DUMMY_HASH
@@ -341,27 +340,29 @@ class ProfileStore:
 
     def profile_data(self, profile_id: str) -> ProfileData:
         """Everything one profile holds, read in one transaction."""
-        given = {"profile_id": profile_id}
-        with self.database.reading() as connection:
-            profile = self._profile(connection, profile_id)
-            ratings = connection.execute(_RATINGS, given).all()
-            kept = [
-                [Kept(int(m), int(t)) for m, t in connection.execute(statement, given)]
-                for statement in _KEPT
-            ]
+        given = {"profile_id": _checked_id(profile_id)}
+        found, ratings, hidden, watched = self.database.query(
+            (_PROFILE, given), (_RATINGS, given), (_KEPT[0], given), (_KEPT[1], given)
+        )
+        if not found:
+            raise self._no_such(profile_id)
+        name, created, updated, consent = found[0][1:]
+        profile = Profile(profile_id, str(name), int(created), int(updated), bool(consent))
         return ProfileData(
-            profile, [Rating(int(m), float(s), int(t)) for m, s, t in ratings], kept[0], kept[1]
+            profile,
+            [Rating(int(m), float(s), int(t)) for m, s, t in ratings],
+            [Kept(int(m), int(t)) for m, t in hidden],
+            [Kept(int(m), int(t)) for m, t in watched],
         )
 
     def counts(self, profile_id: str) -> tuple[int, int, int]:
         """How many ratings, "not interested" movies and watch-list entries a profile holds
         (one query); MovieRecError when there is no such profile."""
         _checked_id(profile_id)
-        with self.database.reading() as connection:
-            row = connection.execute(_COUNTS, {"profile_id": profile_id}).first()
-        if row is None:
+        (found,) = self.database.query((_COUNTS, {"profile_id": profile_id}))
+        if not found:
             raise self._no_such(profile_id)
-        return int(row[0]), int(row[1]), int(row[2])
+        return int(found[0][0]), int(found[0][1]), int(found[0][2])
 
     def consenting_ratings(self) -> list[tuple[str, int, float, int]]:
         """(profile id, movie_id, stars, time) of every rating of every profile that consents

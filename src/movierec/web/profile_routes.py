@@ -87,6 +87,20 @@ class Profiles:
             return read(*args)
         return await run_in_threadpool(read, *args)
 
+    async def write(self, write: Callable[..., T], *args: Any) -> T:
+        """A change to one profile: on the event loop for SQLite when no other writer is in
+        the way (a tenth of a millisecond; see ``Database.at_once``), else in a worker thread,
+        where it waits its turn."""
+        if self.store.database.is_sqlite:
+            from ..profiles.database import Database, WouldWait
+
+            try:
+                with Database.at_once():
+                    return write(*args)
+            except WouldWait:
+                pass
+        return await run_in_threadpool(write, *args)
+
     def share_code(self, profile_id: str) -> str:
         """The profile's movie-night code: its id and an HMAC of its stored secret hash (a new
         secret, from a new private link, changes it)."""
@@ -404,13 +418,13 @@ async def rate(
     """Stars on the scale /api/session gives (0.5 to 5 in halves); rating again replaces the
     rating, and a rated movie leaves the watch list."""
     model.known(movie_id)
-    await run_in_threadpool(profiles.store.rate, owner, movie_id, body.stars)
+    await profiles.write(profiles.store.rate, owner, movie_id, body.stars)
     return await _changed(profiles, owner)
 
 
 @profile.delete("/profile/ratings/{movie_id}", summary="Remove a rating", response_model=Counts)
 async def unrate(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Counts:
-    await run_in_threadpool(profiles.store.unrate, owner, movie_id)
+    await profiles.write(profiles.store.unrate, owner, movie_id)
     return await _changed(profiles, owner)
 
 
@@ -420,13 +434,13 @@ async def unrate(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Count
 async def hide(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Model) -> Counts:
     """The movie never comes back as a pick, for this profile or its movie nights."""
     model.known(movie_id)
-    await run_in_threadpool(profiles.store.hide, owner, movie_id)
+    await profiles.write(profiles.store.hide, owner, movie_id)
     return await _changed(profiles, owner)
 
 
 @profile.delete("/profile/hidden/{movie_id}", summary="Interested again", response_model=Counts)
 async def unhide(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Counts:
-    await run_in_threadpool(profiles.store.unhide, owner, movie_id)
+    await profiles.write(profiles.store.unhide, owner, movie_id)
     return await _changed(profiles, owner)
 
 
@@ -435,7 +449,7 @@ async def unhide(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Count
 )
 async def watch(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Model) -> Counts:
     model.known(movie_id)
-    await run_in_threadpool(profiles.store.watch, owner, movie_id)
+    await profiles.write(profiles.store.watch, owner, movie_id)
     return await _changed(profiles, owner)
 
 
@@ -443,7 +457,7 @@ async def watch(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Mo
     "/profile/watchlist/{movie_id}", summary="Remove from the watch list", response_model=Counts
 )
 async def unwatch(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Counts:
-    await run_in_threadpool(profiles.store.unwatch, owner, movie_id)
+    await profiles.write(profiles.store.unwatch, owner, movie_id)
     return await _changed(profiles, owner)
 
 
