@@ -31,7 +31,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import MovieRecError, TitleError
-from ..recommender import Movie
+from ..recommender import Movie, Scored
 from .guard import (
     PROFILE_COOKIE,
     Credential,
@@ -59,7 +59,7 @@ from .profile_schemas import (
     ShareOut,
     StarsRequest,
 )
-from .routes import Model, Served, _api_router, _scored
+from .routes import Answer, Model, Served, _api_router, _scored
 from .schemas import MAX_RESULTS, Problem
 
 if TYPE_CHECKING:
@@ -200,6 +200,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 session = _api_router("profiles")
 profile = _api_router("profiles", ERRORS)
 ROUTERS = (session, profile)
+PICKS = Answer(PicksOut)
+COUNTS = Answer(Counts)
 
 
 # ---- movies as JSON ---------------------------------------------------------------------------
@@ -373,13 +375,13 @@ async def read_profile(owner: Reader, profiles: Store, model: Model) -> JSONResp
 )
 async def profile_recommendations(
     owner: Reader, profiles: Store, model: Model, n: CountQuery = 10
-) -> PicksOut:
+) -> JSONResponse:
     """Top picks, folded in from the ratings without retraining: ratings at or above the
     model's min_rating draw, lower ones push away, and nothing rated or hidden comes back."""
     return await _recommendations(owner, profiles, model, n)
 
 
-async def _recommendations(owner: str, profiles: Profiles, model: Served, n: int) -> PicksOut:
+async def _recommendations(owner: str, profiles: Profiles, model: Served, n: int) -> JSONResponse:
     from ..profiles.picks import recommend_for_profile
 
     data = await profiles.read(profiles.store.profile_data, owner)
@@ -388,10 +390,16 @@ async def _recommendations(owner: str, profiles: Profiles, model: Served, n: int
             lambda: recommend_for_profile(model.recommender, data, n, explain=True)
         )
     except MovieRecError as exc:
-        return PicksOut(recommendations=[], note=str(exc))
-    return PicksOut.model_validate(
-        {"recommendations": [_scored(p) for p in picks], "note": picks.why_empty}
-    )
+        return PICKS.json({"recommendations": [], "note": str(exc)})
+    return PICKS.json({"recommendations": [_pick(p) for p in picks], "note": picks.why_empty})
+
+
+def _pick(item: Scored) -> dict[str, Any]:
+    """A pick as PicksOut writes it: every field of ScoredMovie, ``null`` where unset."""
+    out = _scored(item)
+    out.setdefault("because", None)
+    out.setdefault("liked", None)
+    return out
 
 
 @profile.get("/profile/export", summary="Everything this profile holds, as JSON")
@@ -406,15 +414,19 @@ async def export_profile(owner: Reader, profiles: Store) -> JSONResponse:
 
 
 # ---- ratings, not interested, watch list ------------------------------------------------------
-async def _changed(profiles: Profiles, owner: str) -> Counts:
+async def _changed(profiles: Profiles, owner: str) -> JSONResponse:
+    """The profile's counts after a change (checked against Counts, written once, as the
+    recommend route's answers are: the hot path of the page)."""
     ratings, hidden, watchlist = await profiles.read(profiles.store.counts, owner)
-    return Counts(profile=owner, ratings=ratings, hidden=hidden, watchlist=watchlist)
+    return COUNTS.json(
+        {"profile": owner, "ratings": ratings, "hidden": hidden, "watchlist": watchlist}
+    )
 
 
 @profile.put("/profile/ratings/{movie_id}", summary="Rate a movie", response_model=Counts)
 async def rate(
     movie_id: MovieIdPath, body: StarsRequest, owner: Writer, profiles: Store, model: Model
-) -> Counts:
+) -> JSONResponse:
     """Stars on the scale /api/session gives (0.5 to 5 in halves); rating again replaces the
     rating, and a rated movie leaves the watch list."""
     model.known(movie_id)
@@ -423,7 +435,7 @@ async def rate(
 
 
 @profile.delete("/profile/ratings/{movie_id}", summary="Remove a rating", response_model=Counts)
-async def unrate(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Counts:
+async def unrate(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> JSONResponse:
     await profiles.write(profiles.store.unrate, owner, movie_id)
     return await _changed(profiles, owner)
 
@@ -431,7 +443,7 @@ async def unrate(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Count
 @profile.put(
     "/profile/hidden/{movie_id}", summary="Not interested in a movie", response_model=Counts
 )
-async def hide(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Model) -> Counts:
+async def hide(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Model) -> JSONResponse:
     """The movie never comes back as a pick, for this profile or its movie nights."""
     model.known(movie_id)
     await profiles.write(profiles.store.hide, owner, movie_id)
@@ -439,7 +451,7 @@ async def hide(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Mod
 
 
 @profile.delete("/profile/hidden/{movie_id}", summary="Interested again", response_model=Counts)
-async def unhide(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Counts:
+async def unhide(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> JSONResponse:
     await profiles.write(profiles.store.unhide, owner, movie_id)
     return await _changed(profiles, owner)
 
@@ -447,7 +459,9 @@ async def unhide(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Count
 @profile.put(
     "/profile/watchlist/{movie_id}", summary="Add to the watch list", response_model=Counts
 )
-async def watch(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Model) -> Counts:
+async def watch(
+    movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Model
+) -> JSONResponse:
     model.known(movie_id)
     await profiles.write(profiles.store.watch, owner, movie_id)
     return await _changed(profiles, owner)
@@ -456,7 +470,7 @@ async def watch(movie_id: MovieIdPath, owner: Writer, profiles: Store, model: Mo
 @profile.delete(
     "/profile/watchlist/{movie_id}", summary="Remove from the watch list", response_model=Counts
 )
-async def unwatch(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> Counts:
+async def unwatch(movie_id: MovieIdPath, owner: Writer, profiles: Store) -> JSONResponse:
     await profiles.write(profiles.store.unwatch, owner, movie_id)
     return await _changed(profiles, owner)
 
