@@ -477,7 +477,7 @@ def test_a_write_at_once_never_waits_and_writes_nothing_when_it_would(tmp_path: 
         profile_id = opened.create().profile_id
         with opened.database.at_once():
             opened.rate(profile_id, 1, 4.0)
-        other = sqlite3.connect(tmp_path / "p.db", isolation_level=None)
+        other = sqlite3.connect(tmp_path / "p.db", isolation_level=None, check_same_thread=False)
         other.execute("BEGIN IMMEDIATE")  # another program writing
         started = time.monotonic()
         with pytest.raises(database.WouldWait), opened.database.at_once():
@@ -498,9 +498,10 @@ def test_a_write_at_once_never_waits_and_writes_nothing_when_it_would(tmp_path: 
             opened.rate(profile_id, 3, 4.0)
         release.set()
         thread.join()
-        opened.rate(profile_id, 4, 4.0)  # waiting writes wait again (busy timeout restored)
-        with opened.database.reading() as connection:
-            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        other.execute("BEGIN IMMEDIATE")  # held for 0.3 s: a write out of at_once waits for it
+        threading.Timer(0.3, other.execute, ("COMMIT",)).start()
+        opened.rate(profile_id, 4, 4.0)
+        other.close()
         assert [r.movie_id for r in opened.ratings(profile_id)] == [1, 4]
 
 

@@ -18,7 +18,7 @@ import contextlib
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -42,7 +42,25 @@ CONNECT_SECONDS = 10
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_LOCK = 0x6D6F7669  # PostgreSQL: one migration at a time ("movi")
 _WRITE = "movierec_write"
+_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",  # see the module's docstring
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}",
+)
+"""Every SQLite connection's settings (SQLAlchemy's pool's and :meth:`Database.query`'s)."""
 _AT_ONCE: ContextVar[bool] = ContextVar("movierec_write_at_once", default=False)
+
+
+class _Compiled(str):
+    """A statement's SQL with the names of its parameters, in order."""
+
+    names: tuple[str, ...]
+
+    def __new__(cls, sql: str, names: tuple[str, ...]) -> _Compiled:
+        made = super().__new__(cls, sql)
+        made.names = names
+        return made
 
 
 class WouldWait(Exception):
@@ -150,6 +168,46 @@ class Database:
             raise database_error(exc, self.shown_as, True) from None
         return out
 
+    def change(self, *statements: tuple[Any, Mapping[str, Any]]) -> bool:
+        """Run the statements in one write transaction — unless the first changes no row
+        (the profile it touches is gone): then nothing more is run, and False. On SQLite
+        like :meth:`query` (this thread's own connection, SQL compiled once), taking this
+        process's writers' turn and the write lock as :meth:`writing` does (and, inside
+        :meth:`at_once`, raising :class:`WouldWait` instead of waiting)."""
+        if not self.is_sqlite:
+            with self.writing() as connection:
+                return self._run_changes(connection.execute, statements)
+        at_once = _AT_ONCE.get()
+        with self._turn(at_once):
+            writer: sqlite3.Connection | None = None
+            try:
+                writer = self._reader()
+                if at_once:
+                    _begin_at_once(writer)
+                else:
+                    writer.execute("BEGIN IMMEDIATE")
+                try:
+                    changed = self._run_changes(
+                        lambda sql, given: writer.execute(sql, [given[n] for n in sql.names]),
+                        [(_Compiled(*self._sql(s)), p) for s, p in statements],
+                    )
+                except BaseException:
+                    writer.execute("ROLLBACK")
+                    raise
+                writer.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if writer is not None and writer.in_transaction:
+                    writer.execute("ROLLBACK")
+                raise database_error(exc, self.shown_as, True) from None
+        return changed
+
+    @staticmethod
+    def _run_changes(execute: Any, statements: Sequence[tuple[Any, Mapping[str, Any]]]) -> bool:
+        for number, (statement, given) in enumerate(statements):
+            if execute(statement, given).rowcount == 0 and number == 0:
+                return False
+        return True
+
     def _reader(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._readers, "connection", None)
         if connection is None:
@@ -159,6 +217,8 @@ class Database:
                 isolation_level=None,
                 check_same_thread=False,  # closed by close(), from whichever thread
             )
+            for pragma in _PRAGMAS:
+                connection.execute(pragma)
             with self._lock:
                 self._opened.append(connection)
             self._readers.connection = connection
@@ -317,10 +377,8 @@ def _engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")  # see the module's docstring
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+            for pragma in _PRAGMAS:
+                cursor.execute(pragma)
         finally:
             cursor.close()
 
@@ -332,17 +390,22 @@ def _engine(url: URL) -> Engine:
             return
         driver = connection.connection.driver_connection
         assert driver is not None
-        driver.execute("PRAGMA busy_timeout=0")
-        try:
-            driver.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise WouldWait from None
-            raise
-        finally:
-            driver.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
+        _begin_at_once(driver)
 
     return engine
+
+
+def _begin_at_once(driver: sqlite3.Connection) -> None:
+    """``BEGIN IMMEDIATE`` without waiting: :class:`WouldWait` when another holds the lock."""
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise WouldWait from None
+        raise
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}")
 
 
 def _driver_error(url: URL, shown_as: str, exc: Exception) -> MovieRecError:

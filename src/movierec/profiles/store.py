@@ -311,11 +311,13 @@ class ProfileStore:
         movie_id = _checked_movie(movie_id)
         stars = self._checked_stars(stars)
         rated = _now() if rated is None else _checked_time(rated, "rated")
-        given = {"profile_id": profile_id, "movie_id": movie_id, "stars": stars, "rated": rated}
-        with self.database.writing() as connection:
-            self._touch(connection, profile_id)
-            connection.execute(self._rating_upsert, given)
-            connection.execute(_UNWATCH, given)
+        given = {"profile_id": _checked_id(profile_id), "movie_id": movie_id, "stars": stars}
+        given.update(rated=rated, now=_now())
+        touched = self.database.change(
+            (_TOUCH, given), (self._rating_upsert, given), (_UNWATCH, given)
+        )
+        if not touched:  # checked inside the write: a profile deleted meanwhile gets nothing
+            raise self._no_such(profile_id)
 
     def unrate(self, profile_id: str, movie_id: int) -> bool:
         """Remove a rating; whether there was one."""
