@@ -42,13 +42,18 @@ CONNECT_SECONDS = 10
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _ADVISORY_LOCK = 0x6D6F7669  # PostgreSQL: one migration at a time ("movi")
 _WRITE = "movierec_write"
-_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",  # see the module's docstring
-    "PRAGMA foreign_keys=ON",
-    f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}",
-)
-"""Every SQLite connection's settings (SQLAlchemy's pool's and :meth:`Database.query`'s)."""
+
+
+def _pragmas() -> tuple[str, ...]:
+    """Every SQLite connection's settings (SQLAlchemy's pool's and :meth:`Database.query`'s)."""
+    return (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",  # see the module's docstring
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={int(BUSY_SECONDS * 1000)}",
+    )
+
+
 _AT_ONCE: ContextVar[bool] = ContextVar("movierec_write_at_once", default=False)
 
 
@@ -217,7 +222,7 @@ class Database:
                 isolation_level=None,
                 check_same_thread=False,  # closed by close(), from whichever thread
             )
-            for pragma in _PRAGMAS:
+            for pragma in _pragmas():
                 connection.execute(pragma)
             with self._lock:
                 self._opened.append(connection)
@@ -377,7 +382,7 @@ def _engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            for pragma in _PRAGMAS:
+            for pragma in _pragmas():
                 cursor.execute(pragma)
         finally:
             cursor.close()
