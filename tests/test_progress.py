@@ -589,9 +589,8 @@ def test_plain_lines_fit_their_width_by_dropping_whole_parts_in_order(width: int
 )
 def test_an_ease_fit_tells_its_time_left_from_its_first_measured_part(matrix, params) -> None:
     """EASE has no iterations: it counts the flops of its parts (the factorization n³/3, the
-    inverse 2n³/3, each sweep of the low-pass filter, which runs beside the solve and is
-    counted as it goes, the solve when it ends), so its time left is measured from the first
-    part on, the Gram matrix before it being set-up."""
+    inverse 2n³/3, each sweep of the low-pass filter), so its time left is measured from the
+    first part on, the Gram matrix before it being set-up."""
     from movierec.models import make_model
 
     class Lefts(progress.Reporter):
@@ -609,10 +608,5 @@ def test_an_ease_fit_tells_its_time_left_from_its_first_measured_part(matrix, pa
     counted = [(done, total, left) for done, total, left in lefts.seen if total]
     assert counted[0][0] == 0 and counted[-1][0] == pytest.approx(counted[-1][1])  # all counted
     first = next(done for done, total, left in counted if done)
-    if params:  # the solve runs beside the filter: the filter's first sweep is counted first
-        from movierec.models.ease import lowpass_flops
-
-        assert first == pytest.approx(lowpass_flops(30, 4)[0])
-    else:  # the first part: the factorization
-        assert first == pytest.approx(30**3 / 3)
+    assert first == pytest.approx(30**3 / 3)  # the first part: the factorization
     assert all(left is not None for done, total, left in counted if 0 < done < total)

@@ -43,11 +43,9 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from functools import partial
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -67,8 +65,6 @@ from .ranking import top_n
 if TYPE_CHECKING:  # SciPy is imported where a fit needs it: answers need none
     import scipy.sparse as sp
 
-T = TypeVar("T")
-
 MAX_ITEMS = 20_000
 """Above this many items the dense items × items matrices outgrow a laptop's memory."""
 
@@ -79,12 +75,11 @@ def fit_threads() -> int:
     busy (a 1-minute load average of at least cores − ½). Only the Gram, whose every entry
     one thread sums whatever their number: the Cholesky inverse and the low-pass filter's
     n × n products sum in an order that depends on the threads (their results moved by up to
-    1e-6 between one and two), so with the filter they run side by side on one thread each
-    (:meth:`EASE.weights_from_gram`) and alone they keep BLAS's own setting: the same fit
-    gives the same numbers on a busy machine as on a quiet one. OpenBLAS's threads wait for
-    each other after every block, so with a core taken a two-thread product goes at the pace
-    of the thread that shares it and spins the other: on 2 cores at load 4, eight
-    ``XᵀX``-sized products took 0.74–0.81 s on two threads against 0.60–0.63 s on one."""
+    1e-6 between one and two), so they keep BLAS's own setting and the same fit gives the
+    same numbers on a busy machine as on a quiet one. OpenBLAS's threads wait for each other
+    after every block, so with a core taken a two-thread product goes at the pace of the thread that
+    shares it and spins the other: on 2 cores at load 4, eight ``XᵀX``-sized products took
+    0.74–0.81 s on two threads against 0.60–0.63 s on one."""
     current = blas_thread_count()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
@@ -113,32 +108,6 @@ def _blas() -> Any:
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController().select(user_api="blas")
-
-
-def in_background(work: Callable[[], T]) -> Callable[[], T]:
-    """Start ``work`` in a daemon thread now; the returned call waits for it and gives its
-    result or raises its exception. BLAS and LAPACK release the GIL, so two dense products go
-    on side by side on two cores; a daemon thread never holds up an interrupted program's exit
-    (a ``ThreadPoolExecutor`` joins its threads at exit)."""
-    outcome: list[Any] = []
-
-    def run() -> None:
-        try:
-            outcome.append((True, work()))
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome.append((False, exc))
-
-    thread = threading.Thread(target=run, name="movierec-fit", daemon=True)
-    thread.start()
-
-    def result() -> T:
-        thread.join()
-        done, value = outcome[0]
-        if not done:
-            raise value
-        return value
-
-    return result
 
 
 def ease_weights(
@@ -662,22 +631,16 @@ class EASE(DenseItemItemModel):
         set-up), so the time left comes from the solve's measured rate."""
         if step is not None:
             self.count_flops(step, len(gram_matrix))
-        solve = partial(
-            ease_weights, gram_matrix, self.regularization, self.dropout, self.zero_diagonal
+        weights = ease_weights(
+            gram_matrix, self.regularization, self.dropout, self.zero_diagonal, step
         )
-        if not self.filtered:
-            return solve(step)
-        if step is not None:
-            step.update(status=f"the solve and the rank-{self.lowpass_rank} low-pass filter")
-        with blas_threads(1):  # one thread each, side by side: the same sums on any machine
-            solved = in_background(solve)
+        if self.filtered:
+            if step is not None:
+                step.update(status=f"the rank-{self.lowpass_rank} low-pass filter")
             lowpass = lowpass_filter(gram_matrix, self.lowpass_rank, self.seed, step=step)
-            weights = solved()
-        if step is not None:
-            step.advance(float(len(gram_matrix)) ** 3)
-        lowpass_total = training_score(gram_matrix, lowpass)
-        if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
-            scale = training_score(gram_matrix, weights) / lowpass_total
-            lowpass *= np.float32(self.lowpass_weight * scale)
-            weights += lowpass
+            lowpass_total = training_score(gram_matrix, lowpass)
+            if lowpass_total > 0:  # 0 only for degenerate data (e.g. one user)
+                scale = training_score(gram_matrix, weights) / lowpass_total
+                lowpass *= np.float32(self.lowpass_weight * scale)
+                weights += lowpass
         return weights
