@@ -17,10 +17,8 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,56 +26,20 @@ from pathlib import Path
 import httpx
 import pytest
 from profiles_db import BACKENDS, database_for
+from served import start_serve, stop_serve
 
 from movierec import Recommender
 from movierec.web.guard import CSRF_HEADER
 
-HOST = "127.0.0.1"
 CLIENTS = 64
 WATCH_EVERY = 4  # every 4th movie a client rates goes on its watch list first
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def serve(model: Path, db: str) -> tuple[subprocess.Popen[bytes], str]:
     """`movierec serve --model MODEL --db DB` once it answers /healthz (write limit raised: all
     the clients share one address)."""
-    port = free_port()
-    command = [sys.executable, "-m", "movierec.cli", "serve", "--model", str(model)]
-    command += ["--db", db, "--host", HOST, "--port", str(port), "--no-access-log"]
-    environment = {**os.environ, "MOVIEREC_WRITE_LIMIT": "1000000/1000000"}
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment
-    )
-    base = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if process.poll() is not None:
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            pytest.fail(f"movierec serve exited with {process.returncode}: {error[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("movierec serve did not answer /healthz within 120 s")
-        time.sleep(0.1)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    options = ["--model", str(model), "--db", db, "--no-access-log"]
+    return start_serve(options, environment={"MOVIEREC_WRITE_LIMIT": "1000000/1000000"})
 
 
 @dataclass
@@ -210,7 +172,7 @@ def killed_mid_burst(model: Path, db: str, seconds: float) -> tuple[int, list[st
     try:
         found = asyncio.run(exports(base, clients))
     finally:
-        stop(restarted)
+        stop_serve(restarted)
     faults = [f for c in clients for f in c.refused]
     faults += [f for c, exported in zip(clients, found) for f in c.check(exported)]
     acknowledged = sum(c.acknowledged for c in clients)

@@ -13,12 +13,8 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import CHROMIUM, require
+from served import HOST, start_serve, stop_serve
 
 pytestmark = pytest.mark.slow  # starts `movierec serve` and Chromium
 CHROMIUM_ARGS = [
@@ -39,13 +36,6 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = Path("/tmp/web-shots")  # copies for a person to look at
 ACCESS_LOG = Path(tempfile.gettempdir()) / f"movierec-e2e-access-{os.getpid()}.log"
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -53,47 +43,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`movierec serve` on the bundled dataset, as a person would start it, with a profile
     database of its own."""
     profiles_db = tmp_path_factory.mktemp("profiles") / "profiles.db"
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "movierec.cli",
-        "serve",
-        "--dataset",
-        "ml-latest-small",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--db",
-        str(profiles_db),
-    ]
+    options = ["--dataset", "ml-latest-small", "--db", str(profiles_db)]
     ACCESS_LOG.unlink(missing_ok=True)
     log = ACCESS_LOG.open("wb")  # uvicorn's access log (stdout): checked for secrets below
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.PIPE)
-    base = f"http://{HOST}:{port}"
-    deadline = time.monotonic() + 240
     try:
-        while True:
-            if process.poll() is not None:
-                error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                pytest.fail(f"movierec serve exited with {process.returncode}: {error[-2000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("movierec serve did not answer /healthz within 240 s")
-            time.sleep(0.25)
-        yield base
-    finally:
-        process.send_signal(signal.SIGINT)
+        process, base = start_serve(options, stdout=log, startup_s=240)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield base
+        finally:
+            stop_serve(process)
+    finally:
         log.close()
         ACCESS_LOG.unlink(missing_ok=True)
 
