@@ -735,6 +735,7 @@ def _one_profile(rec: Any, member: Any, n: int, explain: bool, as_json: bool) ->
 
 def _movie_night(rec: Any, members: list[Any], n: int, as_json: bool) -> None:
     """``recommend --profile A --profile B …``: a movie night's picks."""
+    from .movie_night import MISERY_PERCENTILE
     from .profiles.picks import movie_night
 
     picks = movie_night(rec, members, n)
@@ -745,7 +746,7 @@ def _movie_night(rec: Any, members: list[Any], n: int, as_json: bool) -> None:
         emit_json(
             {
                 "profiles": ids,
-                "aggregation": "average without misery (25th percentile)",
+                "aggregation": f"average without misery ({MISERY_PERCENTILE})",
                 "candidates": picks.candidates,
                 "vetoed": picks.vetoed,
                 "picks": [pick.to_dict(ids) for pick in picks],
@@ -763,7 +764,7 @@ def _movie_night(rec: Any, members: list[Any], n: int, as_json: bool) -> None:
             ["#", "movie_id", "title", "score", "serves most"],
             rows,
             caption=f"average without misery: {picks.vetoed:,} of {picks.candidates:,} "
-            "candidates dropped, below some member's 25th percentile",
+            f"candidates dropped, below some member's {MISERY_PERCENTILE}",
         )
 
 

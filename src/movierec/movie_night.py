@@ -30,6 +30,8 @@ from .models import top_n
 MIN_MEMBERS, MAX_MEMBERS = 2, 6
 MISERY_QUANTILE = 0.25
 """A member's own quantile of the candidates' scores below which a movie is vetoed."""
+MISERY_PERCENTILE = f"{MISERY_QUANTILE * 100:g}th percentile"
+""":data:`MISERY_QUANTILE` as people read it ("25th percentile"), for messages and tables."""
 SERVES_TOLERANCE = 1e-9
 
 

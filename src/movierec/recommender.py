@@ -21,8 +21,8 @@ from .datasets import Dataset
 from .errors import ModelError, MovieRecError, TitleError
 from .interactions import Interactions, Vocabulary
 from .models import Model, top_n
-from .models.base import FactorModel
-from .movie_night import average_without_misery, check_group_size
+from .models.base import FactorModel, one_row
+from .movie_night import MISERY_PERCENTILE, average_without_misery, check_group_size
 from .settings import Settings, default_settings
 from .titles import Resolution, TitleIndex
 from .trained import Summary, Trained, fit, fit_on_spark, spark_default_settings
@@ -400,17 +400,9 @@ class Recommender:
 
     # ---- a profile's ratings: likes, dislikes and hidden movies ---------------------------
     def _one_row(self, indices: np.ndarray, weights: np.ndarray) -> sp.csr_matrix:
-        import scipy.sparse as sp
-
+        """A one-row matrix of ``weights`` at the distinct ``indices`` (in any order)."""
         order = np.argsort(indices, kind="stable")
-        return sp.csr_matrix(
-            (
-                np.asarray(weights, dtype=np.float32)[order],
-                np.asarray(indices, dtype=np.int32)[order],
-                np.array([0, len(indices)]),
-            ),
-            shape=(1, len(self.items)),
-        )
+        return one_row(np.asarray(indices)[order], np.asarray(weights)[order], len(self.items))
 
     def _known(self, refs: Iterable[MovieRef]) -> tuple[np.ndarray, np.ndarray]:
         """The ``movie_id``\\ s of ``refs`` and their item indices (−1: a movie this model
@@ -499,7 +491,7 @@ class Recommender:
             "the members have rated or hidden every movie the model knows"
             if ranking.candidates == 0
             else f"every one of the {ranking.candidates:,} candidates is below some member's "
-            "25th percentile"
+            f"{MISERY_PERCENTILE}"
         )
         return GroupPicks(picks, ranking.candidates, ranking.vetoed, why)
 

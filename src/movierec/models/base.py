@@ -165,13 +165,13 @@ class Model(ABC):
         they like, each of confidence ``weight``: :meth:`fold_in_scores` of that row. Item–item
         and factor models answer from the indices alone, without building a sparse row (nor
         importing SciPy)."""
-        return self.fold_in_scores(_one_row(liked, weight, n_items))[0]
+        return self.fold_in_scores(one_row(liked, weight, n_items))[0]
 
     def liked_contributions(
         self, liked: np.ndarray, weight: float, n_items: int, item_indices: np.ndarray
     ) -> np.ndarray:
         """:meth:`contributions` of the row :meth:`liked_scores` scores."""
-        return self.contributions(_one_row(liked, weight, n_items), item_indices)
+        return self.contributions(one_row(liked, weight, n_items), item_indices)
 
     @abstractmethod
     def similar_items(self, item_index: int, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -296,8 +296,9 @@ def non_finite(arrays: Mapping[str, np.ndarray]) -> list[str]:
     ]
 
 
-def _one_row(liked: np.ndarray, weight: float, n_items: int) -> sp.csr_matrix:
-    """A one-row CSR matrix holding ``weight`` at the sorted, unique indices ``liked``."""
+def one_row(liked: np.ndarray, weight: float | np.ndarray, n_items: int) -> sp.csr_matrix:
+    """A one-row CSR matrix holding ``weight`` (one for all, or one per index) at the sorted,
+    unique indices ``liked``."""
     import scipy.sparse as sp
 
     weights = np.full(len(liked), weight, dtype=np.float32)
