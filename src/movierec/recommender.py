@@ -82,6 +82,7 @@ class Taste:
 
     ratings: Mapping[MovieRef, float]
     hidden: Collection[MovieRef] = ()
+    name: str = ""  # who, in a group's messages ("profile ab12cd"): a refusal names them
 
 
 @dataclass(frozen=True)
@@ -476,7 +477,12 @@ class Recommender:
         config.check_n(n)
         rows, excluded = [], []
         for taste in tastes:
-            scores, exclude, _ = self.taste_scores(taste)
+            try:
+                scores, exclude, _ = self.taste_scores(taste)
+            except MovieRecError as exc:
+                if not taste.name:
+                    raise
+                raise MovieRecError(f"{taste.name}: {exc}") from None
             rows.append(scores)
             excluded.append(exclude)
         ranking = average_without_misery(np.vstack(rows), np.unique(np.concatenate(excluded)), n)

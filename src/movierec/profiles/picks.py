@@ -29,6 +29,7 @@ def taste_of(data: ProfileData) -> Taste:
     return Taste(
         {rating.movie_id: rating.stars for rating in data.ratings},
         [kept.movie_id for kept in data.not_interested],
+        name=f"profile {data.profile.profile_id}",
     )
 
 
@@ -40,7 +41,7 @@ def recommend_for_profile(
     try:
         return recommender.recommend_for_profile(taste.ratings, taste.hidden, n, explain)
     except MovieRecError as exc:
-        raise _naming(exc, data) from None
+        raise MovieRecError(f"{taste.name}: {exc}") from None
 
 
 def movie_night(
@@ -54,16 +55,8 @@ def movie_night(
         raise MovieRecError(
             f"profile {repeated[0]} is named twice; name each member of the movie night once"
         )
-    for data in members:  # a member with nothing to start from is named before any scoring
-        try:
-            recommender.taste_scores(taste_of(data))
-        except MovieRecError as exc:
-            raise _naming(exc, data) from None
+    # a member with nothing to start from is named (Taste.name) in the refusal
     return recommender.recommend_for_group([taste_of(m) for m in members], n)
-
-
-def _naming(exc: MovieRecError, data: ProfileData) -> MovieRecError:
-    return MovieRecError(f"profile {data.profile.profile_id}: {exc}")
 
 
 # ---- training with profiles ----------------------------------------------------------------
