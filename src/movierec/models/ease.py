@@ -302,7 +302,7 @@ def tail_neighbours(
         shared = (sp.csr_matrix(binary[:, items].T) @ head_columns).toarray()
         cosine = shared / (np.sqrt(counts[items])[:, np.newaxis] * head_norms[np.newaxis, :])
         cosine[shared == 0] = -np.inf  # share no user: not a neighbour
-        best = top_n(cosine, k, exclude=sp.csr_matrix(cosine.shape, dtype=np.float32))
+        best = top_n(cosine, k)
         found = best >= 0
         rows = np.arange(len(items))[:, np.newaxis]
         neighbours[start : start + len(items)] = np.where(found, head[np.maximum(best, 0)], -1)
@@ -611,8 +611,7 @@ class EASE(DenseItemItemModel):
         counts = np.bincount(sp.csr_matrix(user_items).indices, minlength=n_items)
         kept = counts >= self.min_item_ratings
         if capped:  # a stable sort on the negated counts: equal counts keep index order
-            most_rated = np.argsort(-counts, kind="stable")[: self.max_head_items]
-            kept &= np.isin(np.arange(n_items), most_rated)
+            kept[np.argsort(-counts, kind="stable")[self.max_head_items :]] = False
         return None if kept.all() else np.flatnonzero(kept)
 
     def count_flops(self, step: progress.Step, n_items: int) -> None:
