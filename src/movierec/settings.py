@@ -13,7 +13,7 @@ import numpy as np
 
 from . import config
 from .datasets.rules import is_kept
-from .datasets.summary import distinct_count
+from .datasets.summary import distinct_count, id_counts
 from .errors import MovieRecError
 from .models import SPARK_ALS, Model, make_model
 
@@ -135,20 +135,9 @@ def default_preset(
     movies = distinct_count(liked)
     if movies <= config.DENSE_ITEMS_LIMIT or spark:
         return catalogue_preset(movies, spark)
-    counts = rating_counts(liked)
+    counts = id_counts(liked)[1]
     head = int(np.count_nonzero(counts >= config.DENSE_HEAD_MIN_RATINGS))
     return catalogue_preset(movies, spark, head, capped_share(counts))
-
-
-def rating_counts(values: np.ndarray) -> np.ndarray:
-    """How many times each different value occurs (those that occur; a bincount when the ids
-    are small enough, as in :func:`~movierec.datasets.summary.distinct_count`, else a sort)."""
-    if not len(values):
-        return np.zeros(0, dtype=np.int64)
-    if int(values.min()) >= 0 and int(values.max()) < 1 << 26:
-        counts = np.bincount(values)
-        return counts[counts > 0]
-    return np.unique(values, return_counts=True)[1]
 
 
 def capped_share(counts: np.ndarray) -> float:
