@@ -188,10 +188,13 @@ class ProfileStore:
     def create(self, name: str = "", consent_to_training: bool = False) -> NewProfile:
         """A new profile: its public id and its secret (keep it: only its hash is stored)."""
         name = _checked_name(name)
+        now = _now()
         with self.database.writing() as connection:
-            return self._new(connection, name, _now(), bool(consent_to_training))
+            return self._new(connection, name, now, now, bool(consent_to_training))
 
-    def _new(self, connection: Connection, name: str, created: int, consent: bool) -> NewProfile:
+    def _new(
+        self, connection: Connection, name: str, created: int, updated: int, consent: bool
+    ) -> NewProfile:
         """A profile row under a free id, with a new secret (its hash stored)."""
         secret = secrets.token_urlsafe(SECRET_BYTES)
         profile_id = self._free_id(connection)
@@ -201,7 +204,7 @@ class ProfileStore:
                 secret_hash=hash_secret(secret),
                 name=name,
                 created=created,
-                updated=_now(),
+                updated=updated,
                 consent_to_training=consent,
             )
         )
@@ -436,7 +439,9 @@ class ProfileStore:
         stars = [self._checked_stars(r.stars) for r in data.ratings]
         profile = data.profile
         with self.database.writing() as connection:
-            new = self._new(connection, profile.name, profile.created, profile.consent_to_training)
+            new = self._new(
+                connection, profile.name, profile.created, _now(), profile.consent_to_training
+            )
             profile_id = new.profile_id
             rows: dict[Table, list[dict[str, Any]]] = {
                 schema.ratings: [
